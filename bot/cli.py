@@ -1,0 +1,144 @@
+"""The ``copbot`` command (and ``python -m bot``).
+
+This is the composition root: it is the one place in ``bot`` that reaches up into
+``handlers`` (lazily, per command) to wire the Slack surface to the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from bot.config import ConfigError, Settings, load_settings, require
+
+log = logging.getLogger("copbot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="copbot", description="copbot: a Slack app for improvement communities of practice"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="the main job: Socket Mode, HTTP or the sandbox, by settings")
+    serve = commands.add_parser("serve", help="HTTP mode: POST /slack/events, /healthz, /metrics")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument(
+        "--no-scheduler", action="store_true", help="leave scheduled work to `copbot worker`"
+    )
+    commands.add_parser("sandbox", help="copbot against a local Slack twin with a demo community")
+    commands.add_parser("migrate", help="apply database migrations")
+    seed = commands.add_parser("seed-demo", help="load a realistic demo community")
+    seed.add_argument("--team", help="Slack team ID to seed (default: the bot token's team)")
+    commands.add_parser("worker", help="scheduler and delivery only")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    actions: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+        "run": run,
+        "serve": serve_http,
+        "sandbox": sandbox,
+        "migrate": migrate,
+        "seed-demo": seed_demo,
+        "worker": worker,
+    }
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return actions[args.command](load_settings(), args)
+    except ConfigError as error:
+        print(f"copbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    """Socket Mode with an app token, else HTTP with bot credentials, else the sandbox."""
+    if settings.slack_app_token:
+        return socket_mode(settings, args)
+    if settings.has_http_credentials:
+        return serve_http(settings, argparse.Namespace(host="0.0.0.0", port=3000))
+    return sandbox(settings, args)
+
+
+def migrate(settings: Settings, _: argparse.Namespace) -> int:
+    from storage import Database
+    from storage.migrate import current_revision, upgrade
+
+    database = Database(settings.database_url)
+    upgrade(database)
+    print(f"copbot: database is at revision {current_revision(database)}")
+    return 0
+
+
+def serve_http(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from handlers.app import build_app
+    from handlers.web import create_web_app
+    from storage import Database
+    from storage.migrate import upgrade
+
+    require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    database = Database(settings.database_url)
+    upgrade(database)
+    app = build_app(settings, database)
+    web = create_web_app(app, database, signing_secret=settings.slack_signing_secret or "")
+    log.info("copbot is listening on http://%s:%s/slack/events", args.host, args.port)
+    uvicorn.run(web, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    return 0
+
+
+def socket_mode(settings: Settings, _: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from handlers.app import build_app
+    from storage import Database
+    from storage.migrate import upgrade
+
+    require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    database = Database(settings.database_url)
+    upgrade(database)
+    log.info("copbot is connecting to Slack in Socket Mode")
+    SocketModeHandler(build_app(settings, database), settings.slack_app_token).start()
+    return 0
+
+
+def sandbox(settings: Settings, _: argparse.Namespace) -> int:
+    from sandbox import run_sandbox
+
+    return run_sandbox(settings)
+
+
+def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import demo
+    from storage import Database
+    from storage.migrate import upgrade
+
+    team_id = args.team or _team_of(settings) or demo.TEAM_ID
+    database = Database(settings.database_url)
+    upgrade(database)
+    with database.session() as session:
+        created = demo.seed(session, team_id)
+    print(f"copbot: demo community ready in {team_id} ({created} members added)")
+    return 0
+
+
+def worker(settings: Settings, _: argparse.Namespace) -> int:
+    print("copbot worker: no scheduled jobs exist yet; they arrive with scheduled nudges.")
+    return 0
+
+
+def _team_of(settings: Settings) -> str | None:
+    if not settings.slack_bot_token:
+        return None
+    from bot.slack import make_web_client
+
+    client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+    return str(client.auth_test()["team_id"])

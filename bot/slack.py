@@ -1,0 +1,128 @@
+"""The one outbound port through which ``bot`` reaches Slack.
+
+Services depend on the ``SlackPort`` protocol; ``WebClientPort`` adapts slack_sdk's
+``WebClient`` (against real Slack or the twin) to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlackProfile:
+    user_id: str
+    display_name: str
+    real_name: str
+    tz: str | None
+    is_admin: bool
+    is_bot: bool
+    deleted: bool = False
+
+
+def profile_from_user(user: dict[str, Any]) -> SlackProfile:
+    """A profile from a Slack user object (``users.info``, ``users.list``, ``user_change``)."""
+    profile = user.get("profile") or {}
+    return SlackProfile(
+        user_id=user["id"],
+        display_name=profile.get("display_name") or user.get("name") or "",
+        real_name=profile.get("real_name") or user.get("real_name") or "",
+        tz=user.get("tz"),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+        is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
+        deleted=bool(user.get("deleted")),
+    )
+
+
+class SlackPort(Protocol):
+    def user_info(self, user_id: str) -> SlackProfile | None: ...
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str: ...
+
+    def update_message(
+        self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None: ...
+
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None: ...
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None: ...
+
+
+def make_web_client(token: str | None, base_url: str, timeout: int = 10) -> WebClient:
+    """A WebClient that retries on 429 (honouring Retry-After), 5xx and dropped connections."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class WebClientPort:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def user_info(self, user_id: str) -> SlackProfile | None:
+        """The person's profile, or None when Slack cannot say (the caller keeps what it has)."""
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as error:
+            log.warning("users.info for %s failed: %s", user_id, error.response.get("error"))
+            return None
+        except OSError as error:
+            log.warning("users.info for %s failed: %s", user_id, error)
+            return None
+        return profile_from_user(user)
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        response = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata
+        )
+        return str(response["ts"])
+
+    def update_message(
+        self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+    def post_ephemeral(
+        self, channel: str, user: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        self.client.views_publish(user_id=user_id, view=view)

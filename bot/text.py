@@ -1,0 +1,24 @@
+"""Text that came from people (or a model) is escaped before Slack renders it."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Bare words Slack may turn into pings when a client re-parses text.
+_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+
+
+def escape(text: str) -> str:
+    """Make text safe for mrkdwn: no ``<!channel>``, ``<@U..>`` or links can form.
+
+    ``&``, ``<`` and ``>`` are Slack's control characters; escaping them means a
+    typed ``<!here>`` shows as text. A bare ``@here`` gets a zero-width joiner so
+    it can never become a mention either.
+    """
+    return _BROADCAST.sub(lambda m: "@\u2060" + m.group(1), text.translate(_CONTROL))
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut to ``limit`` characters with an ellipsis, for Slack's per-field limits."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"

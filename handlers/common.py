@@ -1,0 +1,200 @@
+"""What every handler shares: dependencies, the actor, running work after the ack, and
+turning failures into a kind answer instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_bolt.kwargs_injection import build_required_kwargs
+from slack_bolt.util.utils import get_arg_names_of_callable
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot.config import Settings
+from bot.errors import UserError
+from bot.roles import Actor
+from bot.slack import WebClientPort
+from bot.text import escape
+from storage import Database
+
+log = logging.getLogger("copbot.handlers")
+
+APOLOGY = (
+    "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
+)
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Shared for the app's lifetime; put on every request's context by middleware."""
+
+    settings: Settings
+    db: Database
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
+        # Bolt deep-copies the context for lazy listeners; these are shared, not copied.
+        return self
+
+
+def deps(context: BoltContext) -> Deps:
+    return context["deps"]
+
+
+def actor(context: BoltContext) -> Actor:
+    """The person acting, resolved by the member middleware before any listener runs."""
+    found = context.get("actor")
+    if found is None:
+        raise UserError("I couldn't tell who you are. Please try again.")
+    return found
+
+
+def slack(context: BoltContext) -> WebClientPort:
+    return WebClientPort(context.client)
+
+
+def after_ack(func: Callable[..., None]) -> Callable[..., None]:
+    """Mark a lazy listener: it runs after the ack, and a failure still gets an answer.
+
+    Bolt only logs one line when a lazy listener raises; this logs the traceback with
+    the request's context and tells the person, as the ack-time error handler does.
+    """
+    arg_names = get_arg_names_of_callable(func)
+
+    def run_after_ack(request: BoltRequest, logger: logging.Logger) -> None:
+        try:
+            func(
+                **build_required_kwargs(
+                    logger=logger,
+                    required_arg_names=arg_names,
+                    request=request,
+                    response=None,
+                    this_func=func,
+                    next_keys_required=False,
+                )
+            )
+        except Exception as error:
+            tell_about_error(error, request.body, request.context)
+
+    run_after_ack.__name__ = run_after_ack.__qualname__ = func.__name__
+    return run_after_ack
+
+
+def describe(body: dict[str, Any]) -> str:
+    """A log-friendly summary of a request: its kind and ids, never its text or tokens."""
+    if "command" in body:
+        return f"command {body.get('command')} user={body.get('user_id')}"
+    kind = body.get("type", "unknown")
+    if kind == "event_callback":
+        event = body.get("event") or {}
+        return f"event {event.get('type')} id={body.get('event_id')}"
+    user = (body.get("user") or {}).get("id")
+    ids = [a.get("action_id") for a in body.get("actions") or []]
+    callback = (body.get("view") or {}).get("callback_id") or body.get("callback_id")
+    return f"{kind} user={user} actions={ids} callback={callback}"
+
+
+def message_for(error: Exception, body: dict[str, Any]) -> str:
+    if isinstance(error, UserError):
+        return error.message
+    log.exception("handler failed on %s", describe(body), exc_info=error)
+    return APOLOGY
+
+
+def tell_about_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
+    """After the ack: answer where the person is: the response_url, else a modal while the
+    trigger is fresh (App Home has no response_url), else a DM to them."""
+    message = message_for(error, body)
+    try:
+        response_url = body.get("response_url") or next(
+            (url["response_url"] for url in body.get("response_urls") or []), None
+        )
+        if response_url:
+            WebhookClient(response_url).send(text=message, response_type="ephemeral")
+            return
+        client: WebClient = context.client
+        if body.get("trigger_id"):
+            client.views_open(trigger_id=body["trigger_id"], view=notice_modal("Sorry", message))
+            return
+        user = body.get("user_id") or (body.get("user") or {}).get("id")
+        if user and body.get("type") != "event_callback":
+            client.chat_postMessage(channel=user, text=message)
+    except Exception:
+        log.exception("could not tell the person about an error on %s", describe(body))
+
+
+def error_response(error: Exception, body: dict[str, Any], context: BoltContext) -> BoltResponse:
+    """At ack time: the HTTP answer Slack shows the person, always a 2xx."""
+    message = message_for(error, body)
+    if "command" in body:
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})
+    if body.get("type") == "view_submission":
+        return BoltResponse(status=200, body=view_error(body.get("view") or {}, error, message))
+    if body.get("type") in ("block_actions", "shortcut", "message_action"):
+        tell_about_error(UserError(message), body, context)
+    return BoltResponse(status=200, body="")
+
+
+def view_error(view: dict[str, Any], error: Exception, message: str) -> dict[str, Any]:
+    """Show the message on the field it concerns, else on the first input, else as a modal."""
+    inputs = [block["block_id"] for block in view.get("blocks", []) if block["type"] == "input"]
+    field = error.field if isinstance(error, UserError) else None
+    block_id = field if field in inputs else (inputs[0] if inputs else None)
+    if block_id:
+        return {"response_action": "errors", "errors": {block_id: message}}
+    return {"response_action": "update", "view": notice_modal("Sorry", message)}
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title[:24]},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)}}],
+    }
+
+
+def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An ack body for a slash command that only the person sees."""
+    reply: dict[str, Any] = {"response_type": "ephemeral", "text": text}
+    if blocks:
+        reply["blocks"] = blocks
+    return reply
+
+
+def form_values(view: dict[str, Any]) -> dict[str, Any]:
+    """A modal's submitted values keyed by block_id, whatever the input element."""
+    values: dict[str, Any] = {}
+    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
+        for element in actions.values():
+            values[block_id] = _element_value(element)
+    return values
+
+
+def _element_value(element: dict[str, Any]) -> Any:
+    kind = element.get("type")
+    if kind in ("static_select", "external_select", "radio_buttons"):
+        option = element.get("selected_option")
+        return option["value"] if option else None
+    if kind in ("multi_static_select", "multi_external_select", "checkboxes"):
+        return [option["value"] for option in element.get("selected_options") or []]
+    if kind == "users_select":
+        return element.get("selected_user")
+    if kind == "multi_users_select":
+        return element.get("selected_users") or []
+    if kind == "conversations_select":
+        return element.get("selected_conversation")
+    if kind == "multi_conversations_select":
+        return element.get("selected_conversations") or []
+    if kind == "channels_select":
+        return element.get("selected_channel")
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "timepicker":
+        return element.get("selected_time")
+    value = element.get("value")
+    return value.strip() if isinstance(value, str) else value

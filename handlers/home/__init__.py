@@ -1,0 +1,145 @@
+"""App Home: welcome, the member's profile, and for leads the community settings and leads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot import dedupe, members, workspaces
+from bot.errors import UserError
+from bot.roles import Actor, Role
+from handlers.common import actor, after_ack, deps, form_values, slack
+from handlers.home import blocks
+from storage import Organisation
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(ack=ack_event, lazy=[publish_on_open])
+    app.action("home_edit_profile")(ack=ack_action, lazy=[open_profile])
+    app.view(blocks.PROFILE)(ack=save_profile, lazy=[refresh_home])
+    app.action("home_edit_settings")(ack=ack_lead_action, lazy=[open_settings])
+    app.view(blocks.SETTINGS)(ack=save_settings, lazy=[refresh_home])
+    app.action("home_manage_leads")(ack=ack_lead_action, lazy=[open_leads])
+    app.view(blocks.LEADS)(ack=save_leads, lazy=[refresh_home])
+
+
+def home_for(session: Session, context: BoltContext, who: Actor) -> dict[str, Any]:
+    settings = deps(context).settings
+    member = members.find(session, who.team_id, who.user_id)
+    if member is None:
+        raise UserError("I couldn't find your profile. Please try again.")
+    fresh = members.actor_for(member, settings)
+    organisation = (
+        session.get(Organisation, member.organisation_id) if member.organisation_id else None
+    )
+    return blocks.home_view(
+        member,
+        organisation,
+        is_lead=fresh.is_lead,
+        community=workspaces.community_settings(session, who.team_id, settings),
+        leads=members.leads(session, who.team_id, settings) if fresh.is_lead else [],
+    )
+
+
+def ack_event(ack: Ack) -> None:
+    ack()
+
+
+def ack_action(ack: Ack) -> None:
+    ack()
+
+
+def ack_lead_action(ack: Ack, context: BoltContext) -> None:
+    actor(context).require(Role.LEAD, "change community settings and leads")
+    ack()
+
+
+@after_ack
+def publish_on_open(
+    body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    if event.get("tab", "home") != "home" or "actor" not in context:
+        return
+    with deps(context).db.session() as session:
+        if not dedupe.claim(session, body["event_id"], context.team_id):
+            return  # a redelivery of an event already handled
+        view = home_for(session, context, actor(context))
+    client.views_publish(user_id=event["user"], view=view)
+
+
+@after_ack
+def refresh_home(context: BoltContext, client: WebClient) -> None:
+    with deps(context).db.session() as session:
+        view = home_for(session, context, actor(context))
+    client.views_publish(user_id=actor(context).user_id, view=view)
+
+
+@after_ack
+def open_profile(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    who = actor(context)
+    with deps(context).db.session() as session:
+        member = members.find(session, who.team_id, who.user_id)
+        assert member is not None
+        view = blocks.profile_modal(member, members.organisations(session, who.team_id))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def save_profile(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    who, values = actor(context), form_values(view)
+    with deps(context).db.session() as session:
+        member = members.find(session, who.team_id, who.user_id)
+        assert member is not None
+        members.update_profile(
+            session,
+            member,
+            staff_group=values.get("staff_group"),
+            organisation_id=int(values["org"]) if values.get("org") else None,
+            new_organisation=values.get("new_org") or None,
+            new_organisation_type=values.get("org_type"),
+        )
+    ack()
+
+
+@after_ack
+def open_settings(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    with deps(context).db.session() as session:
+        community = workspaces.community_settings(
+            session, actor(context).team_id, deps(context).settings
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.settings_modal(community))
+
+
+def save_settings(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    values = form_values(view)
+    try:
+        anonymity_min = int(values.get("anonymity_min") or "")
+    except ValueError:
+        raise UserError("Enter a whole number.", field="anonymity_min") from None
+    with deps(context).db.session() as session:
+        workspaces.update_settings(
+            session,
+            actor(context),
+            deps(context).settings,
+            ideas_channel=values.get("ideas_channel"),
+            digest_channel=values.get("digest_channel"),
+            timezone=values.get("timezone") or "",
+            anonymity_min=anonymity_min,
+        )
+    ack()
+
+
+@after_ack
+def open_leads(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    with deps(context).db.session() as session:
+        leads = members.leads(session, actor(context).team_id, deps(context).settings)
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.leads_modal(leads))
+
+
+def save_leads(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    chosen = set(form_values(view).get("leads") or [])
+    with deps(context).db.session() as session:
+        members.set_named_leads(session, actor(context), chosen, slack(context))
+    ack()

@@ -1,0 +1,45 @@
+"""Apply Alembic migrations programmatically (``copbot migrate`` and start-up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from storage.db import Database
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Several copbot processes may start at once against one PostgreSQL: one migrates at a time.
+MIGRATION_LOCK_ID = 0x0C0B07
+
+
+def alembic_config(database: Database) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = database.engine
+    return config
+
+
+def upgrade(database: Database, revision: str = "head") -> None:
+    config = alembic_config(database)
+    if database.dialect == "postgresql":
+        with database.engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            try:
+                command.upgrade(config, revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                lock.commit()
+    else:
+        command.upgrade(config, revision)
+
+
+def current_revision(database: Database) -> str | None:
+    with database.engine.connect() as connection:
+        try:
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        except Exception:
+            return None
+    return row[0] if row else None
