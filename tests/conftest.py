@@ -13,21 +13,21 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import Settings
-from bot.slack import make_web_client
-from handlers.app import build_app
-from handlers.web import BackgroundServer, create_web_app
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database
 from storage.migrate import upgrade
-
-SIGNING_SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-test-token"
-TEAM = "T0TESTICS"
-CHANNEL = "C0IDEAS01"
-LEAD = "U0LEAD001"  # a lead through COPBOT_LEADS
-MEMBER = "U0MEMB001"
-OTHER = "U0MEMB002"
-ADMIN = "U0ADMIN01"
+from tests_support import (
+    ADMIN,
+    BOT_TOKEN,
+    CHANNEL,
+    LEAD,
+    MEMBER,
+    OTHER,
+    SIGNING_SECRET,
+    TEAM,
+    Copbot,
+    make_settings,
+)
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -95,53 +95,9 @@ def twin() -> Iterator[SlackTwin]:
     twin.stop()
 
 
-def make_settings(twin: SlackTwin, database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "slack_bot_token": BOT_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": twin.api_url,
-        "database_url": database_url,
-        "copbot_leads": LEAD,
-        **overrides,
-    }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
 @pytest.fixture
 def settings(twin: SlackTwin, database_url: str) -> Settings:
     return make_settings(twin, database_url)
-
-
-class Copbot:
-    """copbot served over real HTTP; ``restart()`` builds a new app on the same database."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.server: BackgroundServer | None = None
-        self.database: Database | None = None
-
-    def start(self) -> Copbot:
-        self.database = Database(self.settings.database_url)
-        client = make_web_client(self.settings.slack_bot_token, self.settings.slack_api_url)
-        app = build_app(self.settings, self.database, client=client)
-        web = create_web_app(app, self.database, signing_secret=SIGNING_SECRET)
-        self.server = BackgroundServer(web).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.url
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.stop()
-        if self.database:
-            self.database.dispose()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
 
 
 @pytest.fixture
