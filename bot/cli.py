@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     actions: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
         "run": run,
         "serve": serve_http,

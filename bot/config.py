@@ -122,7 +122,7 @@ def load_settings(**overrides: object) -> Settings:
         message = first["msg"].removeprefix("Value error, ")
         given = first.get("input")
         secret = any(word in name for word in ("TOKEN", "SECRET", "KEY", "DATABASE_URL"))
-        shown = f" (got {given!r})" if isinstance(given, str | int) and not secret else ""
+        shown = f" (got {given})" if isinstance(given, str | int) and not secret else ""
         raise ConfigError(f"{name} {message}{shown}") from None
 
 

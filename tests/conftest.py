@@ -16,7 +16,7 @@ from bot.config import Settings
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database
 from storage.migrate import upgrade
-from tests_support import (
+from tests.support import (
     ADMIN,
     BOT_TOKEN,
     CHANNEL,

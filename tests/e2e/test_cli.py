@@ -17,7 +17,7 @@ from sqlmodel import func, select
 from bot.roles import Role, role_of
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, Member
-from tests_support import BOT_TOKEN, CHANNEL, MEMBER, SIGNING_SECRET
+from tests.support import BOT_TOKEN, CHANNEL, MEMBER, SIGNING_SECRET
 
 
 def copbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
+from hashlib import sha256
 
 import httpx
 from sqlmodel import func, select
 
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, Member
-from tests_support import CHANNEL, MEMBER
+from tests.support import CHANNEL, MEMBER, SIGNING_SECRET
 
 
 def member_count(database: Database) -> int:
@@ -39,7 +41,7 @@ def test_copbot_help_is_answered_within_three_seconds(driver: SlackDriver) -> No
 
 
 def test_copbot_without_text_shows_the_guide_and_leads_see_more(driver: SlackDriver) -> None:
-    from tests_support import LEAD
+    from tests.support import LEAD
 
     reply = driver.command(LEAD, "/copbot", "", channel=CHANNEL).json()
     assert "For leads" in json.dumps(reply["blocks"])
@@ -78,11 +80,22 @@ def test_malformed_bodies_get_400(driver: SlackDriver, database: Database) -> No
         (b"[1, 2, 3]", "application/json"),
         (b"payload=%7Bbroken", "application/x-www-form-urlencoded"),
         (b"hello=world", "application/x-www-form-urlencoded"),
-        (b"\xff\xfe", "application/x-www-form-urlencoded"),
     ]:
         response = driver.send_raw(body, kind)
         assert response.status_code == 400, body
     assert member_count(database) == 0
+
+
+def test_a_signed_body_that_is_not_utf8_gets_400(copbot) -> None:
+    body, timestamp = b"\xff\xfe payload", str(int(time.time()))
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body, sha256)
+    headers = {
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": "v0=" + digest.hexdigest(),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    response = httpx.post(f"{copbot.url}/slack/events", content=body, headers=headers)
+    assert response.status_code == 400
 
 
 def test_unknown_command_gets_a_friendly_answer(driver: SlackDriver) -> None:

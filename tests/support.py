@@ -1,4 +1,4 @@
-"""Constants and helpers shared by the tests (importable as ``tests_support``)."""
+"""Constants and helpers shared by the tests (importable as ``tests.support``)."""
 
 from __future__ import annotations
 
