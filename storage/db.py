@@ -95,5 +95,6 @@ def insert_or_ignore(session: Session, row: SQLModel) -> bool:
     values = {k: v for k, v in row.model_dump().items() if k in table.c and v is not None}
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    key = next(iter(table.primary_key.columns))
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None
