@@ -1,0 +1,417 @@
+"""The sandbox's terminal: act as any demo member, see what Slack would show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from bot.demo import DemoPerson
+from sandbox.world import CHANNELS, World
+from slacktwin import Interactive, render_interactive
+
+HELP = """\
+What you can type:
+  /copbot help        any slash command, as the person you are acting as
+  home                open copbot's App Home tab
+  1, 2, ...           press the numbered button or menu last shown
+  show                the latest messages in this channel
+  dms                 your direct messages from copbot
+  post <text>         post a message in this channel
+  #<channel>          move to a channel: {channels}
+  people              everyone in the demo community
+  as <name|number>    act as someone else (try: as priya, as 2)
+  help                this list
+  quit                leave (your data stays in var/sandbox.db)"""
+
+
+@dataclass(frozen=True)
+class Pressable:
+    """A numbered control and where it lives, so it can be pressed later."""
+
+    surface: str  # "home", "modal", "ephemeral" or "message"
+    control: Interactive
+    message: tuple[str, str] | None = None
+    index: int = 0  # among buttons with the same label on that surface
+
+
+class Terminal:
+    def __init__(self, world: World, stdin: TextIO, stdout: TextIO) -> None:
+        self.world = world
+        self.stdin = stdin
+        self.stdout = stdout
+        self.me: DemoPerson = world.people[0]
+        self.channel = next(iter(CHANNELS))
+        self.pressables: dict[int, Pressable] = {}
+        self.seen_dms = 0
+        self.seen_ephemerals = 0
+        self.seen_messages: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ loop
+
+    def loop(self) -> int:
+        self.say(
+            f"\ncopbot sandbox: a local Slack for {self.world.twin.team_name}, with "
+            f"{len(self.world.people)} people and copbot running beside it.\n"
+            "Nothing leaves this machine. Type `help` for what you can do, `quit` to leave.\n"
+        )
+        self.introduce()
+        while True:
+            line = self.ask(f"{self.me.display_name}@#{CHANNELS[self.channel]}> ")
+            if line is None or line.strip().lower() in ("quit", "exit"):
+                self.say("Bye.")
+                return 0
+            try:
+                self.handle(line.strip())
+            except (LookupError, ValueError) as error:
+                self.say(f"  {error}")
+
+    def handle(self, line: str) -> None:
+        if not line:
+            return
+        word, _, rest = line.partition(" ")
+        if line.startswith("/"):
+            self.command(word, rest)
+        elif line.isdigit():
+            self.press(int(line))
+        elif line.startswith("#"):
+            self.move(line[1:])
+        elif word == "as":
+            self.become(rest)
+        elif word == "home":
+            self.open_home()
+        elif word == "show":
+            self.show_channel(everything=True)
+        elif word == "dms":
+            self.show_dms(everything=True)
+        elif word == "post":
+            self.post(rest)
+        elif word == "people":
+            self.list_people()
+        elif word == "help":
+            self.say(HELP.format(channels=", ".join(f"#{c}" for c in CHANNELS.values())))
+        else:
+            self.say("  I didn't understand that. Type `help` for what you can do.")
+
+    # ------------------------------------------------------------------ actions
+
+    def command(self, command: str, text: str) -> None:
+        response = self.world.driver.command(self.me.user_id, command, text, channel=self.channel)
+        self.world.settle()
+        if response.status_code != 200:
+            self.say(f"  Slack would show an error: copbot answered {response.status_code}.")
+        self.show_new()  # the twin shows the command's answer as an ephemeral message
+
+    def open_home(self) -> None:
+        self.world.driver.app_home_opened(self.me.user_id)
+        self.world.settle()
+        self.show_home()
+        self.show_new()
+
+    def post(self, text: str) -> None:
+        if not text:
+            raise ValueError("Type something to post: post <text>")
+        self.world.driver.post_message(self.me.user_id, self.channel, text)
+        self.world.settle()
+        self.show_new()
+
+    def press(self, number: int) -> None:
+        pressable = self.pressables.get(number)
+        if pressable is None:
+            raise LookupError(f"There is no [{number}] on screen. Type `home` or `show`.")
+        control, where = pressable.control, self.where(pressable)
+        driver = self.world.driver
+        if control.kind == "button":
+            driver.click(
+                self.me.user_id,
+                control.label,
+                value=control.element.get("value"),
+                index=pressable.index,
+                **where,
+            )
+        else:
+            option = self.pick(control.label, list(control.options))
+            if option is None:
+                return
+            driver.choose(self.me.user_id, control.action_id or control.label, option, **where)
+        self.world.settle()
+        if pressable.surface == "home":
+            self.show_home()
+        self.show_new()
+
+    def where(self, pressable: Pressable) -> dict[str, Any]:
+        if pressable.surface == "message":
+            return {"message": pressable.message}
+        return {pressable.surface: True}
+
+    def move(self, name: str) -> None:
+        channel = next((cid for cid, cname in CHANNELS.items() if cname == name.strip()), None)
+        if channel is None:
+            raise LookupError(f"No channel #{name}. Channels: {', '.join(CHANNELS.values())}")
+        self.channel = channel
+        self.show_channel(everything=True)
+
+    def become(self, who: str) -> None:
+        self.me = self.find_person(who)
+        self.seen_dms = len(self.world.twin.dms(self.me.user_id))
+        self.seen_ephemerals = len(self.world.twin.ephemerals(self.me.user_id))
+        self.introduce()
+
+    def find_person(self, who: str) -> DemoPerson:
+        who = who.strip().lstrip("@").lower()
+        if who.isdigit() and 1 <= int(who) <= len(self.world.people):
+            return self.world.people[int(who) - 1]
+        for person in self.world.people:
+            if who in (person.display_name.lower(), person.user_id.lower()) or (
+                who and who in person.real_name.lower()
+            ):
+                return person
+        raise LookupError(f"Nobody called {who!r}. Type `people` to see everyone.")
+
+    def introduce(self) -> None:
+        person = self.me
+        role = "workspace admin" if person.is_admin else "lead" if person.is_lead else "member"
+        self.say(
+            f"You are {person.real_name} ({person.title}, {person.organisation}), a {role}, "
+            f"in #{CHANNELS[self.channel]}."
+        )
+
+    def list_people(self) -> None:
+        for number, person in enumerate(self.world.people, start=1):
+            role = " (admin)" if person.is_admin else " (lead)" if person.is_lead else ""
+            self.say(
+                f"  {number:>2}. {person.display_name:<9} {person.real_name}{role}: "
+                f"{person.staff_group}, {person.organisation}"
+            )
+
+    # ------------------------------------------------------------------ showing
+
+    def show_new(self) -> None:
+        """Whatever appeared for this person since they last looked; then any open modal."""
+        self.show_channel(everything=False)
+        self.show_dms(everything=False)
+        ephemerals = self.world.twin.ephemerals(self.me.user_id)
+        for message in ephemerals[self.seen_ephemerals :]:
+            self.show_blocks(
+                "copbot (only visible to you)", message.get("blocks"), message.get("text")
+            )
+        self.seen_ephemerals = len(ephemerals)
+        if self.world.twin.current_modal(self.me.user_id) is not None:
+            self.fill_modal()
+
+    def show_channel(self, everything: bool) -> None:
+        messages = self.world.twin.messages(self.channel)
+        start = 0 if everything else self.seen_messages.get(self.channel, len(messages))
+        if everything:
+            start = max(0, len(messages) - 10)
+            if not messages:
+                self.say(f"  #{CHANNELS[self.channel]} is quiet so far.")
+        for message in messages[start:]:
+            author = self.name_of(message.get("user")) if message.get("user") else "copbot"
+            self.show_blocks(
+                f"#{CHANNELS[self.channel]} · {author}",
+                message.get("blocks"),
+                message.get("text"),
+                surface="message",
+                message=(self.channel, message["ts"]),
+            )
+        self.seen_messages[self.channel] = len(messages)
+
+    def show_dms(self, everything: bool) -> None:
+        dms = self.world.twin.dms(self.me.user_id)
+        start = max(0, len(dms) - 5) if everything else self.seen_dms
+        if everything and not dms:
+            self.say("  No direct messages from copbot yet.")
+        channel = self.world.twin.dm_channel(self.me.user_id)
+        for message in dms[start:]:
+            self.show_blocks(
+                "DM from copbot",
+                message.get("blocks"),
+                message.get("text"),
+                surface="message",
+                message=(channel, message["ts"]),
+            )
+        self.seen_dms = len(dms)
+
+    def show_home(self) -> None:
+        view = self.world.twin.home_view(self.me.user_id)
+        if view is None:
+            self.say("  copbot's Home tab is empty.")
+            return
+        self.pressables = {}
+        self.show_blocks("copbot · Home", view.get("blocks"), None, surface="home")
+
+    def show_blocks(
+        self,
+        heading: str,
+        blocks: list[dict[str, Any]] | None,
+        text: str | None,
+        *,
+        surface: str = "ephemeral",
+        message: tuple[str, str] | None = None,
+    ) -> None:
+        start = max(self.pressables, default=0) + 1
+        rendered = render_interactive(
+            blocks,
+            resolve_user=self.name_of,
+            resolve_channel=lambda cid: CHANNELS.get(cid),
+            start=start,
+        )
+        body = rendered.text if blocks else (text or "")
+        self.say(f"\n┌ {heading}")
+        for line in body.splitlines():
+            self.say(f"│ {line}")
+        self.say("└")
+        labels: dict[str, int] = {}
+        for control in rendered.elements:
+            if control.is_input:
+                continue
+            index = labels.get(control.label, 0)
+            labels[control.label] = index + 1
+            self.pressables[control.number] = Pressable(surface, control, message, index)
+
+    def name_of(self, user_id: str | None) -> str:
+        person = next((p for p in self.world.people if p.user_id == user_id), None)
+        return person.real_name if person else (user_id or "someone")
+
+    # ------------------------------------------------------------------ modals
+
+    def fill_modal(self) -> None:
+        """Walk the open modal's inputs one by one, then submit it; errors are asked again."""
+        twin, driver, me = self.world.twin, self.world.driver, self.me.user_id
+        view = twin.current_modal(me)
+        assert view is not None
+        title = (view.get("title") or {}).get("text", "Form")
+        self.say(f"\n╔ {title} (a form: Enter keeps or skips a field, '-' clears it, '!' cancels)")
+        inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
+        for block in view.get("blocks", []):
+            if block.get("type") != "input":
+                text = render_interactive([block], resolve_user=self.name_of).text
+                self.say("║ " + text.replace("\n", "\n║ "))
+        wanted = {block["block_id"] for block in inputs}
+        while True:
+            for block in inputs:
+                if block["block_id"] not in wanted:
+                    continue
+                value = self.ask_field(block)
+                if value is _CANCEL:
+                    driver.close(me)
+                    self.say("╚ Cancelled.")
+                    return
+                if value is not None:
+                    driver.fill(me, {block["label"]["text"]: value})
+            result = driver.submit(me)
+            if not result.errors:
+                self.say("╚ Sent.")
+                self.world.settle()
+                self.show_new_after_modal(view["id"])
+                return
+            for block_id, problem in result.errors.items():
+                self.say(f"║ ⚠ {self.label_of(inputs, block_id)}: {problem}")
+            wanted = set(result.errors)
+
+    def show_new_after_modal(self, submitted_id: str) -> None:
+        top = self.world.twin.current_modal(self.me.user_id)
+        if top is not None and top.get("id") != submitted_id:
+            self.fill_modal()
+            return
+        self.show_home()
+        self.show_new()
+
+    @staticmethod
+    def label_of(inputs: list[dict[str, Any]], block_id: str) -> str:
+        block = next((b for b in inputs if b["block_id"] == block_id), None)
+        return block["label"]["text"] if block else block_id
+
+    def ask_field(self, block: dict[str, Any]) -> Any:
+        element = block["element"]
+        kind = element.get("type", "")
+        label = block["label"]["text"]
+        optional = " (optional)" if block.get("optional") else ""
+        hint = f"  {block['hint']['text']}" if block.get("hint") else ""
+        self.say(f"║ {label}{optional}{hint}")
+        options = [option["text"]["text"] for option in element.get("options", [])]
+        current = self.current_value(element)
+        if current:
+            self.say(f"║   now: {current} (Enter keeps it)")
+        keeps = bool(block.get("optional") or current)
+        if kind in ("static_select", "radio_buttons"):
+            return self.pick(label, options, optional=keeps)
+        if kind in ("multi_static_select", "checkboxes"):
+            for number, option in enumerate(options, start=1):
+                self.say(f"║   {number}. {option}")
+            answer = self.ask("║ numbers, separated by commas > ")
+            if answer is None or answer.strip() == "!":
+                return _CANCEL
+            if not answer.strip():
+                return None
+            return [options[int(n) - 1] for n in answer.replace(",", " ").split() if n.isdigit()]
+        if kind in ("users_select", "multi_users_select"):
+            answer = self.ask("║ names (see `people`), separated by commas; '-' for none > ")
+            if answer is None or answer.strip() == "!":
+                return _CANCEL
+            if not answer.strip():
+                return None
+            if answer.strip() == "-":
+                return [] if kind.startswith("multi") else None
+            names = [name for name in answer.split(",") if name.strip()]
+            people = [self.find_person(name).user_id for name in names]
+            return people if kind.startswith("multi") else (people[0] if people else None)
+        if kind in ("conversations_select", "channels_select"):
+            answer = self.ask("║ channel name, e.g. ideas > ")
+            if answer is None or answer.strip() == "!":
+                return _CANCEL
+            if not answer.strip():
+                return None
+            name = answer.strip().lstrip("#")
+            return next((cid for cid, cname in CHANNELS.items() if cname == name), None)
+        answer = self.ask("║ > ")
+        if answer is None or answer.strip() == "!":
+            return _CANCEL
+        if answer.strip() == "-":
+            return ""
+        return answer.strip() or None
+
+    def current_value(self, element: dict[str, Any]) -> str:
+        """What a field holds before the person types, shown so Enter can keep it."""
+        if element.get("initial_option"):
+            return element["initial_option"]["text"]["text"]
+        if element.get("initial_options"):
+            return ", ".join(o["text"]["text"] for o in element["initial_options"])
+        if element.get("initial_users"):
+            return ", ".join(self.name_of(user) for user in element["initial_users"])
+        for key in ("initial_user", "initial_conversation", "initial_channel"):
+            if element.get(key):
+                found = element[key]
+                return CHANNELS.get(found) or self.name_of(found)
+        return str(element.get("initial_value") or "")
+
+    def pick(self, label: str, options: list[str], optional: bool = True) -> Any:
+        for number, option in enumerate(options, start=1):
+            self.say(f"║   {number}. {option}")
+        while True:
+            answer = self.ask("║ number > ")
+            if answer is None or answer.strip() == "!":
+                return _CANCEL
+            if not answer.strip() and optional:
+                return None
+            if answer.strip().isdigit() and 1 <= int(answer) <= len(options):
+                return options[int(answer) - 1]
+            self.say(f"║ Choose 1 to {len(options)} for {label}.")
+
+    # ------------------------------------------------------------------ io
+
+    def ask(self, prompt: str) -> str | None:
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if not line:
+            self.stdout.write("\n")
+            return None
+        return line.rstrip("\n")
+
+    def say(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+
+_CANCEL = object()

@@ -1,0 +1,103 @@
+"""Boots the sandbox's world: the twin with the demo community, copbot over HTTP, a driver."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from types import TracebackType
+
+from bot import demo
+from bot.config import Settings
+from bot.slack import make_web_client
+from handlers.app import build_app
+from handlers.web import BackgroundServer, create_web_app
+from slacktwin import SlackDriver, SlackTwin
+from storage import Database
+from storage.migrate import upgrade
+
+DEFAULT_DATABASE = "sqlite:///var/copbot.db"
+SANDBOX_DATABASE = "sqlite:///var/sandbox.db"
+CHANNELS = {"C0SBIDEAS": "ideas", "C0SBGENRL": "general", "C0SBFRAIL": "frailty-network"}
+
+
+class World:
+    """Everything the terminal drives; data persists in var/sandbox.db between runs."""
+
+    def __init__(self, twin: SlackTwin, database: Database, server: BackgroundServer) -> None:
+        self.twin = twin
+        self.database = database
+        self.server = server
+        self.driver = SlackDriver(
+            twin, app_url=f"{server.url}/slack/events", signing_secret=twin.signing_secret
+        )
+        self.people = list(demo.PEOPLE)
+
+    @classmethod
+    def start(cls, settings: Settings) -> World:
+        signing_secret = secrets.token_hex(16)
+        twin = SlackTwin(
+            team_id=demo.TEAM_ID,
+            team_name=demo.TEAM_NAME,
+            bot_token="xoxb-sandbox",
+            signing_secret=signing_secret,
+        )
+        everyone = [person.user_id for person in demo.PEOPLE]
+        for person in demo.PEOPLE:
+            twin.add_user(
+                person.user_id,
+                name=person.display_name,
+                real_name=person.real_name,
+                tz=person.tz,
+                is_admin=person.is_admin,
+                title=person.title,
+            )
+        for channel_id, name in CHANNELS.items():
+            twin.add_channel(channel_id, name=name, members=everyone)
+        twin.start()
+        url = settings.database_url
+        sandbox_settings = settings.model_copy(
+            update={
+                "slack_bot_token": "xoxb-sandbox",
+                "slack_signing_secret": signing_secret,
+                "slack_app_token": None,
+                "slack_api_url": twin.api_url,
+                "database_url": SANDBOX_DATABASE if url == DEFAULT_DATABASE else url,
+                "copbot_ideas_channel": settings.copbot_ideas_channel or "C0SBIDEAS",
+            }
+        )
+        database = Database(sandbox_settings.database_url)
+        upgrade(database)
+        with database.session() as session:
+            demo.seed(session, demo.TEAM_ID)
+        client = make_web_client(sandbox_settings.slack_bot_token, twin.api_url)
+        app = build_app(sandbox_settings, database, client=client)
+        web = create_web_app(app, database, signing_secret=signing_secret)
+        return cls(twin, database, BackgroundServer(web).start())
+
+    def settle(self, timeout: float = 3.0, quiet: float = 0.15) -> None:
+        """Wait until copbot's work after an ack has reached the twin (no calls for ``quiet`` s)."""
+        deadline = time.monotonic() + timeout
+        seen, since = len(self.twin.calls), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.03)
+            now = len(self.twin.calls)
+            if now != seen:
+                seen, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+
+    def close(self) -> None:
+        self.server.stop()
+        self.twin.stop()
+        self.database.dispose()
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
