@@ -106,25 +106,40 @@ def message_for(error: Exception, body: dict[str, Any]) -> str:
 
 
 def tell_about_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
-    """After the ack: answer where the person is: the response_url, else a modal while the
-    trigger is fresh (App Home has no response_url), else a DM to them."""
+    """After the ack: answer where the person is, trying each way in turn: the
+    response_url; a modal while the trigger is fresh (App Home has no response_url),
+    only for a refusal, since an unexpected failure may be Slack's views API itself;
+    else a DM to them. Events have nobody to answer.
+    """
+    if body.get("type") == "event_callback":
+        message_for(error, body)  # logs it
+        return
     message = message_for(error, body)
-    try:
-        response_url = body.get("response_url") or next(
-            (url["response_url"] for url in body.get("response_urls") or []), None
-        )
-        if response_url:
-            WebhookClient(response_url).send(text=message, response_type="ephemeral")
+    client: WebClient = context.client
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    response_url = body.get("response_url") or next(
+        (url["response_url"] for url in body.get("response_urls") or []), None
+    )
+    ways: list[Callable[[], Any]] = []
+    if response_url:
+        ways.append(lambda: _sent(WebhookClient(response_url).send(text=message).status_code))
+    if body.get("trigger_id") and isinstance(error, UserError):
+        modal = notice_modal("Sorry", message)
+        ways.append(lambda: client.views_open(trigger_id=body["trigger_id"], view=modal))
+    if user:
+        ways.append(lambda: client.chat_postMessage(channel=user, text=message))
+    for way in ways:
+        try:
+            way()
             return
-        client: WebClient = context.client
-        if body.get("trigger_id"):
-            client.views_open(trigger_id=body["trigger_id"], view=notice_modal("Sorry", message))
-            return
-        user = body.get("user_id") or (body.get("user") or {}).get("id")
-        if user and body.get("type") != "event_callback":
-            client.chat_postMessage(channel=user, text=message)
-    except Exception:
-        log.exception("could not tell the person about an error on %s", describe(body))
+        except Exception as failure:
+            log.warning("could not answer %s this way: %s", describe(body), failure)
+    log.error("could not tell the person about an error on %s", describe(body))
+
+
+def _sent(status: int) -> None:
+    if status != 200:
+        raise OSError(f"response_url answered {status}")
 
 
 def error_response(error: Exception, body: dict[str, Any], context: BoltContext) -> BoltResponse:

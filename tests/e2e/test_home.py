@@ -310,3 +310,15 @@ def test_user_change_refreshes_the_cached_profile(
     with database.session() as session:
         member = session.exec(select(Member).where(Member.slack_user_id == MEMBER)).one()
     assert (member.display_name, member.tz) == ("maxr", "America/New_York")
+
+
+def test_a_failure_after_the_ack_gets_an_apology_not_a_traceback(
+    driver: SlackDriver, twin: SlackTwin
+) -> None:
+    open_home(driver, twin, MEMBER)
+    twin.fail("views.open", status=500, times=20)  # Slack keeps failing, retries included
+    response = driver.click(MEMBER, "Edit profile", home=True)
+    assert response.status_code == 200
+    twin.wait_for(lambda: any("Sorry, something went wrong" in m["text"] for m in twin.dms(MEMBER)))
+    apology = twin.dms(MEMBER)[-1]["text"]
+    assert "Traceback" not in apology and "Error" not in apology
