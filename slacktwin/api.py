@@ -226,6 +226,12 @@ def auth_test(ws: Workspace, a: Args) -> dict[str, Any]:
     }
 
 
+@method("apps.connections.open")
+def apps_connections_open(ws: Workspace, a: Args) -> dict[str, Any]:
+    """Socket Mode's websocket URL; the dispatcher has already required an app-level token."""
+    return {"url": ws.issue_socket_url()}
+
+
 @method("team.info")
 def team_info(ws: Workspace, a: Args) -> dict[str, Any]:
     team = a.text("team")

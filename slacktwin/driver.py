@@ -1,15 +1,20 @@
-"""``SlackDriver``: plays the Slack side towards the app, over real signed HTTP.
+"""``SlackDriver``: plays the Slack side towards the app, over signed HTTP or Socket Mode.
 
-Events go as JSON ``event_callback`` envelopes, slash commands as form fields, and
+Over HTTP, events go as JSON ``event_callback`` bodies, slash commands as form fields, and
 interactions as ``payload=<json>`` forms, all signed with ``X-Slack-Signature`` v0 like
-Slack. The driver acts for a person: it finds buttons, menus and inputs by their visible
-words in the twin's stored messages and views, issues trigger_ids and response_urls that
-the twin accepts, and applies what the app answers (command bodies, view_submission
+Slack. With ``socket_mode=True`` the same payloads go as Socket Mode envelopes over the
+app's websocket to the twin, and the app's ack payload stands in for the HTTP body; the
+one place the two differ is ``_deliver``.
+
+The driver acts for a person: it finds buttons, menus and inputs by their visible words
+in the twin's stored messages and views, issues trigger_ids and response_urls that the
+twin accepts, and applies what the app answers (command bodies, view_submission
 ``response_action``) to the twin, so modal stacks and ephemerals stay consistent.
 
-The driver is synchronous: a call returns when the app has answered the HTTP request.
-Work an app does after its ack (threads, lazy listeners) is awaited with
-``twin.wait_for(...)``.
+The driver is synchronous: a call returns when the app has answered the HTTP request, or
+acked the envelope (the answer is then an ``httpx.Response`` built from the ack, with the
+``SocketAck`` in ``response.extensions["socket_mode_ack"]``). Work an app does after its
+ack (threads, lazy listeners) is awaited with ``twin.wait_for(...)``.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from slacktwin import forms
 from slacktwin.api import apply_response
 from slacktwin.errors import ApiError, TwinUsageError
 from slacktwin.recording import Call
+from slacktwin.socketmode import EnvelopeType, SocketAck
 from slacktwin.state import Channel, ResponseUrl, random_id
 from slacktwin.twin import SlackTwin
 from slacktwin.validation import validate_view
@@ -61,19 +67,29 @@ class SubmitResult:
 
 
 class SlackDriver:
-    """Sends Slack's requests (events, commands, interactions) to an app's Request URL."""
+    """Sends Slack's requests (events, commands, interactions) to an app's Request URL, or
+    with ``socket_mode=True`` over the app's Socket Mode connection to the twin.
+
+    ``ack_timeout`` bounds the wait for each Socket Mode ack (``AckTimeout`` after it).
+    """
 
     def __init__(
         self,
         twin: SlackTwin,
-        app_url: str,
+        app_url: str | None = None,
         signing_secret: str | None = None,
         *,
         timeout: float = 10.0,
+        socket_mode: bool = False,
+        ack_timeout: float = 5.0,
     ) -> None:
+        if socket_mode == bool(app_url):
+            raise TwinUsageError("give app_url (HTTP) or socket_mode=True, not both or neither")
         self.twin = twin
         self.ws = twin.ws
-        self.app_url = app_url
+        self.app_url = app_url or ""
+        self.socket_mode = socket_mode
+        self.ack_timeout = ack_timeout
         self.signing_secret = signing_secret or twin.signing_secret
         self.verifier = SignatureVerifier(self.signing_secret)
         self.http = httpx.Client(timeout=timeout)
@@ -112,6 +128,8 @@ class SlackDriver:
         ``timestamp`` signs with that (e.g. stale) time; ``signature`` overrides the
         computed signature; ``sign=False`` sends neither header.
         """
+        if self.socket_mode:
+            raise TwinUsageError("send_raw is HTTP only; Socket Mode: twin.socket_mode.deliver")
         data = body.encode() if isinstance(body, str) else body
         all_headers = {
             "Content-Type": content_type,
@@ -124,12 +142,44 @@ class SlackDriver:
         all_headers.update(headers or {})
         return self.http.post(self.app_url, content=data, headers=all_headers)
 
-    def _send_form(self, fields: Mapping[str, str]) -> httpx.Response:
-        return self.send_raw(urlencode(fields), "application/x-www-form-urlencoded")
+    def _deliver(
+        self,
+        kind: EnvelopeType,
+        payload: Mapping[str, Any],
+        *,
+        retry_num: int | None = None,
+        retry_reason: str | None = None,
+    ) -> httpx.Response:
+        """The transport seam: one Slack request as signed HTTP or as a Socket Mode envelope.
+
+        Over Socket Mode the ack becomes a 200 response whose body is the ack payload
+        (empty when there is none), so callers treat both transports alike.
+        """
+        if self.socket_mode:
+            ack = self.twin.socket_mode.deliver(
+                kind,
+                dict(payload),
+                retry_attempt=retry_num or 0,
+                retry_reason=retry_reason or "",
+                timeout=self.ack_timeout,
+            )
+            return _ack_response(ack)
+        form = "application/x-www-form-urlencoded"
+        if kind == "slash_commands":
+            return self.send_raw(urlencode(payload), form)
+        if kind == "interactive":
+            return self.send_raw(urlencode({"payload": json.dumps(payload)}), form)
+        headers: dict[str, str] = {}
+        if retry_num is not None:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+        if retry_reason is not None:
+            headers["X-Slack-Retry-Reason"] = retry_reason
+        return self.send_raw(json.dumps(payload), "application/json", headers)
 
     def send_interaction(self, payload: Mapping[str, Any]) -> httpx.Response:
-        """An interactivity payload, form-encoded as ``payload=<json>`` like Slack."""
-        return self._send_form({"payload": json.dumps(payload)})
+        """An interactivity payload: form-encoded as ``payload=<json>`` like Slack, or an
+        ``interactive`` envelope in Socket Mode."""
+        return self._deliver("interactive", payload)
 
     # ------------------------------------------------------------------ people and places
 
@@ -204,8 +254,9 @@ class SlackDriver:
     ) -> httpx.Response:
         """Deliver an event in Slack's ``event_callback`` envelope.
 
-        ``retry_num``/``retry_reason`` add Slack's retry headers; reuse ``event_id`` to
-        model a redelivery (or call ``redeliver``).
+        ``retry_num``/``retry_reason`` add Slack's retry headers (``retry_attempt`` and
+        ``retry_reason`` in Socket Mode); reuse ``event_id`` to model a redelivery (or call
+        ``redeliver``).
         """
         now = int(time.time())
         body_event = dict(event)
@@ -234,23 +285,19 @@ class SlackDriver:
         }
         self.last_event = envelope
         self._last_retry = retry_num or 0
-        headers: dict[str, str] = {}
-        if retry_num is not None:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-        if retry_reason is not None:
-            headers["X-Slack-Retry-Reason"] = retry_reason
-        return self.send_raw(json.dumps(envelope), "application/json", headers)
+        return self._deliver("events_api", envelope, retry_num=retry_num, retry_reason=retry_reason)
 
     def redeliver(self, retry_reason: str = "http_timeout") -> httpx.Response:
         """Send the last event again, same event_id, as Slack's retry (num 1, 2, 3)."""
         if self.last_event is None:
             raise TwinUsageError("no event sent yet")
-        envelope = self.last_event
         self._last_retry += 1
-        headers = {"X-Slack-Retry-Num": str(self._last_retry), "X-Slack-Retry-Reason": retry_reason}
-        return self.send_raw(json.dumps(envelope), "application/json", headers)
+        return self._deliver(
+            "events_api", self.last_event, retry_num=self._last_retry, retry_reason=retry_reason
+        )
 
     def url_verification(self, challenge: str) -> httpx.Response:
+        """Slack's Request URL check (HTTP only: Socket Mode apps have no Request URL)."""
         body = {
             "token": self.twin.verification_token,
             "challenge": challenge,
@@ -387,7 +434,7 @@ class SlackDriver:
             "response_url": response_url,
             "trigger_id": self.ws.issue_trigger(user_id, "command"),
         }
-        response = self._send_form(fields)
+        response = self._deliver("slash_commands", fields)
         self._apply_command_answer(response_url, response)
         return response
 
@@ -739,3 +786,12 @@ class SlackDriver:
         sent_view["state"] = forms.view_state(view)
         payload.update({"view": sent_view, "is_cleared": cleared})
         return self.send_interaction(payload)
+
+
+def _ack_response(ack: SocketAck) -> httpx.Response:
+    """A Socket Mode ack as the HTTP answer it replaces: 200 with the payload as JSON."""
+    request = httpx.Request("POST", "ws://slack-twin/link/")
+    extensions = {"socket_mode_ack": ack}
+    if ack.payload is None:
+        return httpx.Response(200, content=b"", request=request, extensions=extensions)
+    return httpx.Response(200, json=ack.payload, request=request, extensions=extensions)

@@ -6,7 +6,7 @@ rate is the tier's per-minute figure and whose capacity is the burst allowance.
 
 | tier    | per minute | burst | methods (in the twin)                                        |
 | ------- | ---------- | ----- | ------------------------------------------------------------ |
-| Tier 1  | 1          | 2     | (none the twin implements; default for admin-ish methods)    |
+| Tier 1  | 1          | 2     | apps.connections.open (so 2 connects, then 1 a minute)       |
 | Tier 2  | 20         | 10    | users.list, conversations.list, reactions.remove             |
 | Tier 3  | 50         | 20    | conversations.open/info/history/replies/join, chat.update,   |
 |         |            |       | chat.delete, reactions.add, users.conversations,             |
@@ -35,6 +35,7 @@ from typing import Any
 TIERS: dict[int, tuple[float, int]] = {1: (1, 2), 2: (20, 10), 3: (50, 20), 4: (100, 50)}
 
 METHOD_TIERS: dict[str, int] = {
+    "apps.connections.open": 1,
     "auth.test": 4,
     "bots.info": 3,
     "chat.delete": 3,

@@ -6,6 +6,8 @@ Routes:
 - ``POST /upload/v1/{token}``: upload URLs from files.getUploadURLExternal.
 - ``POST /response/{token}``: response_url endpoints the driver puts in payloads.
 - ``GET /files/{file_id}/{name}``: ``url_private`` downloads (bearer token required).
+- ``WS /link/?ticket=...``: Socket Mode connections (URLs from apps.connections.open),
+  served by ``SocketModeHub``.
 
 Each API call goes: unknown method (404) -> auth -> planned faults -> not implemented ->
 rate limit (429 + Retry-After) -> handler under the workspace lock. Every answer,
@@ -30,7 +32,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from slacktwin.api import HANDLERS, JSON_ARGS, Args, apply_response, use_response_url
 from slacktwin.errors import ApiError
@@ -38,9 +40,13 @@ from slacktwin.faults import Faults
 from slacktwin.methods import web_api_methods
 from slacktwin.ratelimit import RateLimiter
 from slacktwin.recording import Call, CallLog
+from slacktwin.socketmode import SocketModeHub
 from slacktwin.state import Workspace
 
 logger = logging.getLogger(__name__)
+
+# Methods that take the app-level token (Socket Mode) instead of the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 
 @dataclass
@@ -129,9 +135,11 @@ class Dispatcher:
         limiter: RateLimiter,
         faults: Faults,
         log: CallLog,
+        app_token: str | None = None,
     ) -> None:
         self.ws = ws
         self.token = token
+        self.app_token = app_token
         self.limiter = limiter
         self.faults = faults
         self.log = log
@@ -153,10 +161,9 @@ class Dispatcher:
             return self.record(
                 method, args, Outcome(200, {"ok": False, "error": "not_authed"})
             ), 0.0
-        if token != self.token:
-            return self.record(
-                method, args, Outcome(200, {"ok": False, "error": "invalid_auth"})
-            ), 0.0
+        token_error = self._token_error(method, token)
+        if token_error is not None:
+            return self.record(method, args, Outcome(200, {"ok": False, "error": token_error})), 0.0
         fault = self.faults.take(method)
         if fault is None:
             return None, 0.0
@@ -171,6 +178,18 @@ class Dispatcher:
             )
             return self.record(method, args, outcome), 0.0
         return None, fault.delay
+
+    def _token_error(self, method: str, token: str) -> str | None:
+        """Slack's answer to the wrong kind of token: the app-level token (``xapp-``) works
+        only for apps.connections.open, and the bot token everywhere else."""
+        wants_app_token = method in APP_TOKEN_METHODS
+        expected = self.app_token if wants_app_token else self.token
+        if expected is not None and token == expected:
+            return None
+        other = self.token if wants_app_token else self.app_token
+        if other is not None and token == other:
+            return "not_allowed_token_type"
+        return "invalid_auth"
 
     def _rate_key(self, method: str, args: dict[str, Any]) -> str | None:
         if method != "chat.postMessage":
@@ -237,11 +256,21 @@ class _QuickServer(uvicorn.Server):
 class TwinServer:
     """Starlette app + uvicorn in a daemon thread on 127.0.0.1 and a free port."""
 
-    def __init__(self, dispatcher: Dispatcher, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        socket_mode: SocketModeHub | None = None,
+        ping_interval: float | None = 20.0,
+    ) -> None:
         self.dispatcher = dispatcher
         self.ws = dispatcher.ws
         self.host = host
         self.port = port
+        self.socket_mode = socket_mode or SocketModeHub(self.ws)
+        self.ping_interval = ping_interval
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._server: _QuickServer | None = None
@@ -252,6 +281,7 @@ class TwinServer:
                 Route("/response/{token}", self._response_url, methods=["POST"]),
                 Route("/files/{file_id}/{name}", self._download, methods=["GET"]),
                 Route("/", self._root, methods=["GET"]),
+                WebSocketRoute("/link/", self.socket_mode.serve),
             ]
         )
 
@@ -275,7 +305,9 @@ class TwinServer:
             lifespan="off",
             loop="asyncio",
             http="h11",
-            ws="none",
+            ws="websockets-sansio",
+            ws_ping_interval=self.ping_interval,
+            ws_ping_timeout=self.ping_interval,
             timeout_graceful_shutdown=1,
         )
         self._server = _QuickServer(config)

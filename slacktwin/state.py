@@ -407,6 +407,7 @@ class Workspace:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.files: dict[str, FileRecord] = {}
         self.uploads: dict[str, str] = {}
+        self.socket_tickets: set[str] = set()
         self.add_user(
             User(
                 id=bot_user_id,
@@ -766,6 +767,24 @@ class Workspace:
                 token, user_id, channel_id, source_kind, source_ts, thread_ts
             )
             return f"{self.base_url}response/{token}"
+
+    # ------------------------------------------------------------------ socket mode
+
+    def issue_socket_url(self) -> str:
+        """A Socket Mode websocket URL with a fresh ticket (apps.connections.open)."""
+        with self.lock:
+            ticket = secrets.token_hex(16)
+            self.socket_tickets.add(ticket)
+            ws_base = "ws://" + self.base_url.split("://", 1)[1]
+            return f"{ws_base}link/?ticket={ticket}&app_id={self.app_id}"
+
+    def use_socket_ticket(self, ticket: str) -> bool:
+        """Accept a ticket once: each apps.connections.open URL opens one connection."""
+        with self.lock:
+            if ticket not in self.socket_tickets:
+                return False
+            self.socket_tickets.discard(ticket)
+            return True
 
     # ------------------------------------------------------------------ views
 

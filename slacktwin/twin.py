@@ -18,13 +18,19 @@ from slacktwin.faults import Fault, Faults
 from slacktwin.ratelimit import RateLimiter, RateLimits
 from slacktwin.recording import Call, CallLog
 from slacktwin.server import Dispatcher, TwinServer
+from slacktwin.socketmode import SocketModeHub
 from slacktwin.state import Channel, User, Workspace
 
 T = TypeVar("T")
 
 
 class SlackTwin:
-    """A fake Slack workspace for one app (one bot token), served over HTTP on loopback."""
+    """A fake Slack workspace for one app (one bot token), served over HTTP on loopback.
+
+    ``app_token`` is the app-level token for Socket Mode (None: Socket Mode is off);
+    ``socket_mode`` is the websocket side (connections, envelopes, acks), and
+    ``socket_ping_interval`` how often the twin pings a connection (None: never).
+    """
 
     def __init__(
         self,
@@ -43,9 +49,12 @@ class SlackTwin:
         include_slackbot: bool = True,
         host: str = "127.0.0.1",
         port: int = 0,
+        app_token: str | None = "xapp-twin",
+        socket_ping_interval: float | None = 20.0,
     ) -> None:
         tag = "".join(c for c in bot_name.upper() if c.isalnum()) or "APP"
         self.bot_token = bot_token
+        self.app_token = app_token
         self.signing_secret = signing_secret
         self.verification_token = verification_token
         self.ws = Workspace(
@@ -68,9 +77,21 @@ class SlackTwin:
         self.faults = Faults()
         self.log = CallLog()
         self.dispatcher = Dispatcher(
-            self.ws, token=bot_token, limiter=limiter, faults=self.faults, log=self.log
+            self.ws,
+            token=bot_token,
+            app_token=app_token,
+            limiter=limiter,
+            faults=self.faults,
+            log=self.log,
         )
-        self.server = TwinServer(self.dispatcher, host=host, port=port)
+        self.socket_mode = SocketModeHub(self.ws)
+        self.server = TwinServer(
+            self.dispatcher,
+            host=host,
+            port=port,
+            socket_mode=self.socket_mode,
+            ping_interval=socket_ping_interval,
+        )
         self._started = False
 
     # ------------------------------------------------------------------ lifecycle
