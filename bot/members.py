@@ -201,3 +201,13 @@ def set_named_leads(
             after={"leads": sorted(user_ids)},
         )
     return added, removed
+
+
+def name_of(session: Session, team_id: str, user_id: str | None) -> str | None:
+    """How copbot writes a person's name in messages: as text, never as a mention."""
+    if not user_id:
+        return None
+    member = find(session, team_id, user_id)
+    if member is None:
+        return "a colleague"
+    return member.real_name or member.display_name or "a colleague"

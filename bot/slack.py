@@ -69,6 +69,12 @@ class SlackPort(Protocol):
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None: ...
 
+    def permalink(self, channel: str, ts: str) -> str | None: ...
+
+    def upload_file(
+        self, user_id: str, filename: str, content: str, *, title: str, comment: str
+    ) -> None: ...
+
 
 def make_web_client(token: str | None, base_url: str, timeout: int = 10) -> WebClient:
     """A WebClient that retries on 429 (honouring Retry-After), 5xx and dropped connections."""
@@ -126,3 +132,23 @@ class WebClientPort:
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         self.client.views_publish(user_id=user_id, view=view)
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except SlackApiError as error:
+            log.warning("chat.getPermalink failed: %s", error.response.get("error"))
+            return None
+
+    def upload_file(
+        self, user_id: str, filename: str, content: str, *, title: str, comment: str
+    ) -> None:
+        """Send a file to the person in their DM with copbot."""
+        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+        self.client.files_upload_v2(
+            channel=channel,
+            filename=filename,
+            content=content,
+            title=title,
+            initial_comment=comment,
+        )

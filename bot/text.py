@@ -22,3 +22,12 @@ def escape(text: str) -> str:
 def truncate(text: str, limit: int) -> str:
     """Cut to ``limit`` characters with an ellipsis, for Slack's per-field limits."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+
+
+_ANGLES = str.maketrans({"<": "‹", ">": "›"})
+
+
+def plain(text: str) -> str:
+    """People's words for a ``plain_text`` field: Slack shows plain text as typed (entities
+    too), so angle brackets become look-alikes and no ``<!here>`` can survive a copy."""
+    return _BROADCAST.sub(lambda m: "@\u2060" + m.group(1), text.translate(_ANGLES))

@@ -24,6 +24,7 @@ from storage import Database
 
 log = logging.getLogger("copbot.handlers")
 
+ACK_FAILED = "copbot_ack_failed"
 APOLOGY = (
     "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
 )
@@ -66,6 +67,8 @@ def after_ack(func: Callable[..., None]) -> Callable[..., None]:
     arg_names = get_arg_names_of_callable(func)
 
     def run_after_ack(request: BoltRequest, logger: logging.Logger) -> None:
+        if request.context.get(ACK_FAILED):
+            return  # Bolt starts lazy listeners even when the ack function refused
         try:
             func(
                 **build_required_kwargs(
@@ -143,7 +146,9 @@ def _sent(status: int) -> None:
 
 
 def error_response(error: Exception, body: dict[str, Any], context: BoltContext) -> BoltResponse:
-    """At ack time: the HTTP answer Slack shows the person, always a 2xx."""
+    """At ack time: the HTTP answer Slack shows the person, always a 2xx. Marks the
+    request so its lazy listeners (which Bolt still starts) do nothing."""
+    context[ACK_FAILED] = True
     message = message_for(error, body)
     if "command" in body:
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": message})

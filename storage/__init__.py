@@ -4,14 +4,34 @@ Knows nothing of Slack or of ``bot``.
 """
 
 from storage.db import Database, insert_or_ignore, utcnow
-from storage.models import AuditEntry, Member, Organisation, ProcessedEvent, Workspace
+from storage.models import (
+    AuditEntry,
+    Challenge,
+    Idea,
+    IdeaDraft,
+    IdeaStatus,
+    IdeaSubscriber,
+    IdeaTerm,
+    Member,
+    Organisation,
+    ProcessedEvent,
+    Support,
+    Workspace,
+)
 
 __all__ = [
     "AuditEntry",
+    "Challenge",
     "Database",
+    "Idea",
+    "IdeaDraft",
+    "IdeaStatus",
+    "IdeaSubscriber",
+    "IdeaTerm",
     "Member",
     "Organisation",
     "ProcessedEvent",
+    "Support",
     "Workspace",
     "insert_or_ignore",
     "utcnow",

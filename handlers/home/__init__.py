@@ -10,10 +10,12 @@ from sqlmodel import Session
 
 from bot import dedupe, members, workspaces
 from bot.errors import UserError
+from bot.ideas import insights
 from bot.roles import Actor, Role
 from handlers.common import actor, after_ack, deps, form_values, slack
 from handlers.home import blocks
-from storage import Organisation
+from handlers.ideas import blocks as idea_blocks
+from storage import Organisation, utcnow
 
 
 def register(app: App) -> None:
@@ -35,13 +37,25 @@ def home_for(session: Session, context: BoltContext, who: Actor) -> dict[str, An
     organisation = (
         session.get(Organisation, member.organisation_id) if member.organisation_id else None
     )
-    return blocks.home_view(
+    community = workspaces.community_settings(session, who.team_id, settings)
+    view = blocks.home_view(
         member,
         organisation,
         is_lead=fresh.is_lead,
-        community=workspaces.community_settings(session, who.team_id, settings),
+        community=community,
         leads=members.leads(session, who.team_id, settings) if fresh.is_lead else [],
     )
+    now = utcnow()
+    view["blocks"] += idea_blocks.home_blocks(
+        insights.ideas_by(session, who.team_id, who.user_id, limit=5),
+        insights.ideas_supported_by(session, who.team_id, who.user_id, limit=5),
+        insights.most_supported_this_week(session, who.team_id, now, limit=5),
+        insights.waiting_for_review(session, who.team_id, now, limit=5) if fresh.is_lead else None,
+        insights.engagement(session, who.team_id, community.anonymity_min, now)
+        if fresh.is_lead
+        else None,
+    )
+    return view
 
 
 def ack_event(ack: Ack) -> None:

@@ -81,7 +81,8 @@ def home_view(
             "• *Pulse checks*: a one-tap weekly check-in, anonymous by default.\n"
             "• *Exchanges*: meet colleagues across organisations and professions.\n"
             "• *Learning*: short digests and case studies of what works.\n"
-            "Type `/copbot help` for every command."
+            "Type `/copbot help` for every command.",
+            _button("Share an idea", "home_share_idea", primary=True),
         ),
         {"type": "divider"},
         {"type": "header", "text": _text("Your profile")},

@@ -28,8 +28,9 @@ def test_help_command_and_home_render_readably(database_url: str) -> None:
     assert "You are Amara Okafor" in out
     assert "as <name|number>" in out  # the sandbox's own help
     assert "/idea [text]" in out  # copbot's answer to /copbot help
-    assert "WELCOME TO COPBOT" in out and "[1] Edit profile" in out
-    assert "[2] Edit settings" in out  # Amara is a lead in the demo community
+    assert "WELCOME TO COPBOT" in out and "[1] Share an idea" in out
+    assert "[2] Edit profile" in out
+    assert "[3] Edit settings" in out  # Amara is a lead in the demo community
     assert out.rstrip().endswith("Bye.")
 
 
@@ -38,7 +39,7 @@ def test_a_member_edits_their_profile_field_by_field(database_url: str) -> None:
         database_url,
         "as lucy",
         "home",
-        "1",  # Edit profile
+        "2",  # Edit profile
         "8",  # Staff group: Paramedics
         "",  # Organisation: keep
         "",  # no new organisation
@@ -59,7 +60,7 @@ def test_errors_in_a_form_are_asked_again(database_url: str) -> None:
     out = run_lines(
         database_url,
         "home",
-        "2",  # Edit settings
+        "3",  # Edit settings
         "",  # ideas channel: keep
         "",  # digest channel: none
         "Mars/Olympus",  # time zone

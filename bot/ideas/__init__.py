@@ -1,0 +1,1 @@
+"""Ideas, Idea Drop-style: capture, support, decisions ("you said, we did"), challenges."""

@@ -1,0 +1,296 @@
+"""Challenges: a question leads put to the community, open between two dates, whose
+answers feed a design-group workshop (summary in the channel, CSV to the lead)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from bot import audit
+from bot.config import Settings
+from bot.defaults import CHALLENGE_TAGS, STAFF_GROUPS
+from bot.errors import UserError
+from bot.ideas import cards, insights
+from bot.privacy import refuse_patient_identifiers
+from bot.roles import Actor, Role
+from bot.slack import SlackPort
+from bot.workspaces import community_settings
+from storage import Challenge, Idea, IdeaStatus, Member, Organisation, Support, utcnow
+
+REMIND_BEFORE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ChallengeFields:
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    channel_id: str
+    opens_at: datetime
+    closes_at: datetime
+    target_groups: tuple[str, ...] = ()
+
+
+def validate(
+    *,
+    title: str | None,
+    description: str | None,
+    tags: list[str] | None,
+    channel_id: str | None,
+    opens: date | None,
+    closes: date | None,
+    target_groups: list[str] | None,
+    timezone: str,
+    today: date,
+) -> ChallengeFields:
+    """Dates are whole days in the community's time zone: open from the start of the
+    opening day to the end of the closing day."""
+    title = " ".join((title or "").split())
+    if not title:
+        raise UserError("Write the challenge as a question.", field="title")
+    if len(title) > 150:
+        raise UserError("Keep the question to 150 characters or fewer.", field="title")
+    description = (description or "").strip()
+    if len(description) > 3000:
+        raise UserError("Keep the description to 3000 characters or fewer.", field="description")
+    refuse_patient_identifiers(title, "title")
+    refuse_patient_identifiers(description, "description")
+    if not channel_id:
+        raise UserError("Choose the channel where the challenge runs.", field="channel")
+    if any(tag not in CHALLENGE_TAGS for tag in tags or []):
+        raise UserError("Choose tags from the list.", field="tags")
+    if any(group not in STAFF_GROUPS for group in target_groups or []):
+        raise UserError("Choose staff groups from the list.", field="target_groups")
+    opens = opens or today
+    if closes is None:
+        raise UserError("Choose when the challenge closes.", field="closes")
+    if opens < today:
+        raise UserError("The challenge can't open in the past.", field="opens")
+    if closes < opens:
+        raise UserError("It must close on or after the day it opens.", field="closes")
+    zone = ZoneInfo(timezone)
+    return ChallengeFields(
+        title=title,
+        description=description,
+        tags=tuple(tags or ()),
+        channel_id=channel_id,
+        opens_at=datetime.combine(opens, time.min, zone).astimezone(UTC),
+        closes_at=datetime.combine(closes + timedelta(days=1), time.min, zone).astimezone(UTC),
+        target_groups=tuple(target_groups or ()),
+    )
+
+
+def create(session: Session, actor: Actor, fields: ChallengeFields) -> Challenge:
+    actor.require(Role.LEAD, "create challenges")
+    challenge = Challenge(
+        team_id=actor.team_id,
+        title=fields.title,
+        description=fields.description,
+        tags=list(fields.tags),
+        target_groups=list(fields.target_groups),
+        channel_id=fields.channel_id,
+        opens_at=fields.opens_at,
+        closes_at=fields.closes_at,
+        created_by=actor.user_id,
+    )
+    session.add(challenge)
+    session.flush()
+    audit.record(
+        session,
+        team_id=actor.team_id,
+        actor_id=actor.user_id,
+        action="challenge.create",
+        target=f"challenge {challenge.id}",
+        after={"title": challenge.title, "channel": challenge.channel_id},
+    )
+    return challenge
+
+
+def get(session: Session, team_id: str, challenge_id: int | str | None) -> Challenge:
+    try:
+        key = int(challenge_id or 0)
+    except ValueError:
+        key = 0
+    challenge = session.get(Challenge, key)
+    if challenge is None or challenge.team_id != team_id:
+        raise UserError("Sorry, that challenge is no longer available.")
+    return challenge
+
+
+def due(session: Session, now: datetime | None = None) -> dict[str, list[Challenge]]:
+    """Challenges whose next step is due: announce at opening, remind a day before
+    closing, close at the end. Called by the scheduler; each step happens once."""
+    now = now or utcnow()
+    base = select(Challenge).where(col(Challenge.closed_at).is_(None))
+    return {
+        "announce": list(
+            session.exec(
+                base.where(col(Challenge.announcement_ts).is_(None), Challenge.opens_at <= now)
+            )
+        ),
+        "remind": list(
+            session.exec(
+                base.where(
+                    col(Challenge.reminder_sent_at).is_(None),
+                    col(Challenge.announcement_ts).is_not(None),
+                    Challenge.closes_at - REMIND_BEFORE <= now,
+                    Challenge.closes_at > now,
+                )
+            )
+        ),
+        "close": list(session.exec(base.where(Challenge.closes_at <= now))),
+    }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a challenge gathered, safe to post: voices only for groups big enough."""
+
+    ideas: int
+    contributors: int
+    supporters: int
+    top: list[tuple[str, int, str | None]]  # title, supporters, permalink
+    themes: list[tuple[str, int]]
+    by_staff_group: list[tuple[str, int]]
+    by_organisation: list[tuple[str, int]]
+
+
+def summarise(session: Session, challenge: Challenge, anonymity_min: int) -> Summary:
+    ideas = list(
+        session.exec(
+            select(Idea).where(Idea.challenge_id == challenge.id, Idea.status != IdeaStatus.MERGED)
+        )
+    )
+    ids = [idea.id for idea in ideas]
+    supports = list(session.exec(select(Support.user_id).where(col(Support.idea_id).in_(ids))))
+    named = {idea.author_id for idea in ideas if not idea.is_anonymous and idea.author_id}
+    voices = named | set(supports)
+    people = list(
+        session.exec(
+            select(Member.staff_group, Organisation.name)
+            .join(Organisation, col(Member.organisation_id) == Organisation.id, isouter=True)
+            .where(Member.team_id == challenge.team_id, col(Member.slack_user_id).in_(voices))
+        )
+    )
+    top = sorted(ideas, key=lambda idea: (-idea.supporter_count, idea.id or 0))[:3]
+    return Summary(
+        ideas=len(ideas),
+        contributors=len({idea.author_id for idea in ideas}),
+        supporters=len(set(supports)),
+        top=[(idea.title, idea.supporter_count, idea.permalink) for idea in top],
+        themes=Counter(theme for idea in ideas for theme in idea.themes).most_common(),
+        by_staff_group=suppress(Counter(g or "Not given" for g, _ in people), anonymity_min),
+        by_organisation=suppress(Counter(o or "Not given" for _, o in people), anonymity_min),
+    )
+
+
+OTHER = "Other (small groups)"
+
+
+def suppress(counts: Counter[str], minimum: int) -> list[tuple[str, int]]:
+    """Show only groups of at least ``minimum`` people; fold the rest into one bucket that
+    is itself at least ``minimum`` (taking the next smallest groups in), so no small group
+    can be worked out by subtracting; drop the bucket when that is impossible."""
+    groups = sorted(counts.items(), key=lambda item: (item[1], item[0]))
+    small = [(name, n) for name, n in groups if n < minimum]
+    large = [(name, n) for name, n in groups if n >= minimum]
+    folded = sum(n for _, n in small)
+    while small and 0 < folded < minimum and large:
+        name, n = large.pop(0)
+        folded += n
+        small.append((name, n))
+    shown = sorted(large, key=lambda item: (-item[1], item[0]))
+    if small and folded >= minimum:
+        shown.append((OTHER, folded))
+    return shown
+
+
+def mark(session: Session, challenge: Challenge, **changes: Any) -> None:
+    for key, value in changes.items():
+        setattr(challenge, key, value)
+    session.add(challenge)
+
+
+def advance(
+    session: Session,
+    slack: SlackPort,
+    challenge: Challenge,
+    *,
+    settings: Settings,
+    now: datetime | None = None,
+) -> list[str]:
+    """Take every step now due for one challenge: announce, remind, close. Returns the
+    steps taken. Each step is marked in the same transaction, so it happens once."""
+    now = now or utcnow()
+    community = community_settings(session, challenge.team_id, settings)
+    taken: list[str] = []
+    if challenge.closed_at is not None:
+        return taken
+    if challenge.announcement_ts is None and challenge.opens_at <= now:
+        text, blocks = cards.challenge_announcement(challenge, timezone=community.timezone)
+        mark(
+            session,
+            challenge,
+            announcement_ts=slack.post_message(challenge.channel_id, text, blocks=blocks),
+        )
+        taken.append("announce")
+    if challenge.announcement_ts is None:
+        return taken
+    if challenge.closes_at <= now:
+        summary = summarise(session, challenge, community.anonymity_min)
+        text, blocks = cards.challenge_summary(challenge, summary)
+        slack.post_message(challenge.channel_id, text, blocks=blocks, thread_ts=None)
+        mark(session, challenge, closed_at=now)
+        if challenge.created_by:
+            slack.upload_file(
+                challenge.created_by,
+                f"challenge-{challenge.id}-ideas.csv",
+                insights.export_csv(session, challenge.team_id, challenge.id),
+                title=f"Ideas for “{challenge.title}”",
+                comment="The challenge has closed. Here are its ideas for the workshop.",
+            )
+        taken.append("close")
+    elif challenge.reminder_sent_at is None and challenge.closes_at - REMIND_BEFORE <= now:
+        count = len(list(session.exec(select(Idea.id).where(Idea.challenge_id == challenge.id))))
+        text, blocks = cards.challenge_announcement(
+            challenge, timezone=community.timezone, reminder=True, ideas_so_far=count
+        )
+        slack.post_message(challenge.channel_id, text, blocks=blocks)
+        mark(session, challenge, reminder_sent_at=now)
+        taken.append("remind")
+    return taken
+
+
+def close_now(session: Session, actor: Actor, challenge: Challenge) -> None:
+    actor.require(Role.LEAD, "close challenges")
+    if challenge.closed_at is not None:
+        raise UserError("This challenge has already closed.")
+    audit.record(
+        session,
+        team_id=actor.team_id,
+        actor_id=actor.user_id,
+        action="challenge.close",
+        target=f"challenge {challenge.id}",
+        before={"closes_at": challenge.closes_at.isoformat()},
+        after={"closes_at": utcnow().isoformat()},
+    )
+    mark(session, challenge, closes_at=utcnow())
+
+
+def find(session: Session, team_id: str, words: str) -> Challenge | None:
+    """A challenge by its number (``12`` or ``#12``) or by words from its question."""
+    words = words.strip().lstrip("#")
+    if words.isdigit():
+        challenge = session.get(Challenge, int(words))
+        return challenge if challenge and challenge.team_id == team_id else None
+    query = (
+        select(Challenge)
+        .where(Challenge.team_id == team_id, col(Challenge.title).ilike(f"%{words}%"))
+        .order_by(col(Challenge.created_at).desc())
+    )
+    return session.exec(query).first()

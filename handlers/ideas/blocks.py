@@ -1,0 +1,389 @@
+"""Block Kit for capturing and managing ideas: the modals and ephemeral answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.defaults import CHALLENGE_TAGS, IMPROVEMENT_THEMES, STAFF_GROUPS
+from bot.ideas.cards import STATUS_LABELS, status_label, supporters
+from bot.ideas.insights import (
+    Breakdown,
+    Engagement,
+    IdeaHit,
+    IdeaItem,
+    TrendingIdea,
+    WaitingIdeas,
+)
+from bot.ideas.service import SETTABLE, IdeaFields
+from bot.text import escape, truncate
+from storage import Challenge, Idea, IdeaStatus
+
+NEW = "idea_new"
+SIMILAR = "idea_similar"
+MANAGE = "idea_manage"
+SUPPORT_INSTEAD = "idea_support_instead"
+POST_ANYWAY = "idea_post_anyway"
+FROM_MESSAGE = "idea_from_message"
+ANONYMOUS = "Post anonymously"
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _option(label: str, value: str | None = None) -> dict[str, Any]:
+    return {"text": _text(truncate(label, 75)), "value": value or label}
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": _text(label),
+        "element": {"action_id": block_id, **element},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = _text(hint)
+    return block
+
+
+def _section(markdown: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
+    if accessory:
+        block["accessory"] = accessory
+    return block
+
+
+def capture_modal(
+    prefill: IdeaFields | None, challenges: list[Challenge], *, source: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The one capture modal every path lands in (command, shortcuts, :bulb:, App Home)."""
+    prefill = prefill or IdeaFields(title="")
+    title: dict[str, Any] = {"type": "plain_text_input", "max_length": 150}
+    if prefill.title:
+        title["initial_value"] = prefill.title[:150]
+    description: dict[str, Any] = {"type": "plain_text_input", "multiline": True}
+    description["max_length"] = 3000
+    if prefill.description:
+        description["initial_value"] = prefill.description[:3000]
+    blocks = [
+        _input("title", "Title", title, hint="One line: what would you change?"),
+        _input(
+            "description",
+            "Description",
+            description,
+            optional=True,
+            hint="What problem does it solve, and for whom? No patient details, please.",
+        ),
+    ]
+    if challenges:
+        options = [_option(c.title, str(c.id)) for c in challenges][:100]
+        element: dict[str, Any] = {"type": "static_select", "options": options}
+        chosen = next((o for o in options if o["value"] == str(prefill.challenge_id)), None)
+        if chosen:
+            element["initial_option"] = chosen
+        blocks.append(_input("challenge", "Challenge", element, optional=True))
+    themes: dict[str, Any] = {
+        "type": "multi_static_select",
+        "options": [_option(theme) for theme in IMPROVEMENT_THEMES],
+    }
+    if prefill.themes:
+        themes["initial_options"] = [_option(theme) for theme in prefill.themes]
+    blocks.append(_input("themes", "Themes", themes, optional=True))
+    anonymous = {
+        "text": _text(ANONYMOUS),
+        "value": "anonymous",
+        "description": _text("Your name is shown nowhere. You still get updates."),
+    }
+    checkbox: dict[str, Any] = {"type": "checkboxes", "options": [anonymous]}
+    if prefill.anonymous:
+        checkbox["initial_options"] = [anonymous]
+    blocks.append(_input("anonymous", ANONYMOUS, checkbox, optional=True))
+    return {
+        "type": "modal",
+        "callback_id": NEW,
+        "title": _text("Share an idea"),
+        "submit": _text("Share"),
+        "close": _text("Cancel"),
+        "private_metadata": json.dumps(source or {}),
+        "blocks": blocks,
+    }
+
+
+def _idea_line(idea: Idea) -> str:
+    title = f"<{idea.permalink}|{escape(idea.title)}>" if idea.permalink else escape(idea.title)
+    return f"*{title}*\n{status_label(idea.status)} · {supporters(idea.supporter_count)}"
+
+
+def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
+    blocks: list[dict[str, Any]] = [
+        _section(
+            "*Ideas like yours are already here.* Supporting one adds your voice to it; "
+            "or post yours anyway."
+        )
+    ]
+    for idea in ideas:
+        button = {
+            "type": "button",
+            "text": _text("Support that one instead"),
+            "action_id": f"{SUPPORT_INSTEAD}_{idea.id}",
+            "value": str(idea.id),
+        }
+        blocks.append(_section(_idea_line(idea), button))
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": _text("Post mine anyway"),
+                    "action_id": POST_ANYWAY,
+                    "value": str(draft_id),
+                    "style": "primary",
+                }
+            ],
+        }
+    )
+    return {
+        "type": "modal",
+        "callback_id": SIMILAR,
+        "title": _text("Similar ideas"),
+        "submit": _text("Post mine anyway"),
+        "close": _text("Cancel"),
+        "private_metadata": str(draft_id),
+        "blocks": blocks,
+    }
+
+
+def notice(title: str, markdown: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": _text(title[:24]),
+        "close": _text("Close"),
+        "blocks": [_section(markdown)],
+    }
+
+
+def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
+    statuses = [_option(STATUS_LABELS[status], status.value) for status in SETTABLE]
+    status_select: dict[str, Any] = {"type": "static_select", "options": statuses}
+    current = next((o for o in statuses if o["value"] == idea.status), None)
+    if current:
+        status_select["initial_option"] = current
+    owner: dict[str, Any] = {"type": "users_select"}
+    if idea.owner_id:
+        owner["initial_user"] = idea.owner_id
+    review: dict[str, Any] = {"type": "datepicker"}
+    if idea.next_review:
+        review["initial_date"] = idea.next_review.isoformat()
+    blocks = [
+        _section(f"*{escape(idea.title)}*\nNow: {status_label(idea.status)}"),
+        _input("status", "Status", status_select),
+        _input(
+            "rationale",
+            "Rationale",
+            {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+            hint="Why: the author and supporters will read this.",
+        ),
+        _input("owner", "Owner", owner, optional=True, hint="Needed for In progress."),
+        _input("next_review", "Next review", review, optional=True, hint="Needed for In progress."),
+    ]
+    titles = [other.title for other in merge_candidates]
+    options = [
+        _option(
+            f"{other.title} (#{other.id})" if titles.count(other.title) > 1 else other.title,
+            str(other.id),
+        )
+        for other in merge_candidates
+    ]
+    if options:
+        blocks.append(
+            _input(
+                "merge_into",
+                "Merge into another idea",
+                {"type": "static_select", "options": options[:100]},
+                optional=True,
+                hint="Supporters and updates move to the idea you choose.",
+            )
+        )
+    return {
+        "type": "modal",
+        "callback_id": MANAGE,
+        "title": _text("Manage idea"),
+        "submit": _text("Save"),
+        "close": _text("Cancel"),
+        "private_metadata": str(idea.id),
+        "blocks": blocks,
+    }
+
+
+def offer_from_message(channel: str, ts: str) -> tuple[str, list[dict[str, Any]]]:
+    text = "Turn this message into an idea? Its author is credited and told."
+    return text, [
+        _section("💡 " + text),
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": _text("Turn into an idea"),
+                    "action_id": FROM_MESSAGE,
+                    "value": json.dumps({"channel": channel, "ts": ts}),
+                    "style": "primary",
+                }
+            ],
+        },
+    ]
+
+
+CHALLENGE = "challenge_new"
+
+
+def challenge_modal(today: date) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": CHALLENGE,
+        "title": _text("New challenge"),
+        "submit": _text("Create"),
+        "close": _text("Cancel"),
+        "blocks": [
+            _input(
+                "title",
+                "Question",
+                {"type": "plain_text_input", "max_length": 150},
+                hint="Ask the community one clear question.",
+            ),
+            _input(
+                "description",
+                "Description",
+                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                optional=True,
+            ),
+            _input(
+                "tags",
+                "Tags",
+                {"type": "multi_static_select", "options": [_option(t) for t in CHALLENGE_TAGS]},
+                optional=True,
+            ),
+            _input(
+                "channel",
+                "Channel",
+                {
+                    "type": "conversations_select",
+                    "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+                },
+            ),
+            _input("opens", "Opens", {"type": "datepicker", "initial_date": today.isoformat()}),
+            _input("closes", "Closes", {"type": "datepicker"}),
+            _input(
+                "target_groups",
+                "Target groups",
+                {"type": "multi_static_select", "options": [_option(g) for g in STAFF_GROUPS]},
+                optional=True,
+                hint="Staff groups you especially want to hear from.",
+            ),
+        ],
+    }
+
+
+def _item_line(item: IdeaItem) -> str:
+    title = f"<{item.permalink}|{escape(item.title)}>" if item.permalink else escape(item.title)
+    return f"• {title}: {item.status_label}, {supporters(item.supporter_count)}"
+
+
+def item_lines(items: Sequence[IdeaItem], empty: str) -> str:
+    return "\n".join(_item_line(item) for item in items) or empty
+
+
+def search_reply(words: str, hits: list[IdeaHit]) -> tuple[str, list[dict[str, Any]]]:
+    if not hits:
+        text = f"No ideas match “{escape(words)}”. Try other words, or share yours with `/idea`."
+        return text, [_section(text)]
+    lines = [
+        _item_line(hit) + (f" · _{escape(hit.challenge_title)}_" if hit.challenge_title else "")
+        for hit in hits
+    ]
+    text = f"*Ideas matching “{escape(words)}”*\n" + "\n".join(lines)
+    return f"Ideas matching “{escape(words)}”", [_section(truncate(text, 3000))]
+
+
+def mine_reply(own: list[IdeaItem], supported: list[IdeaItem]) -> list[dict[str, Any]]:
+    return [
+        _section("*Your ideas*\n" + item_lines(own, "_None yet: share one with `/idea`._")),
+        _section("*Ideas you support*\n" + item_lines(supported, "_None yet._")),
+    ]
+
+
+def _breakdown(breakdown: Breakdown) -> str:
+    if breakdown.suppressed:
+        return "_too few people to show_"
+    return ", ".join(f"{escape(label)} {people}" for label, people in breakdown.rows()) or "_none_"
+
+
+def stats_blocks(figures: Engagement) -> list[dict[str, Any]]:
+    share = figures.share_decided_within_30_days
+    median = figures.median_days_to_decision
+    lines = [
+        f"*Ideas:* {figures.ideas} · *contributors:* {figures.contributors} · "
+        f"*supporters:* {figures.supporters} ({figures.supports} supports)",
+        "*By status:* "
+        + ", ".join(
+            f"{STATUS_LABELS[IdeaStatus(status)]} {count}"
+            for status, count in figures.ideas_by_status.items()
+            if count
+        ),
+        f"*Median days to first decision:* {median:.1f}"
+        if median is not None
+        else "*Median days to first decision:* no decisions yet",
+        "*Decided within 30 days:* "
+        + (f"{share:.0%} of ideas at least 30 days old" if share is not None else "not yet known"),
+        f"*Waiting for review over 14 days:* {figures.waiting_over_14_days}",
+        f"*Voices by staff group:* {_breakdown(figures.voices_by_staff_group)}",
+        f"*Voices by organisation type:* {_breakdown(figures.voices_by_organisation_type)}",
+        f"_Groups under {figures.anonymity_min} people are folded into Other; anonymous "
+        "ideas never count in a group._",
+    ]
+    return [_section(truncate("\n".join(lines), 3000))]
+
+
+def home_blocks(
+    own: list[IdeaItem],
+    supported: list[IdeaItem],
+    trending: list[TrendingIdea],
+    waiting: WaitingIdeas | None,
+    figures: Engagement | None,
+) -> list[dict[str, Any]]:
+    """The ideas part of App Home: mine, supported, the week's most supported; for leads,
+    what waits for review and the engagement figures."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider"},
+        {"type": "header", "text": _text("Ideas")},
+        _section("*Your ideas*\n" + item_lines(own, "_None yet._")),
+        _section("*Ideas you support*\n" + item_lines(supported, "_None yet._")),
+        _section(
+            "*Most supported this week*\n"
+            + (
+                "\n".join(
+                    _item_line(item) + f" (+{item.supports_this_week} this week)"
+                    for item in trending
+                )
+                or "_No support this week yet._"
+            )
+        ),
+    ]
+    if waiting is not None:
+        blocks.append(
+            _section(
+                f"*Waiting for review over {waiting.days} days:* {waiting.total}\n"
+                + item_lines(list(waiting.ideas), "_Nothing waiting. Well done._")
+            )
+        )
+    if figures is not None:
+        blocks += stats_blocks(figures)
+    return blocks
