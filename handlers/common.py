@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
@@ -14,10 +14,13 @@ from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
+from sqlmodel import Session
 
 from bot.config import Settings
 from bot.errors import UserError
+from bot.ideas.index import EmbeddingCache, document_frequency
 from bot.roles import Actor
+from bot.similarity import Ranker, make_ranker
 from bot.slack import WebClientPort
 from bot.text import escape
 from storage import Database
@@ -36,6 +39,15 @@ class Deps:
 
     settings: Settings
     db: Database
+    embeddings: EmbeddingCache = field(default_factory=EmbeddingCache)
+
+    def ranker(self, session: Session, team_id: str) -> Ranker:
+        """Similar-idea ranking: embeddings when an LLM is configured, else TF-IDF."""
+        return make_ranker(
+            self.settings,
+            cache=self.embeddings,
+            document_frequency=document_frequency(session, team_id),
+        )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the context for lazy listeners; these are shared, not copied.

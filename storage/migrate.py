@@ -13,6 +13,14 @@ from storage.db import Database
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Several copbot processes may start at once against one PostgreSQL: one migrates at a time.
 MIGRATION_LOCK_ID = 0x0C0B07
+# Tables whose shape belongs to a library: created by our migrations, not by our models.
+LIBRARY_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj: object, name: str | None, kind: str, *_: object) -> bool:
+    """Leave library tables (and their indexes) out of autogenerate's comparison."""
+    table = obj if kind == "table" else getattr(obj, "table", None)
+    return getattr(table, "name", name) not in LIBRARY_TABLES
 
 
 def alembic_config(database: Database) -> Config:

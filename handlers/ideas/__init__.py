@@ -18,7 +18,7 @@ from bot.ideas import challenges, insights, publish
 from bot.ideas import service as ideas
 from bot.ideas.cards import CHALLENGE_CLOSE, CHALLENGE_SHARE, DISCUSS, MANAGE, SUPPORT, UNSUPPORT
 from bot.roles import Role
-from bot.similarity import make_ranker, terms
+from bot.similarity import terms
 from bot.text import escape, truncate
 from handlers.common import actor, after_ack, deps, ephemeral, form_values, slack
 from handlers.ideas import blocks
@@ -262,7 +262,9 @@ def submit_idea(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
                 "Ask a lead to choose one in copbot's Home tab.",
                 field="title",
             )
-        alike = ideas.similar(session, who.team_id, fields, make_ranker(settings))
+        alike = ideas.similar(
+            session, who.team_id, fields, deps(context).ranker(session, who.team_id)
+        )
         draft = ideas.save_draft(session, who, fields)
     if alike:
         ack(response_action="update", view=blocks.similar_modal(draft.id or 0, alike))
@@ -391,7 +393,9 @@ def open_manage(
         idea = ideas.get(session, who.team_id, action["value"])
         if idea.status == "merged":
             raise UserError("This idea was merged into another; manage the surviving idea.")
-        candidates = ideas.merge_candidates(session, idea, make_ranker(deps(context).settings))
+        candidates = ideas.merge_candidates(
+            session, idea, deps(context).ranker(session, who.team_id)
+        )
     client.views_open(trigger_id=body["trigger_id"], view=blocks.manage_modal(idea, candidates))
 
 

@@ -576,3 +576,40 @@ def test_a_challenge_from_creation_to_close_with_summary_and_csv(
     # Closed: no more ideas for it.
     driver.click(MEMBER, "Share an idea for this challenge", message=(CHANNEL, announcement["ts"]))
     twin.wait_for(lambda: "has closed" in json.dumps(twin.ephemerals(MEMBER)))
+
+
+def test_similar_ideas_use_embeddings_when_a_model_is_configured(
+    twin: SlackTwin, database_url: str
+) -> None:
+    from llmtwin import LLMTwin
+    from tests.support import SIGNING_SECRET, Copbot
+
+    with LLMTwin(api_key="sk-test") as llm:
+        settings = make_settings(
+            twin,
+            database_url,
+            copbot_ideas_channel=CHANNEL,
+            openai_api_key="sk-test",
+            openai_base_url=llm.base_url,
+        )
+        served = Copbot(settings).start()
+        try:
+            driver = SlackDriver(
+                twin, app_url=f"{served.url}/slack/events", signing_secret=SIGNING_SECRET
+            )
+            post_idea(driver, twin, OTHER, "Open a discharge lounge to free beds earlier")
+            share(driver, twin, MEMBER, {"Title": "An earlier discharge lounge to free beds"})
+            assert "Support that one instead" in json.dumps(twin.current_modal(MEMBER))
+            assert llm.requests_to("/v1/embeddings")
+            # The known idea's vector is cached: a second check embeds only the new text.
+            before = len(llm.requests_to("/v1/embeddings"))
+            driver.close(MEMBER)
+            share(driver, twin, LEAD, {"Title": "Discharge lounge opening earlier"})
+            calls = llm.requests_to("/v1/embeddings")[before:]
+            assert len(calls) == 1
+            assert (
+                calls[0].body["input"] == ["Discharge lounge opening earlier\n"]
+                or len(calls[0].body["input"]) == 1
+            )
+        finally:
+            served.stop()

@@ -1,7 +1,10 @@
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
 
 from storage import Database, ProcessedEvent, insert_or_ignore
-from storage.migrate import current_revision, upgrade
+from storage.migrate import current_revision, include_object, upgrade
 
 
 def test_migrations_create_the_foundation_tables(database: Database) -> None:
@@ -32,3 +35,12 @@ def test_insert_or_ignore_reports_duplicates(database: Database) -> None:
     with database.session() as session:
         assert not insert_or_ignore(session, ProcessedEvent(key="Ev1"))
         assert session.get(ProcessedEvent, "Ev1") is not None
+
+
+def test_the_models_and_the_migrations_agree(database: Database) -> None:
+    """A model changed without a migration (or the reverse) fails here, on both databases."""
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
+        assert compare_metadata(context, SQLModel.metadata) == []
