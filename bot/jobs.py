@@ -1,0 +1,166 @@
+"""Scheduled job functions and the process-level context they run in.
+
+Jobs live in the database (APScheduler's SQLAlchemy job store), so a job is stored as a
+textual reference such as ``"bot.jobs:heartbeat"`` plus simple picklable arguments (ids,
+strings, numbers). Live objects (the database, settings, a Slack port) cannot be stored, so
+each process calls :func:`configure` once at start and jobs fetch them with :func:`context`.
+
+Job functions must be module-level, keep their names (a stored job names its function; see
+``bot.scheduling``) and be idempotent: APScheduler runs a job at least once per scheduled
+time, and a leader killed between starting a run and recording it lets the next leader run
+that scheduled time again. Derive idempotency keys from :func:`scheduled_time`, not the clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from bot.ideas import challenges
+from bot.nudges import kinds
+from storage import Challenge, Workspace, utcnow
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.slack import SlackPort
+    from storage import Database
+
+log = logging.getLogger("copbot.jobs")
+
+HEARTBEAT = "bot.jobs:heartbeat"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job needs that cannot be stored with it."""
+
+    database: Database
+    settings: Settings
+    slack_port_factory: Callable[[], SlackPort] | None = None
+
+    def slack(self) -> SlackPort:
+        """A Slack port for this run; a factory, so each job gets a fresh client."""
+        if self.slack_port_factory is None:
+            raise RuntimeError("no Slack port was configured for scheduled jobs in this process")
+        return self.slack_port_factory()
+
+
+_context: JobContext | None = None
+_scheduled_for: ContextVar[datetime | None] = ContextVar("copbot_scheduled_for", default=None)
+
+
+def configure(
+    database: Database,
+    settings: Settings,
+    slack_port_factory: Callable[[], SlackPort] | None = None,
+) -> JobContext:
+    """Set this process's job context; called by ``Scheduling.start()`` (or a test)."""
+    global _context
+    _context = JobContext(database, settings, slack_port_factory)
+    return _context
+
+
+def context() -> JobContext:
+    if _context is None:
+        raise RuntimeError("bot.jobs.configure() has not been called in this process")
+    return _context
+
+
+def reset() -> None:
+    """Forget the context (tests, and ``Scheduling.stop()``)."""
+    global _context
+    _context = None
+
+
+def scheduled_time() -> datetime | None:
+    """The time this run was scheduled for (not when it started), or None outside a job.
+
+    A run that starts late, or after a leader takeover, still reports its scheduled time,
+    so keys such as "pulse X for the week of <scheduled time>" stay stable.
+    """
+    return _scheduled_for.get()
+
+
+@contextmanager
+def running_for(scheduled: datetime) -> Iterator[None]:
+    """Mark the current thread as running the occurrence scheduled for ``scheduled``."""
+    token = _scheduled_for.set(scheduled)
+    try:
+        yield
+    finally:
+        _scheduled_for.reset(token)
+
+
+@dataclass
+class Heartbeats:
+    """How often, and when last, this process's scheduler ran the heartbeat job."""
+
+    count: int = 0
+    last_run: datetime | None = None
+    last_scheduled: datetime | None = None
+
+
+HEARTBEATS = Heartbeats()
+_heartbeat_lock = threading.Lock()
+
+
+def heartbeat(path: str | None = None) -> None:
+    """Record that the scheduler ran: a log line, ``HEARTBEATS``, and optionally a file.
+
+    With ``path``, appends ``"<pid> <scheduled unix time> <ran unix time>"`` as one line (one
+    ``write`` on an append-mode file, so lines from several processes never interleave).
+    """
+    ran = datetime.now(UTC)
+    scheduled = scheduled_time() or ran
+    with _heartbeat_lock:
+        HEARTBEATS.count += 1
+        HEARTBEATS.last_run = ran
+        HEARTBEATS.last_scheduled = scheduled
+    log.info("scheduler heartbeat in pid %s (scheduled for %s)", os.getpid(), scheduled)
+    if path:
+        line = f"{os.getpid()} {scheduled.timestamp():.3f} {ran.timestamp():.3f}\n"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+
+
+CHALLENGE_STEPS = "bot.jobs:challenge_steps"
+IDEAS_AWAITING_REVIEW = "bot.jobs:ideas_awaiting_review"
+
+
+def challenge_steps() -> None:
+    """Announce, remind and close every challenge whose time has come; each in its own
+    transaction, so one failing challenge doesn't hold up the others."""
+    ctx, now = context(), utcnow()
+    with ctx.database.session() as session:
+        due = challenges.due(session, now)
+        ids = sorted({challenge.id for group in due.values() for challenge in group})
+    for challenge_id in ids:
+        try:
+            with ctx.database.session() as session:
+                challenge = session.get(Challenge, challenge_id)
+                if challenge is not None:
+                    challenges.advance(
+                        session, ctx.slack(), challenge, settings=ctx.settings, now=now
+                    )
+        except Exception:
+            log.exception(
+                "challenge %s: its next step failed; it is tried again next run", challenge_id
+            )
+
+
+def ideas_awaiting_review() -> None:
+    """Monday morning: each lead hears which ideas have waited over 14 days."""
+    ctx = context()
+    when = scheduled_time() or utcnow()
+    with ctx.database.session() as session:
+        for team_id in session.exec(select(Workspace.team_id)):
+            kinds.ideas_awaiting_review(session, ctx.settings, team_id, when)
