@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bot.config import ConfigError, Settings, load_settings, require
 
 log = logging.getLogger("copbot")
+ACK_SWITCH_INTERVAL = 0.0005
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,24 +82,34 @@ def migrate(settings: Settings, _: argparse.Namespace) -> int:
 def serve_http(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bot.runtime import Runtime
     from handlers.app import build_app
     from handlers.web import create_web_app
     from storage import Database
     from storage.migrate import upgrade
 
     require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    # Acks wait on the GIL behind work after earlier acks; a shorter switch interval
+    # (default 5 ms) bounds that wait (bench/ack_latency.py measures it).
+    sys.setswitchinterval(ACK_SWITCH_INTERVAL)
     database = Database(settings.database_url)
     upgrade(database)
-    app = build_app(settings, database)
-    web = create_web_app(app, database, signing_secret=settings.slack_signing_secret or "")
-    log.info("copbot is listening on http://%s:%s/slack/events", args.host, args.port)
-    uvicorn.run(web, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    scheduled = not getattr(args, "no_scheduler", False)
+    runtime = Runtime(settings, database, run_jobs=scheduled, deliver=scheduled).start()
+    try:
+        app = build_app(settings, database, runtime=runtime)
+        web = create_web_app(app, database, signing_secret=settings.slack_signing_secret or "")
+        log.info("copbot is listening on http://%s:%s/slack/events", args.host, args.port)
+        uvicorn.run(web, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    finally:
+        runtime.stop()
     return 0
 
 
 def socket_mode(settings: Settings, _: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.runtime import Runtime
     from handlers.app import build_app
     from storage import Database
     from storage.migrate import upgrade
@@ -106,8 +117,13 @@ def socket_mode(settings: Settings, _: argparse.Namespace) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     database = Database(settings.database_url)
     upgrade(database)
+    runtime = Runtime(settings, database).start()
     log.info("copbot is connecting to Slack in Socket Mode")
-    SocketModeHandler(build_app(settings, database), settings.slack_app_token).start()
+    try:
+        app = build_app(settings, database, runtime=runtime)
+        SocketModeHandler(app, settings.slack_app_token).start()
+    finally:
+        runtime.stop()
     return 0
 
 
@@ -132,7 +148,27 @@ def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def worker(settings: Settings, _: argparse.Namespace) -> int:
-    print("copbot worker: no scheduled jobs exist yet; they arrive with scheduled nudges.")
+    """Scheduler and delivery only: beside any number of ``serve --no-scheduler``."""
+    import signal
+    import threading
+
+    from bot.runtime import Runtime
+    from storage import Database
+    from storage.migrate import upgrade
+
+    require(settings, "SLACK_BOT_TOKEN")
+    database = Database(settings.database_url)
+    upgrade(database)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    runtime = Runtime(settings, database).start()
+    log.info("copbot worker is running (jobs run while this process leads)")
+    try:
+        stop.wait()
+    finally:
+        runtime.stop()
+        database.dispose()
     return 0
 
 

@@ -38,8 +38,7 @@ def ensure_member(
     """
     now = now or utcnow()
     member = find(session, team_id, user_id)
-    refreshed = member.profile_refreshed_at if member else None
-    if member and refreshed and now - refreshed < PROFILE_MAX_AGE:
+    if member and not needs_refresh(member, now):
         return member
     profile = slack.user_info(user_id)
     if profile and (profile.is_bot or profile.deleted):
@@ -53,6 +52,20 @@ def ensure_member(
         apply_profile(member, profile, now)
     session.add(member)
     return member
+
+
+def needs_refresh(member: Member, now: datetime | None = None) -> bool:
+    refreshed = member.profile_refreshed_at
+    return refreshed is None or (now or utcnow()) - refreshed >= PROFILE_MAX_AGE
+
+
+def refresh_profile(session: Session, team_id: str, user_id: str, slack: SlackPort) -> None:
+    """Fetch a known member's profile again (off the ack path: names, time zone, admin)."""
+    member = find(session, team_id, user_id)
+    profile = slack.user_info(user_id)
+    if member is not None and profile is not None and not profile.is_bot:
+        apply_profile(member, profile)
+        session.add(member)
 
 
 def apply_profile(member: Member, profile: SlackProfile, now: datetime | None = None) -> None:

@@ -1,4 +1,5 @@
-"""The Slack surface: one module (or package) per feature, each exposing ``register(app)``."""
+"""The Slack surface: one module per feature (or a package with ``listeners`` and
+``blocks`` beside each other), each exposing ``register(app)``."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from slack_bolt import App
 
 
 def register_listeners(app: App) -> None:
-    from handlers import fallback, help, home, ideas, members
+    from handlers import fallback, help, members
+    from handlers.home import listeners as home
+    from handlers.ideas import listeners as ideas
+    from handlers.nudges import listeners as nudges
 
-    for feature in (help, home, members, ideas):
+    for feature in (help, home, members, ideas, nudges):
         feature.register(app)
     fallback.register(app)  # last: it answers whatever no feature claimed

@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 
 from bot import members
 from bot.config import Settings
+from bot.roles import Actor
+from bot.runtime import Runtime
 from bot.slack import WebClientPort, make_web_client
 from handlers import register_listeners
 from handlers.common import Deps, error_response
@@ -19,8 +21,19 @@ from storage import Database
 log = logging.getLogger("copbot")
 
 
+class _QuietTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins; it does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(
-    settings: Settings, database: Database | None = None, client: WebClient | None = None
+    settings: Settings,
+    database: Database | None = None,
+    client: WebClient | None = None,
+    *,
+    runtime: Runtime | None = None,
 ) -> App:
     """Build copbot's Bolt app.
 
@@ -30,28 +43,53 @@ def build_app(
     before dispatch, so that it can tell a forged request (401) from a malformed one
     (400); Socket Mode needs no signature.
     """
-    deps = Deps(settings=settings, db=database or Database(settings.database_url))
+    deps = Deps(settings=settings, db=database or Database(settings.database_url), runtime=runtime)
+    bolt_log = logging.getLogger("copbot.bolt")
+    bolt_log.addFilter(_QuietTokenWarning())
     app = App(
         client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
         process_before_response=True,
         request_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="copbot-lazy"),
-        logger=logging.getLogger("copbot.bolt"),
+        logger=bolt_log,
     )
 
     @app.middleware
     def attach_actor(context: BoltContext, body: dict[str, Any], next: Any) -> None:
-        """Put the shared deps and the acting member (created on first contact) on the context."""
+        """Put the shared deps and the acting member on the context.
+
+        The ack path stays off Slack and usually off the database: the actor is cached
+        for a few seconds; a first contact fetches the profile once (the role depends on
+        it); a day-old profile is refreshed in the background.
+        """
         context["deps"] = deps
         user_id, team_id = context.user_id, context.team_id
         if user_id and team_id and not _from_a_bot(body):
-            with deps.db.session() as session:
-                member = members.ensure_member(
-                    session, team_id, user_id, WebClientPort(context.client)
-                )
-                if member is not None:
-                    context["actor"] = members.actor_for(member, settings)
+            actor = deps.actors.get(team_id, user_id) or _load_actor(context, team_id, user_id)
+            if actor is not None:
+                context["actor"] = actor
         next()
+
+    def _load_actor(context: BoltContext, team_id: str, user_id: str) -> Actor | None:
+        slack = WebClientPort(context.client)
+        with deps.db.session() as session:
+            member = members.find(session, team_id, user_id)
+            if member is None:
+                member = members.ensure_member(session, team_id, user_id, slack)
+            elif members.needs_refresh(member):
+                deps.background.submit(_refresh_profile, team_id, user_id, slack)
+            actor = members.actor_for(member, settings) if member else None
+        if actor is not None and member is not None and member.profile_refreshed_at:
+            deps.actors.put(actor)  # a profile Slack could not give yet is asked for again
+        return actor
+
+    def _refresh_profile(team_id: str, user_id: str, slack: WebClientPort) -> None:
+        try:
+            with deps.db.session() as session:
+                members.refresh_profile(session, team_id, user_id, slack)
+            deps.actors.forget(team_id, [user_id])
+        except Exception:
+            log.exception("could not refresh the profile of %s", user_id)
 
     @app.error
     def answer_error(error: Exception, body: dict[str, Any], context: BoltContext) -> BoltResponse:

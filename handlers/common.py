@@ -5,7 +5,10 @@ turning failures into a kind answer instead of a traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +23,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.index import EmbeddingCache, document_frequency
 from bot.roles import Actor
+from bot.runtime import Runtime
 from bot.similarity import Ranker, make_ranker
 from bot.slack import WebClientPort
 from bot.text import escape
@@ -33,13 +37,50 @@ APOLOGY = (
 )
 
 
+class ActorCache:
+    """Who is acting, remembered for a few seconds so acks skip the database.
+
+    Per process: a role granted or removed here is forgotten at once; other processes
+    see it within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._items: dict[tuple[str, str], tuple[Actor, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, team_id: str, user_id: str) -> Actor | None:
+        found = self._items.get((team_id, user_id))
+        if found is None or found[1] < time.monotonic():
+            return None
+        return found[0]
+
+    def put(self, actor: Actor) -> None:
+        with self._lock:
+            if len(self._items) > 50_000:
+                self._items.clear()
+            self._items[(actor.team_id, actor.user_id)] = (actor, time.monotonic() + self.ttl)
+
+    def forget(self, team_id: str, user_ids: Iterable[str] | None = None) -> None:
+        with self._lock:
+            if user_ids is None:
+                self._items = {k: v for k, v in self._items.items() if k[0] != team_id}
+            for user_id in user_ids or ():
+                self._items.pop((team_id, user_id), None)
+
+
 @dataclass(frozen=True)
 class Deps:
     """Shared for the app's lifetime; put on every request's context by middleware."""
 
     settings: Settings
     db: Database
+    runtime: Runtime | None = None  # the scheduler and deliverer, where this process has them
     embeddings: EmbeddingCache = field(default_factory=EmbeddingCache)
+    actors: ActorCache = field(default_factory=ActorCache)
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="copbot-background")
+    )
 
     def ranker(self, session: Session, team_id: str) -> Ranker:
         """Similar-idea ranking: embeddings when an LLM is configured, else TF-IDF."""

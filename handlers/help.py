@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.text import escape
 from handlers.common import actor, ephemeral
+from handlers.nudges.listeners import schedule_reply
 
 MEMBER_GUIDE = """*copbot* helps this community share ideas, check in, meet across \
 organisations and learn together.
@@ -36,6 +37,9 @@ def copbot_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
     sub = words[0].lower() if words else "help"
     if sub == "help":
         ack(guide(actor(context).is_lead))
+        return
+    if sub == "schedule":
+        ack(schedule_reply(context))
         return
     ack(
         ephemeral(

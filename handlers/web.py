@@ -12,12 +12,14 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
 import anyio
 import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from slack_bolt import App, BoltRequest
 from starlette.applications import Starlette
@@ -25,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot import outbox
 from storage import Database
 
 MAX_BODY = 1024 * 1024
@@ -36,11 +39,38 @@ class BadRequest(Exception):
     pass
 
 
+class OutboxCollector:
+    """Outbox depth (read from the database at scrape time) and this process's delivery
+    counters: sends, retries, undeliverable, rate-limit waits, recoveries."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        depth = GaugeMetricFamily(
+            "copbot_outbox_messages", "Outbox messages by state", labels=["state"]
+        )
+        try:
+            with self.database.session() as session:
+                for state, count in outbox.backlog(session).items():
+                    depth.add_metric([state], count)
+        except Exception:  # the database being down is what /healthz reports
+            pass
+        yield depth
+        delivered = CounterMetricFamily(
+            "copbot_outbox_delivery", "Outbox delivery outcomes in this process", labels=["outcome"]
+        )
+        for outcome, count in outbox.metrics().items():
+            delivered.add_metric([outcome], count)
+        yield delivered
+
+
 class Metrics:
     """Request counts and ack latency, in a registry of their own (one per server)."""
 
-    def __init__(self) -> None:
+    def __init__(self, database: Database) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(OutboxCollector(database))
         self.requests = Counter(
             "copbot_requests", "Slack requests", ["kind", "status"], registry=self.registry
         )
@@ -111,7 +141,7 @@ def request_kind(body: bytes, content_type: str) -> str:
 def create_web_app(
     bolt_app: App, database: Database, *, signing_secret: str, dispatch_threads: int = 64
 ) -> Starlette:
-    metrics = Metrics()
+    metrics = Metrics(database)
     limiter = anyio.CapacityLimiter(dispatch_threads)
 
     async def slack_events(request: Request) -> Response:

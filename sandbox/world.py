@@ -8,6 +8,7 @@ from types import TracebackType
 
 from bot import demo
 from bot.config import Settings
+from bot.runtime import Runtime
 from bot.slack import make_web_client
 from handlers.app import build_app
 from handlers.web import BackgroundServer, create_web_app
@@ -23,10 +24,13 @@ CHANNELS = {"C0SBIDEAS": "ideas", "C0SBGENRL": "general", "C0SBFRAIL": "frailty-
 class World:
     """Everything the terminal drives; data persists in var/sandbox.db between runs."""
 
-    def __init__(self, twin: SlackTwin, database: Database, server: BackgroundServer) -> None:
+    def __init__(
+        self, twin: SlackTwin, database: Database, server: BackgroundServer, runtime: Runtime
+    ) -> None:
         self.twin = twin
         self.database = database
         self.server = server
+        self.runtime = runtime
         self.driver = SlackDriver(
             twin, app_url=f"{server.url}/slack/events", signing_secret=twin.signing_secret
         )
@@ -69,10 +73,11 @@ class World:
         upgrade(database)
         with database.session() as session:
             demo.seed(session, demo.TEAM_ID)
+        runtime = Runtime(sandbox_settings, database, idle_seconds=0.2).start()
         client = make_web_client(sandbox_settings.slack_bot_token, twin.api_url)
-        app = build_app(sandbox_settings, database, client=client)
+        app = build_app(sandbox_settings, database, client=client, runtime=runtime)
         web = create_web_app(app, database, signing_secret=signing_secret)
-        return cls(twin, database, BackgroundServer(web).start())
+        return cls(twin, database, BackgroundServer(web).start(), runtime)
 
     def settle(self, timeout: float = 3.0, quiet: float = 0.15) -> None:
         """Wait until copbot's work after an ack has reached the twin (no calls for ``quiet`` s)."""
@@ -88,6 +93,7 @@ class World:
 
     def close(self) -> None:
         self.server.stop()
+        self.runtime.stop()
         self.twin.stop()
         self.database.dispose()
 

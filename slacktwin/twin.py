@@ -417,11 +417,14 @@ class SlackTwin:
     def wait_for(
         self,
         predicate: Callable[[], T],
-        timeout: float = 3.0,
+        timeout: float = 10.0,
         interval: float = 0.02,
         message: str = "",
     ) -> T:
         """Poll until ``predicate()`` is truthy and return it; for effects after an ack.
+
+        The generous default keeps tests steady on a loaded machine; it only costs time
+        when the effect never comes.
 
         Raises ``TimeoutError`` (with ``message``) if it stays falsy for ``timeout`` s.
         """

@@ -104,7 +104,7 @@ class Challenge(SQLModel, table=True):
     opens_at: datetime
     closes_at: datetime
     created_by: str | None = Field(default=None, max_length=32)
-    announcement_ts: str | None = Field(default=None, max_length=32)
+    announced_at: datetime | None = None
     reminder_sent_at: datetime | None = None
     closed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -167,7 +167,8 @@ class IdeaTerm(SQLModel, table=True):
     """Inverted index of an idea's words, for search and similar ideas on any database."""
 
     __tablename__ = "idea_term"
-    __table_args__ = (Index("ix_idea_term_lookup", "team_id", "term", "idea_id"),)
+    # Covering (weight included): search and similar ideas read only the index.
+    __table_args__ = (Index("ix_idea_term_lookup", "team_id", "term", "idea_id", "weight"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.config import Settings
+from bot.runtime import Runtime
 from bot.slack import make_web_client
 from handlers.app import build_app
 from handlers.web import BackgroundServer, create_web_app
@@ -37,12 +38,17 @@ class Copbot:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.server: BackgroundServer | None = None
+        self.runtime: Runtime | None = None
         self.database: Database | None = None
 
     def start(self) -> Copbot:
         self.database = Database(self.settings.database_url)
+        # Delivery runs as in `copbot serve`; scheduled jobs are run by the tests themselves.
+        self.runtime = Runtime(
+            self.settings, self.database, run_jobs=False, idle_seconds=0.05
+        ).start()
         client = make_web_client(self.settings.slack_bot_token, self.settings.slack_api_url)
-        app = build_app(self.settings, self.database, client=client)
+        app = build_app(self.settings, self.database, client=client, runtime=self.runtime)
         web = create_web_app(app, self.database, signing_secret=SIGNING_SECRET)
         self.server = BackgroundServer(web).start()
         return self
@@ -55,6 +61,8 @@ class Copbot:
     def stop(self) -> None:
         if self.server:
             self.server.stop()
+        if self.runtime:
+            self.runtime.stop()
         if self.database:
             self.database.dispose()
 

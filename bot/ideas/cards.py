@@ -12,20 +12,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.ideas.insights import STATUS_LABELS, status_label
 from bot.text import escape, plain, truncate
 from storage import Challenge, Idea, IdeaStatus
 
 if TYPE_CHECKING:
     from bot.ideas.challenges import Summary
 
-STATUS_LABELS = {
-    IdeaStatus.NEW: "New",
-    IdeaStatus.UNDER_REVIEW: "Under review",
-    IdeaStatus.IN_PROGRESS: "In progress",
-    IdeaStatus.IMPLEMENTED: "Implemented",
-    IdeaStatus.NOT_TAKEN_FORWARD: "Not taken forward",
-    IdeaStatus.MERGED: "Merged",
-}
 STATUS_ICONS = {
     IdeaStatus.NEW: "🆕",
     IdeaStatus.UNDER_REVIEW: "🔎",
@@ -56,10 +49,6 @@ class CardContext:
 
 def supporters(count: int) -> str:
     return f"{count} supporters"
-
-
-def status_label(status: str) -> str:
-    return STATUS_LABELS.get(IdeaStatus(status), status)
 
 
 def _link(url: str | None, text: str) -> str:

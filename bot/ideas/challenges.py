@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import audit
+from bot import audit, outbox
 from bot.config import Settings
 from bot.defaults import CHALLENGE_TAGS, STAFF_GROUPS
 from bot.errors import UserError
 from bot.ideas import cards, insights
+from bot.nudges import kinds
 from bot.privacy import refuse_patient_identifiers
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
@@ -130,14 +131,14 @@ def due(session: Session, now: datetime | None = None) -> dict[str, list[Challen
     return {
         "announce": list(
             session.exec(
-                base.where(col(Challenge.announcement_ts).is_(None), Challenge.opens_at <= now)
+                base.where(col(Challenge.announced_at).is_(None), Challenge.opens_at <= now)
             )
         ),
         "remind": list(
             session.exec(
                 base.where(
                     col(Challenge.reminder_sent_at).is_(None),
-                    col(Challenge.announcement_ts).is_not(None),
+                    col(Challenge.announced_at).is_not(None),
                     Challenge.closes_at - REMIND_BEFORE <= now,
                     Challenge.closes_at > now,
                 )
@@ -184,30 +185,13 @@ def summarise(session: Session, challenge: Challenge, anonymity_min: int) -> Sum
         supporters=len(set(supports)),
         top=[(idea.title, idea.supporter_count, idea.permalink) for idea in top],
         themes=Counter(theme for idea in ideas for theme in idea.themes).most_common(),
-        by_staff_group=suppress(Counter(g or "Not given" for g, _ in people), anonymity_min),
-        by_organisation=suppress(Counter(o or "Not given" for _, o in people), anonymity_min),
+        by_staff_group=insights.fold_small_groups(
+            Counter(group or insights.NOT_GIVEN for group, _ in people), anonymity_min
+        ).rows(),
+        by_organisation=insights.fold_small_groups(
+            Counter(org or insights.NOT_GIVEN for _, org in people), anonymity_min
+        ).rows(),
     )
-
-
-OTHER = "Other (small groups)"
-
-
-def suppress(counts: Counter[str], minimum: int) -> list[tuple[str, int]]:
-    """Show only groups of at least ``minimum`` people; fold the rest into one bucket that
-    is itself at least ``minimum`` (taking the next smallest groups in), so no small group
-    can be worked out by subtracting; drop the bucket when that is impossible."""
-    groups = sorted(counts.items(), key=lambda item: (item[1], item[0]))
-    small = [(name, n) for name, n in groups if n < minimum]
-    large = [(name, n) for name, n in groups if n >= minimum]
-    folded = sum(n for _, n in small)
-    while small and 0 < folded < minimum and large:
-        name, n = large.pop(0)
-        folded += n
-        small.append((name, n))
-    shown = sorted(large, key=lambda item: (-item[1], item[0]))
-    if small and folded >= minimum:
-        shown.append((OTHER, folded))
-    return shown
 
 
 def mark(session: Session, challenge: Challenge, **changes: Any) -> None:
@@ -225,26 +209,25 @@ def advance(
     now: datetime | None = None,
 ) -> list[str]:
     """Take every step now due for one challenge: announce, remind, close. Returns the
-    steps taken. Each step is marked in the same transaction, so it happens once."""
+    steps taken. Channel posts go through the outbox under a key per step, so each is
+    sent once even if this runs again; the lead's CSV is uploaded at close."""
     now = now or utcnow()
     community = community_settings(session, challenge.team_id, settings)
     taken: list[str] = []
     if challenge.closed_at is not None:
         return taken
-    if challenge.announcement_ts is None and challenge.opens_at <= now:
+    if challenge.announced_at is None and challenge.opens_at <= now:
         text, blocks = cards.challenge_announcement(challenge, timezone=community.timezone)
-        mark(
-            session,
-            challenge,
-            announcement_ts=slack.post_message(challenge.channel_id, text, blocks=blocks),
-        )
+        _post(session, challenge, "announce", text, blocks)
+        mark(session, challenge, announced_at=now)
+        kinds.challenge_opening(session, settings, challenge, now)
         taken.append("announce")
-    if challenge.announcement_ts is None:
+    if challenge.announced_at is None:
         return taken
     if challenge.closes_at <= now:
         summary = summarise(session, challenge, community.anonymity_min)
         text, blocks = cards.challenge_summary(challenge, summary)
-        slack.post_message(challenge.channel_id, text, blocks=blocks, thread_ts=None)
+        _post(session, challenge, "summary", text, blocks)
         mark(session, challenge, closed_at=now)
         if challenge.created_by:
             slack.upload_file(
@@ -260,10 +243,26 @@ def advance(
         text, blocks = cards.challenge_announcement(
             challenge, timezone=community.timezone, reminder=True, ideas_so_far=count
         )
-        slack.post_message(challenge.channel_id, text, blocks=blocks)
+        _post(session, challenge, "reminder", text, blocks)
         mark(session, challenge, reminder_sent_at=now)
+        kinds.challenge_closing(session, settings, challenge, now)
         taken.append("remind")
     return taken
+
+
+def _post(
+    session: Session, challenge: Challenge, step: str, text: str, blocks: list[dict[str, Any]]
+) -> None:
+    outbox.enqueue(
+        session,
+        team_id=challenge.team_id,
+        key=f"challenge:{challenge.id}:{step}",
+        kind=f"challenge.{step}",
+        channel=challenge.channel_id,
+        text=text,
+        blocks=blocks,
+        essential=True,
+    )
 
 
 def close_now(session: Session, actor: Actor, challenge: Challenge) -> None:

@@ -11,10 +11,12 @@ from sqlmodel import Session
 from bot import dedupe, members, workspaces
 from bot.errors import UserError
 from bot.ideas import insights
+from bot.nudges import send as nudges
 from bot.roles import Actor, Role
 from handlers.common import actor, after_ack, deps, form_values, slack
 from handlers.home import blocks
 from handlers.ideas import blocks as idea_blocks
+from handlers.nudges import blocks as nudge_blocks
 from storage import Organisation, utcnow
 
 
@@ -54,6 +56,9 @@ def home_for(session: Session, context: BoltContext, who: Actor) -> dict[str, An
         insights.engagement(session, who.team_id, community.anonymity_min, now)
         if fresh.is_lead
         else None,
+    )
+    view["blocks"] += nudge_blocks.home_section(
+        nudges.preferences(session, who.team_id, who.user_id), now
     )
     return view
 
@@ -155,5 +160,6 @@ def open_leads(body: dict[str, Any], context: BoltContext, client: WebClient) ->
 def save_leads(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     chosen = set(form_values(view).get("leads") or [])
     with deps(context).db.session() as session:
-        members.set_named_leads(session, actor(context), chosen, slack(context))
+        added, removed = members.set_named_leads(session, actor(context), chosen, slack(context))
+    deps(context).actors.forget(actor(context).team_id, added | removed)
     ack()

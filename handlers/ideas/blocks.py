@@ -8,14 +8,16 @@ from datetime import date
 from typing import Any
 
 from bot.defaults import CHALLENGE_TAGS, IMPROVEMENT_THEMES, STAFF_GROUPS
-from bot.ideas.cards import STATUS_LABELS, status_label, supporters
+from bot.ideas.cards import supporters
 from bot.ideas.insights import (
+    STATUS_LABELS,
     Breakdown,
     Engagement,
     IdeaHit,
     IdeaItem,
     TrendingIdea,
     WaitingIdeas,
+    status_label,
 )
 from bot.ideas.service import SETTABLE, IdeaFields
 from bot.text import escape, truncate

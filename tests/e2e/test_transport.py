@@ -123,6 +123,8 @@ def test_metrics_count_requests_and_ack_latency(driver: SlackDriver, copbot) -> 
     assert 'copbot_requests_total{kind="command",status="200"} 1.0' in metrics
     assert 'copbot_requests_total{kind="unknown",status="400"} 1.0' in metrics
     assert 'copbot_ack_seconds_bucket{kind="command",le="3.0"} 1.0' in metrics
+    assert 'copbot_outbox_messages{state="pending_due"} 0.0' in metrics
+    assert 'copbot_outbox_delivery_total{outcome="sent"}' in metrics
 
 
 def test_first_contact_creates_the_member_from_their_profile(
@@ -146,6 +148,11 @@ def test_when_slack_cannot_describe_a_person_they_are_still_answered(
     assert "/idea" in json.dumps(response.json())
     twin.clear_faults()
     driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)
-    with database.session() as session:
-        member = session.exec(select(Member).where(Member.slack_user_id == MEMBER)).one()
-    assert member.real_name == "Max Member"  # fetched again on the next contact
+
+    def real_name() -> str:
+        with database.session() as session:
+            query = select(Member.real_name).where(Member.slack_user_id == MEMBER)
+            return session.exec(query).one()
+
+    # Fetched again on the next contact, after the ack.
+    twin.wait_for(lambda: real_name() == "Max Member", message="the profile is refreshed")

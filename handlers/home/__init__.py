@@ -1,0 +1,1 @@
+"""App Home: welcome, profile, community settings and leads, and each feature's section."""

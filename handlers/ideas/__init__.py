@@ -1,0 +1,1 @@
+"""Ideas: /idea, the share shortcuts, :bulb: reactions, cards, decisions and challenges."""

@@ -1,0 +1,1 @@
+"""A member's nudge settings in App Home."""

@@ -1,0 +1,147 @@
+"""Block Kit for a member's nudge settings: the App Home section and its modal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.nudges.rules import KINDS
+from bot.text import escape
+from storage import NudgePreference
+
+SETTINGS = "nudge_settings"
+
+
+def _text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _button(label: str, action_id: str) -> dict[str, Any]:
+    return {"type": "button", "text": _text(label), "action_id": action_id}
+
+
+def _kind_option(key: str) -> dict[str, Any]:
+    return {"text": _text(KINDS[key].label), "value": key}
+
+
+def home_section(preference: NudgePreference, now: datetime) -> list[dict[str, Any]]:
+    quiet = f"{preference.quiet_start:%H:%M}–{preference.quiet_end:%H:%M}"
+    if preference.quiet_weekends:
+        quiet += " and weekends"
+    lines = [
+        f"*Quiet hours:* {quiet} (your time)",
+        f"*Reminders:* up to {preference.weekly_budget} a week",
+    ]
+    if preference.opted_out:
+        lines.append("*Not sent:* " + ", ".join(KINDS[k].label for k in preference.opted_out))
+    snoozed = preference.snoozed_until is not None and preference.snoozed_until > now
+    if snoozed and preference.snoozed_until is not None:
+        lines.append(f"*Snoozed until* {preference.snoozed_until:%A %d %B}")
+    if preference.undeliverable_since is not None:
+        lines.append("_copbot couldn't reach you by DM; it will try again when you use it._")
+    return [
+        {"type": "divider"},
+        {"type": "header", "text": _text("Your nudges")},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "\n".join(lines)},
+            "accessory": _button("Nudge settings", "nudges_edit"),
+        },
+        {
+            "type": "actions",
+            "elements": [
+                _button("Resume nudges", "nudges_resume")
+                if snoozed
+                else _button("Snooze for a week", "nudges_snooze")
+            ],
+        },
+    ]
+
+
+def settings_modal(preference: NudgePreference) -> dict[str, Any]:
+    weekends = {"text": _text("Quiet at weekends"), "value": "weekends"}
+    weekend_box: dict[str, Any] = {"type": "checkboxes", "options": [weekends]}
+    if preference.quiet_weekends:
+        weekend_box["initial_options"] = [weekends]
+    kinds: dict[str, Any] = {
+        "type": "checkboxes",
+        "options": [_kind_option(key) for key in KINDS],
+    }
+    if preference.opted_out:
+        kinds["initial_options"] = [_kind_option(key) for key in preference.opted_out]
+
+    def block(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "label": _text(label),
+            "element": {"action_id": block_id, **element},
+            **extra,
+        }
+
+    return {
+        "type": "modal",
+        "callback_id": SETTINGS,
+        "title": _text("Nudge settings"),
+        "submit": _text("Save"),
+        "close": _text("Cancel"),
+        "blocks": [
+            block(
+                "quiet_start",
+                "Quiet from",
+                {"type": "timepicker", "initial_time": f"{preference.quiet_start:%H:%M}"},
+            ),
+            block(
+                "quiet_end",
+                "Quiet until",
+                {"type": "timepicker", "initial_time": f"{preference.quiet_end:%H:%M}"},
+            ),
+            block("quiet_weekends", "Weekends", weekend_box, optional=True),
+            block(
+                "weekly_budget",
+                "Reminders a week",
+                {
+                    "type": "number_input",
+                    "is_decimal_allowed": False,
+                    "min_value": "0",
+                    "max_value": "20",
+                    "initial_value": str(preference.weekly_budget),
+                },
+                hint=_text("Pulse checks you are asked to answer don't count."),
+            ),
+            block("opted_out", "Don't send me", kinds, optional=True),
+        ],
+    }
+
+
+def schedule_blocks(
+    upcoming: list[tuple[str, datetime | None]],
+    backlog: dict[str, int],
+    delivered: dict[str, int],
+    timezone: str,
+) -> list[dict[str, Any]]:
+    """For leads: what runs next and what waits to be sent."""
+    zone = ZoneInfo(timezone)
+    jobs = "\n".join(
+        f"• {escape(name)}: {when.astimezone(zone):%a %d %b %H:%M}" if when else f"• {name}: paused"
+        for name, when in upcoming
+    )
+    lines = [
+        f"*Upcoming* (times in {timezone})",
+        jobs or "_No jobs yet: they appear once a copbot process leads the scheduler._",
+        f"*Outbox:* {backlog.get('pending_due', 0)} waiting to go now, "
+        f"{backlog.get('pending_later', 0)} scheduled for later (quiet hours and dates), "
+        f"{backlog.get('sending', 0)} being sent",
+        "*Delivered by this process:* "
+        + ", ".join(
+            f"{delivered.get(key, 0)} {label}"
+            for key, label in (
+                ("sent", "sent"),
+                ("retried", "retried"),
+                ("undeliverable", "undeliverable"),
+                ("rate_limit_waits", "rate-limit waits"),
+            )
+        ),
+    ]
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
