@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
+from bot import members
 from bot.ideas import challenges
 from bot.nudges import kinds
 from storage import Challenge, Workspace, utcnow
@@ -164,3 +165,17 @@ def ideas_awaiting_review() -> None:
     with ctx.database.session() as session:
         for team_id in session.exec(select(Workspace.team_id)):
             kinds.ideas_awaiting_review(session, ctx.settings, team_id, when)
+
+
+PROFILE_SYNC = "bot.jobs:profile_sync"
+
+
+def profile_sync() -> None:
+    """Nightly: cached profiles and time zones fresh from users.list, so a fan-out to
+    thousands never asks Slack about each member at send time."""
+    ctx = context()
+    with ctx.database.session() as session:
+        teams = list(session.exec(select(Workspace.team_id)))
+    for team_id in teams:
+        updated = members.sync_profiles(ctx.database, team_id, ctx.slack())
+        log.info("profile sync: %s members refreshed in %s", updated, team_id)

@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.roles import Actor, Role, role_of
 from bot.slack import SlackPort, SlackProfile
 from bot.workspaces import ensure_workspace
-from storage import Member, Organisation, insert_or_ignore, utcnow
+from storage import Database, Member, Organisation, insert_or_ignore, utcnow
 
 PROFILE_MAX_AGE = timedelta(days=1)
 
@@ -224,3 +224,23 @@ def name_of(session: Session, team_id: str, user_id: str | None) -> str | None:
     if member is None:
         return "a colleague"
     return member.real_name or member.display_name or "a colleague"
+
+
+def sync_profiles(database: Database, team_id: str, slack: SlackPort) -> int:
+    """Refresh every known member's cached profile (names, time zones, admin) from
+    ``users.list``, a page at a time, each page in its own transaction. Members are still
+    created only on first contact. Returns how many were updated."""
+    updated, cursor = 0, None
+    while True:
+        profiles, cursor = slack.list_users(cursor)
+        by_id = {profile.user_id: profile for profile in profiles if not profile.is_bot}
+        with database.session() as session:
+            query = select(Member).where(
+                Member.team_id == team_id, col(Member.slack_user_id).in_(sorted(by_id))
+            )
+            for member in session.exec(query):
+                apply_profile(member, by_id[member.slack_user_id])
+                session.add(member)
+                updated += 1
+        if not cursor:
+            return updated

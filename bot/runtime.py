@@ -13,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import jobs
 from bot.config import Settings
 from bot.outbox import Deliverer, default_worker_id
-from bot.scheduling import JobSpec, Scheduling, weekly_trigger
+from bot.scheduling import JobSpec, Scheduling, daily_trigger, weekly_trigger
 from bot.slack import WebClientPort, make_web_client
 from storage import Database
 
@@ -34,6 +34,12 @@ def standing_jobs(settings: Settings) -> list[JobSpec]:
             jobs.CHALLENGE_STEPS,
             IntervalTrigger(minutes=5, timezone=UTC),
             name="Challenges: announce, remind, close",
+        ),
+        JobSpec(
+            "members:profile-sync",
+            jobs.PROFILE_SYNC,
+            daily_trigger("03:00", settings.copbot_timezone),
+            name="Profiles and time zones from Slack",
         ),
         JobSpec(
             "ideas:awaiting-review",

@@ -71,6 +71,10 @@ class SlackPort(Protocol):
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 
+    def list_users(
+        self, cursor: str | None = None, limit: int = 200
+    ) -> tuple[list[SlackProfile], str | None]: ...
+
     def upload_file(
         self, user_id: str, filename: str, content: str, *, title: str, comment: str
     ) -> None: ...
@@ -132,6 +136,15 @@ class WebClientPort:
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         self.client.views_publish(user_id=user_id, view=view)
+
+    def list_users(
+        self, cursor: str | None = None, limit: int = 200
+    ) -> tuple[list[SlackProfile], str | None]:
+        """One page of ``users.list`` (Tier 2): profiles in bulk, never one call a member."""
+        page = self.client.users_list(cursor=cursor, limit=limit)
+        profiles = [profile_from_user(user) for user in page.get("members") or []]
+        following = (page.get("response_metadata") or {}).get("next_cursor") or None
+        return profiles, following
 
     def permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from sqlmodel import Session
 
-from bot import members
+from bot import members, outbox
 from bot.ideas.cards import CardContext, idea_card, merged_dm, status_dm
 from bot.ideas.service import Decision
 from bot.slack import SlackPort
 from storage import Challenge, Idea
-
-log = logging.getLogger(__name__)
 
 
 def card_context(session: Session, idea: Idea) -> CardContext:
@@ -48,19 +44,31 @@ def refresh_card(session: Session, slack: SlackPort, idea: Idea) -> None:
         slack.update_message(idea.channel_id, idea.card_ts, text, blocks=blocks)
 
 
-def tell_decision(session: Session, slack: SlackPort, decision: Decision) -> int:
-    """DM each person who cares about the idea; returns how many were told."""
+def tell_decision(session: Session, decision: Decision) -> int:
+    """Queue a DM to each person who cares about the idea ("you said, we did").
+
+    Through the outbox, so a decision on an idea with many supporters is sent at Slack's
+    pace and each person hears once. It answers what they did, so it is not a nudge:
+    no budget or quiet hours. Returns how many were queued.
+    """
     idea = decision.idea
     if decision.merged_into is not None:
         text, blocks = merged_dm(idea, decision.merged_into)
     else:
         owner = members.name_of(session, idea.team_id, idea.owner_id)
         text, blocks = status_dm(idea, owner=owner, next_review=idea.next_review)
-    told = 0
-    for user_id in decision.recipients:
-        try:
-            slack.post_message(user_id, text, blocks=blocks)
-            told += 1
-        except Exception as error:  # one person's DM must not stop the others
-            log.warning("could not DM %s about idea %s: %s", user_id, idea.id, error)
-    return told
+    version = idea.updated_at.isoformat(timespec="microseconds")
+    return sum(
+        outbox.enqueue(
+            session,
+            team_id=idea.team_id,
+            key=f"idea:{idea.id}:{version}:{user_id}",
+            kind="idea.update",
+            channel=user_id,
+            user_id=user_id,
+            text=text,
+            blocks=blocks,
+            essential=True,
+        )
+        for user_id in decision.recipients
+    )

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from bot import audit
 from bot.defaults import IMPROVEMENT_THEMES
@@ -431,3 +431,22 @@ def merge(
     )
     everyone = set(subscribers(session, target.id)) - {actor.user_id}
     return Decision(source, sorted(everyone), merged_into=target)
+
+
+def decline_credit(session: Session, actor: Actor, idea_id: int | str) -> Idea:
+    """The person credited for an idea made from their message declines: the idea becomes
+    its sharer's, and the decliner stops hearing about it."""
+    idea = get(session, actor.team_id, idea_id, lock=True)
+    if idea.author_id != actor.user_id or idea.submitted_by == actor.user_id:
+        raise UserError(
+            "Only the person credited for an idea shared from their message can do this."
+        )
+    idea.author_id = idea.submitted_by
+    idea.updated_at = utcnow()
+    session.add(idea)
+    session.exec(
+        delete(IdeaSubscriber).where(
+            col(IdeaSubscriber.idea_id) == idea.id, col(IdeaSubscriber.user_id) == actor.user_id
+        )
+    )
+    return idea

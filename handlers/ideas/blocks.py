@@ -29,6 +29,7 @@ MANAGE = "idea_manage"
 SUPPORT_INSTEAD = "idea_support_instead"
 POST_ANYWAY = "idea_post_anyway"
 FROM_MESSAGE = "idea_from_message"
+DECLINE_CREDIT = "idea_decline_credit"
 ANONYMOUS = "Post anonymously"
 
 
@@ -389,3 +390,26 @@ def home_blocks(
     if figures is not None:
         blocks += stats_blocks(figures)
     return blocks
+
+
+def credit_notice(sharer: str, idea: Idea) -> tuple[str, list[dict[str, Any]]]:
+    """Tell the author whose message became an idea, and let them take their name off it."""
+    link = f"<{idea.permalink}|{escape(idea.title)}>" if idea.permalink else escape(idea.title)
+    text = (
+        f"{escape(sharer)} turned your message into an idea and credited you: {link}. "
+        "You'll hear here whenever its status changes."
+    )
+    return text, [
+        _section(text),
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": _text("Remove my name"),
+                    "action_id": DECLINE_CREDIT,
+                    "value": str(idea.id),
+                }
+            ],
+        },
+    ]

@@ -44,6 +44,7 @@ def register(app: App) -> None:
     app.action(SUPPORT)(ack=ack_only, lazy=[support])
     app.action(UNSUPPORT)(ack=ack_only, lazy=[unsupport])
     app.action(DISCUSS)(ack=ack_only, lazy=[discuss])
+    app.action(blocks.DECLINE_CREDIT)(ack=ack_only, lazy=[decline_credit])
     app.action(MANAGE)(ack=ack_lead_only, lazy=[open_manage])
     app.view(blocks.MANAGE)(ack=save_decision, lazy=[announce_decision])
 
@@ -309,12 +310,8 @@ def _post(context: BoltContext, draft_id: int) -> Idea:
         f"Thank you: {where} is posted. You'll hear here whenever its status changes.",
     )
     if idea.author_id and idea.author_id != who.user_id:
-        port.post_message(
-            idea.author_id,
-            f"{escape(who.name)} turned your message into an idea and credited you: "
-            f"{idea.permalink}. "
-            "You'll hear here whenever its status changes.",
-        )
+        text, credit = blocks.credit_notice(who.name, idea)
+        port.post_message(idea.author_id, text, blocks=credit)
     return idea
 
 
@@ -443,7 +440,7 @@ def announce_decision(context: BoltContext) -> None:
         if target is not None:
             publish.refresh_card(session, port, target)
         decision = ideas.Decision(idea, decided["recipients"], merged_into=target)
-        publish.tell_decision(session, port, decision)
+        publish.tell_decision(session, decision)
 
 
 # --------------------------------------------------------------------------- challenges
@@ -500,3 +497,15 @@ def close_challenge(action: dict[str, Any], context: BoltContext) -> None:
         challenge = challenges.get(session, actor(context).team_id, action["value"])
         challenges.close_now(session, actor(context), challenge)
     _advance(context, action["value"])
+
+
+@after_ack
+def decline_credit(action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """The credited author takes their name off an idea someone made from their message."""
+    with deps(context).db.session() as session:
+        idea = ideas.decline_credit(session, actor(context), action["value"])
+    _refresh(context, idea.id)
+    respond(
+        text="Done: your name is no longer on that idea, and you won't get its updates.",
+        replace_original=True,
+    )

@@ -136,6 +136,13 @@ def test_message_shortcut_keeps_the_source_and_credits_the_author(
         idea = session.exec(select(Idea)).one()
     assert idea.author_id == OTHER and idea.submitted_by == MEMBER
     assert idea.source_permalink and ts.replace(".", "") in idea.source_permalink
+    # The author declines the credit: the card no longer names them.
+    credit = next(m for m in twin.dms(OTHER) if "credited you" in json.dumps(m))
+    driver.click(OTHER, "Remove my name", message=(twin.dm_channel(OTHER), credit["ts"]))
+    card = wait_for_card(twin, cards(twin)[0]["ts"], "By Max Member")
+    assert "Olive" not in card
+    with database.session() as session:
+        assert session.exec(select(Idea.author_id)).one() == MEMBER
 
 
 def test_a_bulb_reaction_offers_privately_once_and_leads_to_an_idea(
