@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from bot.demo import DemoPerson
 from sandbox.world import CHANNELS, World
 from slacktwin import Interactive, render_interactive
+from slacktwin.render import mrkdwn_to_text
 
 HELP = """\
 What you can type:
@@ -136,7 +137,21 @@ class Terminal:
         self.world.settle()
         if pressable.surface == "home":
             self.show_home()
+        elif pressable.message is not None:
+            self.show_message(*pressable.message)  # cards are updated in place
         self.show_new()
+
+    def show_message(self, channel: str, ts: str) -> None:
+        message = self.world.twin.message(channel, ts)
+        if message is not None:
+            where = f"#{CHANNELS[channel]}" if channel in CHANNELS else "DM"
+            self.show_blocks(
+                f"{where} · updated",
+                message.get("blocks"),
+                message.get("text"),
+                surface="message",
+                message=(channel, ts),
+            )
 
     def where(self, pressable: Pressable) -> dict[str, Any]:
         if pressable.surface == "message":
@@ -206,7 +221,7 @@ class Terminal:
             if not messages:
                 self.say(f"  #{CHANNELS[self.channel]} is quiet so far.")
         for message in messages[start:]:
-            author = self.name_of(message.get("user")) if message.get("user") else "copbot"
+            author = "copbot" if message.get("bot_id") else self.name_of(message.get("user"))
             self.show_blocks(
                 f"#{CHANNELS[self.channel]} · {author}",
                 message.get("blocks"),
@@ -256,7 +271,7 @@ class Terminal:
             resolve_channel=lambda cid: CHANNELS.get(cid),
             start=start,
         )
-        body = rendered.text if blocks else (text or "")
+        body = rendered.text if blocks else mrkdwn_to_text(text or "", resolve_user=self.name_of)
         self.say(f"\n┌ {heading}")
         for line in body.splitlines():
             self.say(f"│ {line}")
@@ -314,7 +329,8 @@ class Terminal:
         if top is not None and top.get("id") != submitted_id:
             self.fill_modal()
             return
-        self.show_home()
+        if self.world.twin.home_view(self.me.user_id) is not None:
+            self.show_home()
         self.show_new()
 
     @staticmethod
