@@ -95,3 +95,22 @@ def test_copbot_run_without_credentials_starts_the_sandbox(tmp_path: Path) -> No
     assert "copbot sandbox" in result.stdout
     assert "/idea [text]" in result.stdout
     assert (tmp_path / "var" / "sandbox.db").exists()  # the sandbox keeps its own data
+
+
+def test_an_idea_is_shared_and_supported_from_the_terminal(database_url: str) -> None:
+    out = run_lines(
+        database_url,
+        "/idea Open the discharge lounge at 7am",
+        "",  # title: keep what was typed
+        "",  # no description
+        "3",  # themes: Discharge and flow
+        "",  # not anonymous
+        "as tom",
+        "1",  # Support, on the card shown when it was posted
+        "quit",
+    )
+    assert "OPEN THE DISCHARGE LOUNGE AT 7AM" in out
+    assert "Discharge and flow" in out
+    assert "By Amara Okafor" in out
+    assert "1 supporters" in out
+    assert "your idea (https://" in out  # the thank-you DM, readable
