@@ -34,9 +34,6 @@ class Actor:
     name: str
     role: Role
 
-    def __deepcopy__(self, memo: dict[int, object]) -> Actor:
-        return self  # immutable; Bolt deep-copies the context for every lazy listener
-
     @property
     def is_lead(self) -> bool:
         return self.role >= Role.LEAD

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -39,7 +38,7 @@ def build_app(
 
     ``process_before_response`` is on: each listener's ack function answers at once
     (Bolt otherwise polls for the ack every 10 ms), and slow work such as Web API
-    calls runs in lazy listeners after it. Signatures are checked by ``handlers.web``
+    calls runs after it (``handlers.common.ack_then``). Signatures are checked by ``handlers.web``
     before dispatch, so that it can tell a forged request (401) from a malformed one
     (400); Socket Mode needs no signature.
     """
@@ -50,7 +49,6 @@ def build_app(
         client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
         process_before_response=True,
         request_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="copbot-lazy"),
         logger=bolt_log,
     )
 

@@ -7,17 +7,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from handlers.common import after_ack, ephemeral, notice_modal
+from handlers.common import ack_then, ephemeral, notice_modal
 
 ANYTHING = re.compile(".*")
 
 
 def register(app: App) -> None:
     app.command(ANYTHING)(unknown_command)
-    app.action(ANYTHING)(ack=ack_only, lazy=[explain_stale_action])
+    app.action(ANYTHING)(ack_then(ack_only, explain_stale_action))
     app.view_submission(ANYTHING)(unknown_view)
     app.view_closed(ANYTHING)(ack_only)
-    app.shortcut(ANYTHING)(ack=ack_only, lazy=[explain_stale_action])
+    app.shortcut(ANYTHING)(ack_then(ack_only, explain_stale_action))
     app.options(ANYTHING)(no_options)
     app.event(ANYTHING)(ack_only)
 
@@ -44,7 +44,6 @@ def unknown_view(ack: Ack) -> None:
     )
 
 
-@after_ack
 def explain_stale_action(body: dict[str, Any], respond: Respond | None) -> None:
     if respond is not None and body.get("response_url"):
         respond(

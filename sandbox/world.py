@@ -79,7 +79,7 @@ class World:
         web = create_web_app(app, database, signing_secret=signing_secret)
         return cls(twin, database, BackgroundServer(web).start(), runtime)
 
-    def settle(self, timeout: float = 3.0, quiet: float = 0.15) -> None:
+    def settle(self, timeout: float = 5.0, quiet: float = 0.3) -> None:
         """Wait until copbot's work after an ack has reached the twin (no calls for ``quiet`` s)."""
         deadline = time.monotonic() + timeout
         seen, since = len(self.twin.calls), time.monotonic()

@@ -80,10 +80,6 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Database:
-        # Bolt deep-copies request context for lazy listeners; the engine is shared.
-        return self
-
 
 def insert_or_ignore(session: Session, row: SQLModel) -> bool:
     """Insert ``row`` unless it clashes with a unique key; True when it was inserted.

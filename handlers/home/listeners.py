@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.ideas import insights
 from bot.nudges import send as nudges
 from bot.roles import Actor, Role
-from handlers.common import actor, after_ack, deps, form_values, slack
+from handlers.common import ack_then, actor, deps, form_values, slack
 from handlers.home import blocks
 from handlers.ideas import blocks as idea_blocks
 from handlers.nudges import blocks as nudge_blocks
@@ -21,13 +21,13 @@ from storage import Organisation, utcnow
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(ack=ack_event, lazy=[publish_on_open])
-    app.action("home_edit_profile")(ack=ack_action, lazy=[open_profile])
-    app.view(blocks.PROFILE)(ack=save_profile, lazy=[refresh_home])
-    app.action("home_edit_settings")(ack=ack_lead_action, lazy=[open_settings])
-    app.view(blocks.SETTINGS)(ack=save_settings, lazy=[refresh_home])
-    app.action("home_manage_leads")(ack=ack_lead_action, lazy=[open_leads])
-    app.view(blocks.LEADS)(ack=save_leads, lazy=[refresh_home])
+    app.event("app_home_opened")(ack_then(ack_event, publish_on_open))
+    app.action("home_edit_profile")(ack_then(ack_action, open_profile))
+    app.view(blocks.PROFILE)(ack_then(save_profile, refresh_home))
+    app.action("home_edit_settings")(ack_then(ack_lead_action, open_settings))
+    app.view(blocks.SETTINGS)(ack_then(save_settings, refresh_home))
+    app.action("home_manage_leads")(ack_then(ack_lead_action, open_leads))
+    app.view(blocks.LEADS)(ack_then(save_leads, refresh_home))
 
 
 def home_for(session: Session, context: BoltContext, who: Actor) -> dict[str, Any]:
@@ -76,7 +76,6 @@ def ack_lead_action(ack: Ack, context: BoltContext) -> None:
     ack()
 
 
-@after_ack
 def publish_on_open(
     body: dict[str, Any], event: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
@@ -89,14 +88,12 @@ def publish_on_open(
     client.views_publish(user_id=event["user"], view=view)
 
 
-@after_ack
 def refresh_home(context: BoltContext, client: WebClient) -> None:
     with deps(context).db.session() as session:
         view = home_for(session, context, actor(context))
     client.views_publish(user_id=actor(context).user_id, view=view)
 
 
-@after_ack
 def open_profile(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     who = actor(context)
     with deps(context).db.session() as session:
@@ -122,7 +119,6 @@ def save_profile(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     ack()
 
 
-@after_ack
 def open_settings(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     with deps(context).db.session() as session:
         community = workspaces.community_settings(
@@ -150,7 +146,6 @@ def save_settings(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     ack()
 
 
-@after_ack
 def open_leads(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     with deps(context).db.session() as session:
         leads = members.leads(session, actor(context).team_id, deps(context).settings)

@@ -20,7 +20,7 @@ from bot.ideas.cards import CHALLENGE_CLOSE, CHALLENGE_SHARE, DISCUSS, MANAGE, S
 from bot.roles import Role
 from bot.similarity import terms
 from bot.text import escape, truncate
-from handlers.common import actor, after_ack, deps, ephemeral, form_values, slack
+from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
 from handlers.ideas import blocks
 from storage import Challenge, Idea, utcnow
 
@@ -28,25 +28,25 @@ SUPPORT_INSTEAD = re.compile(rf"^{blocks.SUPPORT_INSTEAD}_\d+$")
 
 
 def register(app: App) -> None:
-    app.command("/idea")(ack=idea_command, lazy=[after_idea_command])
-    app.view(blocks.CHALLENGE)(ack=create_challenge, lazy=[start_challenge])
-    app.action(CHALLENGE_SHARE)(ack=ack_only, lazy=[share_for_challenge])
-    app.action(CHALLENGE_CLOSE)(ack=ack_lead_only, lazy=[close_challenge])
-    app.shortcut("share_idea")(ack=ack_only, lazy=[open_capture])
-    app.action("home_share_idea")(ack=ack_only, lazy=[open_capture])
-    app.shortcut("save_as_idea")(ack=ack_only, lazy=[open_capture_from_shortcut])
-    app.event("reaction_added", matchers=[is_bulb])(ack=ack_only, lazy=[offer_idea])
-    app.action(blocks.FROM_MESSAGE)(ack=ack_only, lazy=[open_capture_from_offer])
-    app.view(blocks.NEW)(ack=submit_idea, lazy=[post_draft])
-    app.view(blocks.SIMILAR)(ack=post_mine_anyway, lazy=[post_draft])
-    app.action(blocks.POST_ANYWAY)(ack=ack_only, lazy=[post_draft_from_button])
-    app.action(SUPPORT_INSTEAD)(ack=ack_only, lazy=[support_instead])
-    app.action(SUPPORT)(ack=ack_only, lazy=[support])
-    app.action(UNSUPPORT)(ack=ack_only, lazy=[unsupport])
-    app.action(DISCUSS)(ack=ack_only, lazy=[discuss])
-    app.action(blocks.DECLINE_CREDIT)(ack=ack_only, lazy=[decline_credit])
-    app.action(MANAGE)(ack=ack_lead_only, lazy=[open_manage])
-    app.view(blocks.MANAGE)(ack=save_decision, lazy=[announce_decision])
+    app.command("/idea")(ack_then(idea_command, after_idea_command))
+    app.view(blocks.CHALLENGE)(ack_then(create_challenge, start_challenge))
+    app.action(CHALLENGE_SHARE)(ack_then(ack_only, share_for_challenge))
+    app.action(CHALLENGE_CLOSE)(ack_then(ack_lead_only, close_challenge))
+    app.shortcut("share_idea")(ack_then(ack_only, open_capture))
+    app.action("home_share_idea")(ack_then(ack_only, open_capture))
+    app.shortcut("save_as_idea")(ack_then(ack_only, open_capture_from_shortcut))
+    app.event("reaction_added", matchers=[is_bulb])(ack_then(ack_only, offer_idea))
+    app.action(blocks.FROM_MESSAGE)(ack_then(ack_only, open_capture_from_offer))
+    app.view(blocks.NEW)(ack_then(submit_idea, post_draft))
+    app.view(blocks.SIMILAR)(ack_then(post_mine_anyway, post_draft))
+    app.action(blocks.POST_ANYWAY)(ack_then(ack_only, post_draft_from_button))
+    app.action(SUPPORT_INSTEAD)(ack_then(ack_only, support_instead))
+    app.action(SUPPORT)(ack_then(ack_only, support))
+    app.action(UNSUPPORT)(ack_then(ack_only, unsupport))
+    app.action(DISCUSS)(ack_then(ack_only, discuss))
+    app.action(blocks.DECLINE_CREDIT)(ack_then(ack_only, decline_credit))
+    app.action(MANAGE)(ack_then(ack_lead_only, open_manage))
+    app.view(blocks.MANAGE)(ack_then(save_decision, announce_decision))
 
 
 def ack_only(ack: Ack) -> None:
@@ -109,7 +109,6 @@ def _challenge_named(session: Session, team_id: str, words: str) -> Challenge:
     return found
 
 
-@after_ack
 def after_idea_command(command: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     sub, text = _subcommand(command)
     who = actor(context)
@@ -163,12 +162,10 @@ def _open_capture(
     client.views_open(trigger_id=trigger_id, view=view)
 
 
-@after_ack
 def open_capture(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     _open_capture(context, client, body["trigger_id"], None)
 
 
-@after_ack
 def open_capture_from_shortcut(
     body: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
@@ -206,7 +203,6 @@ def is_bulb(event: dict[str, Any]) -> bool:
     )
 
 
-@after_ack
 def offer_idea(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
     """Privately offer the person who reacted with :bulb: to turn the message into an idea."""
     item, reactor = event["item"], event.get("user")
@@ -222,7 +218,6 @@ def offer_idea(body: dict[str, Any], event: dict[str, Any], context: BoltContext
     slack(context).post_ephemeral(item["channel"], reactor, text, blocks=offer)
 
 
-@after_ack
 def open_capture_from_offer(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
@@ -279,13 +274,11 @@ def post_mine_anyway(ack: Ack, view: dict[str, Any], context: BoltContext) -> No
     ack()
 
 
-@after_ack
 def post_draft(context: BoltContext) -> None:
     if context.get("draft_id"):
         _post(context, int(context["draft_id"]))
 
 
-@after_ack
 def post_draft_from_button(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
@@ -324,21 +317,18 @@ def _refresh(context: BoltContext, idea_id: int | None) -> None:
         publish.refresh_card(session, slack(context), idea)
 
 
-@after_ack
 def support(action: dict[str, Any], context: BoltContext) -> None:
     with deps(context).db.session() as session:
         idea = ideas.support(session, actor(context), action["value"])
     _refresh(context, idea.id)
 
 
-@after_ack
 def unsupport(action: dict[str, Any], context: BoltContext) -> None:
     with deps(context).db.session() as session:
         idea = ideas.unsupport(session, actor(context), action["value"])
     _refresh(context, idea.id)
 
 
-@after_ack
 def support_instead(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
@@ -355,7 +345,6 @@ def support_instead(
     )
 
 
-@after_ack
 def discuss(action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     """Point the person at the idea's thread, starting it the first time."""
     port = slack(context)
@@ -381,7 +370,6 @@ def discuss(action: dict[str, Any], context: BoltContext, respond: Respond) -> N
 # --------------------------------------------------------------------------- decisions
 
 
-@after_ack
 def open_manage(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
@@ -425,7 +413,6 @@ def save_decision(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     ack()
 
 
-@after_ack
 def announce_decision(context: BoltContext) -> None:
     """After a decision commits: refresh the card(s) and tell everyone who cares."""
     decided, team_id, port = context.get("decided"), actor(context).team_id, slack(context)
@@ -465,7 +452,6 @@ def create_challenge(ack: Ack, view: dict[str, Any], context: BoltContext) -> No
     ack()
 
 
-@after_ack
 def start_challenge(context: BoltContext) -> None:
     """Announce at once when it opens today; later steps come from the scheduler."""
     _advance(context, context.get("challenge_id"))
@@ -479,7 +465,6 @@ def _advance(context: BoltContext, challenge_id: int | str | None) -> list[str]:
         )
 
 
-@after_ack
 def share_for_challenge(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
@@ -491,7 +476,6 @@ def share_for_challenge(
     _open_capture(context, client, body["trigger_id"], prefill)
 
 
-@after_ack
 def close_challenge(action: dict[str, Any], context: BoltContext) -> None:
     with deps(context).db.session() as session:
         challenge = challenges.get(session, actor(context).team_id, action["value"])
@@ -499,7 +483,6 @@ def close_challenge(action: dict[str, Any], context: BoltContext) -> None:
     _advance(context, action["value"])
 
 
-@after_ack
 def decline_credit(action: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     """The credited author takes their name off an idea someone made from their message."""
     with deps(context).db.session() as session:

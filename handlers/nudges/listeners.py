@@ -13,23 +13,22 @@ from bot.errors import UserError
 from bot.nudges import send as nudges
 from bot.roles import Role
 from bot.workspaces import community_settings
-from handlers.common import actor, after_ack, deps, ephemeral, form_values
+from handlers.common import ack_then, actor, deps, ephemeral, form_values
 from handlers.home.listeners import refresh_home
 from handlers.nudges import blocks
 
 
 def register(app: App) -> None:
-    app.action("nudges_edit")(ack=ack_only, lazy=[open_settings])
-    app.view(blocks.SETTINGS)(ack=save_settings, lazy=[refresh_home])
-    app.action("nudges_snooze")(ack=snooze, lazy=[refresh_home])
-    app.action("nudges_resume")(ack=resume, lazy=[refresh_home])
+    app.action("nudges_edit")(ack_then(ack_only, open_settings))
+    app.view(blocks.SETTINGS)(ack_then(save_settings, refresh_home))
+    app.action("nudges_snooze")(ack_then(snooze, refresh_home))
+    app.action("nudges_resume")(ack_then(resume, refresh_home))
 
 
 def ack_only(ack: Ack) -> None:
     ack()
 
 
-@after_ack
 def open_settings(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     who = actor(context)
     with deps(context).db.session() as session:
