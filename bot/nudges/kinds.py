@@ -35,37 +35,45 @@ def _audience(session: Session, challenge: Challenge) -> list[str]:
     return sorted(session.exec(query))
 
 
-def challenge_opening(
+def _invite(
     session: Session,
     settings: Settings,
     challenge: Challenge,
+    step: str,
+    people: list[str],
+    text: str,
     now: datetime,
 ) -> list[Outcome]:
-    text = (
-        f"A new challenge is open, and your voice is wanted: {_named(challenge)}. "
-        "Share an idea from the challenge's post, or with `/idea`."
-    )
     return [
         send(
             session,
             settings,
             team_id=challenge.team_id,
             user_id=user_id,
-            kind="challenge.opening",
-            key=f"challenge:{challenge.id}:opening:{user_id}",
+            kind=f"challenge.{step}",
+            key=f"challenge:{challenge.id}:{step}:{user_id}",
             text=text,
             blocks=_section(text),
             now=now,
         )
-        for user_id in _audience(session, challenge)
+        for user_id in people
     ]
 
 
+def challenge_opening(
+    session: Session, settings: Settings, challenge: Challenge, now: datetime
+) -> list[Outcome]:
+    text = (
+        f"A new challenge is open, and your voice is wanted: {_named(challenge)}. "
+        "Share an idea from the challenge's post, or with `/idea`."
+    )
+    return _invite(
+        session, settings, challenge, "opening", _audience(session, challenge), text, now
+    )
+
+
 def challenge_closing(
-    session: Session,
-    settings: Settings,
-    challenge: Challenge,
-    now: datetime,
+    session: Session, settings: Settings, challenge: Challenge, now: datetime
 ) -> list[Outcome]:
     """Only people in the audience who have not yet shared an idea for it."""
     shared = set(session.exec(select(Idea.submitted_by).where(Idea.challenge_id == challenge.id)))
@@ -73,21 +81,8 @@ def challenge_closing(
         f"The challenge {_named(challenge)} closes soon. "
         "If you have an idea, there is still time to share it."
     )
-    return [
-        send(
-            session,
-            settings,
-            team_id=challenge.team_id,
-            user_id=user_id,
-            kind="challenge.closing",
-            key=f"challenge:{challenge.id}:closing:{user_id}",
-            text=text,
-            blocks=_section(text),
-            now=now,
-        )
-        for user_id in _audience(session, challenge)
-        if user_id not in shared
-    ]
+    people = [user for user in _audience(session, challenge) if user not in shared]
+    return _invite(session, settings, challenge, "closing", people, text, now)
 
 
 def ideas_awaiting_review(

@@ -8,56 +8,12 @@ from bot.defaults import ORGANISATION_TYPES, STAFF_GROUPS
 from bot.members import Lead
 from bot.text import escape
 from bot.workspaces import CommunitySettings
+from handlers.kit import button, input_block, option, plain_text, section, static_select
 from storage import Member, Organisation
 
 PROFILE = "profile"
 SETTINGS = "settings"
 LEADS = "leads"
-
-
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _section(markdown: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
-    if accessory:
-        block["accessory"] = accessory
-    return block
-
-
-def _button(label: str, action_id: str, *, primary: bool = False) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "text": _text(label), "action_id": action_id}
-    if primary:
-        button["style"] = "primary"
-    return button
-
-
-def _option(label: str, value: str | None = None) -> dict[str, Any]:
-    return {"text": _text(label[:75]), "value": value or label}
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": _text(label),
-        "element": {"action_id": block_id, **element},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = _text(hint)
-    return block
-
-
-def _select(options: list[dict[str, Any]], initial: str | None) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "static_select", "options": options}
-    chosen = next((o for o in options if o["value"] == initial), None)
-    if chosen:
-        element["initial_option"] = chosen
-    return element
 
 
 def _channel(channel: str | None) -> str:
@@ -74,85 +30,85 @@ def home_view(
 ) -> dict[str, Any]:
     name = escape(member.name)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _text("Welcome to copbot")},
-        _section(
+        {"type": "header", "text": plain_text("Welcome to copbot")},
+        section(
             f"Hello {name}. copbot helps our improvement community work together, here in Slack:\n"
             "• *Ideas*: share an idea in seconds, support others, and hear what happened.\n"
             "• *Pulse checks*: a one-tap weekly check-in, anonymous by default.\n"
             "• *Exchanges*: meet colleagues across organisations and professions.\n"
             "• *Learning*: short digests and case studies of what works.\n"
             "Type `/copbot help` for every command.",
-            _button("Share an idea", "home_share_idea", primary=True),
+            button("Share an idea", "home_share_idea", primary=True),
         ),
         {"type": "divider"},
-        {"type": "header", "text": _text("Your profile")},
-        _section(
+        {"type": "header", "text": plain_text("Your profile")},
+        section(
             f"*Staff group:* {escape(member.staff_group or 'not set')}\n"
             f"*Organisation:* {escape(organisation.name) if organisation else 'not set'}"
             + (f" ({escape(organisation.org_type)})" if organisation else "")
             + f"\n*Time zone:* {escape(member.tz or community.timezone)} (from Slack)",
-            _button("Edit profile", "home_edit_profile"),
+            button("Edit profile", "home_edit_profile"),
         ),
     ]
     if is_lead:
         blocks += [
             {"type": "divider"},
-            {"type": "header", "text": _text("Community settings (leads)")},
-            _section(
+            {"type": "header", "text": plain_text("Community settings (leads)")},
+            section(
                 f"*Ideas channel:* {_channel(community.ideas_channel)}\n"
                 f"*Digest channel:* {_channel(community.digest_channel)}\n"
                 f"*Time zone:* {escape(community.timezone)}\n"
                 f"*Anonymity minimum:* {community.anonymity_min} answers",
-                _button("Edit settings", "home_edit_settings"),
+                button("Edit settings", "home_edit_settings"),
             ),
-            _section(
+            section(
                 "*Leads:* "
                 + (", ".join(f"<@{lead.user_id}>" for lead in leads) or "_none named yet_"),
-                _button("Manage leads", "home_manage_leads"),
+                button("Manage leads", "home_manage_leads"),
             ),
         ]
     return {"type": "home", "blocks": blocks}
 
 
 def profile_modal(member: Member, organisations: list[Organisation]) -> dict[str, Any]:
-    org_options = [_option(org.name, str(org.id)) for org in organisations][:100]
+    org_options = [option(org.name, str(org.id)) for org in organisations][:100]
     blocks = [
-        _input(
+        input_block(
             "staff_group",
             "Staff group",
-            _select([_option(group) for group in STAFF_GROUPS], member.staff_group),
+            static_select([option(group) for group in STAFF_GROUPS], member.staff_group),
         ),
     ]
     if org_options:
         blocks.append(
-            _input(
+            input_block(
                 "org",
                 "Organisation",
-                _select(org_options, str(member.organisation_id)),
+                static_select(org_options, str(member.organisation_id)),
                 optional=True,
             )
         )
     blocks += [
-        _input(
+        input_block(
             "new_org",
             "Or add your organisation",
             {"type": "plain_text_input", "max_length": 200},
             optional=True,
             hint="Only if it is not in the list.",
         ),
-        _input(
+        input_block(
             "org_type",
             "Organisation type",
-            _select([_option(kind) for kind in ORGANISATION_TYPES], None),
+            static_select([option(kind) for kind in ORGANISATION_TYPES], None),
             optional=True,
         ),
     ]
     return {
         "type": "modal",
         "callback_id": PROFILE,
-        "title": _text("Your profile"),
-        "submit": _text("Save"),
-        "close": _text("Cancel"),
+        "title": plain_text("Your profile"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "blocks": blocks,
     }
 
@@ -170,29 +126,29 @@ def settings_modal(community: CommunitySettings) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": SETTINGS,
-        "title": _text("Community settings"),
-        "submit": _text("Save"),
-        "close": _text("Cancel"),
+        "title": plain_text("Community settings"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "blocks": [
-            _input(
+            input_block(
                 "ideas_channel",
                 "Ideas channel",
                 channel_picker(community.ideas_channel),
                 optional=True,
             ),
-            _input(
+            input_block(
                 "digest_channel",
                 "Digest channel",
                 channel_picker(community.digest_channel),
                 optional=True,
             ),
-            _input(
+            input_block(
                 "timezone",
                 "Time zone",
                 {"type": "plain_text_input", "initial_value": community.timezone},
                 hint="A name like Europe/London; used for scheduled nudges.",
             ),
-            _input(
+            input_block(
                 "anonymity_min",
                 "Anonymity minimum",
                 {
@@ -214,7 +170,7 @@ def leads_modal(leads: list[Lead]) -> dict[str, Any]:
     if named:
         picker["initial_users"] = named
     blocks: list[dict[str, Any]] = [
-        _input("leads", "Leads", picker, optional=True, hint="People who run this community."),
+        input_block("leads", "Leads", picker, optional=True, hint="People who run this community."),
     ]
     if fixed:
         blocks.append(
@@ -232,8 +188,8 @@ def leads_modal(leads: list[Lead]) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": LEADS,
-        "title": _text("Leads"),
-        "submit": _text("Save"),
-        "close": _text("Cancel"),
+        "title": plain_text("Leads"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "blocks": blocks,
     }

@@ -21,6 +21,7 @@ from bot.ideas.insights import (
 )
 from bot.ideas.service import SETTABLE, IdeaFields
 from bot.text import escape, truncate
+from handlers.kit import input_block, option, plain_text, section
 from storage import Challenge, Idea, IdeaStatus
 
 NEW = "idea_new"
@@ -31,36 +32,6 @@ POST_ANYWAY = "idea_post_anyway"
 FROM_MESSAGE = "idea_from_message"
 DECLINE_CREDIT = "idea_decline_credit"
 ANONYMOUS = "Post anonymously"
-
-
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _option(label: str, value: str | None = None) -> dict[str, Any]:
-    return {"text": _text(truncate(label, 75)), "value": value or label}
-
-
-def _input(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
-) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "input",
-        "block_id": block_id,
-        "label": _text(label),
-        "element": {"action_id": block_id, **element},
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = _text(hint)
-    return block
-
-
-def _section(markdown: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
-    if accessory:
-        block["accessory"] = accessory
-    return block
 
 
 def capture_modal(
@@ -76,8 +47,8 @@ def capture_modal(
     if prefill.description:
         description["initial_value"] = prefill.description[:3000]
     blocks = [
-        _input("title", "Title", title, hint="One line: what would you change?"),
-        _input(
+        input_block("title", "Title", title, hint="One line: what would you change?"),
+        input_block(
             "description",
             "Description",
             description,
@@ -86,34 +57,34 @@ def capture_modal(
         ),
     ]
     if challenges:
-        options = [_option(c.title, str(c.id)) for c in challenges][:100]
+        options = [option(c.title, str(c.id)) for c in challenges][:100]
         element: dict[str, Any] = {"type": "static_select", "options": options}
         chosen = next((o for o in options if o["value"] == str(prefill.challenge_id)), None)
         if chosen:
             element["initial_option"] = chosen
-        blocks.append(_input("challenge", "Challenge", element, optional=True))
+        blocks.append(input_block("challenge", "Challenge", element, optional=True))
     themes: dict[str, Any] = {
         "type": "multi_static_select",
-        "options": [_option(theme) for theme in IMPROVEMENT_THEMES],
+        "options": [option(theme) for theme in IMPROVEMENT_THEMES],
     }
     if prefill.themes:
-        themes["initial_options"] = [_option(theme) for theme in prefill.themes]
-    blocks.append(_input("themes", "Themes", themes, optional=True))
+        themes["initial_options"] = [option(theme) for theme in prefill.themes]
+    blocks.append(input_block("themes", "Themes", themes, optional=True))
     anonymous = {
-        "text": _text(ANONYMOUS),
+        "text": plain_text(ANONYMOUS),
         "value": "anonymous",
-        "description": _text("Your name is shown nowhere. You still get updates."),
+        "description": plain_text("Your name is shown nowhere. You still get updates."),
     }
     checkbox: dict[str, Any] = {"type": "checkboxes", "options": [anonymous]}
     if prefill.anonymous:
         checkbox["initial_options"] = [anonymous]
-    blocks.append(_input("anonymous", ANONYMOUS, checkbox, optional=True))
+    blocks.append(input_block("anonymous", ANONYMOUS, checkbox, optional=True))
     return {
         "type": "modal",
         "callback_id": NEW,
-        "title": _text("Share an idea"),
-        "submit": _text("Share"),
-        "close": _text("Cancel"),
+        "title": plain_text("Share an idea"),
+        "submit": plain_text("Share"),
+        "close": plain_text("Cancel"),
         "private_metadata": json.dumps(source or {}),
         "blocks": blocks,
     }
@@ -126,7 +97,7 @@ def _idea_line(idea: Idea) -> str:
 
 def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
-        _section(
+        section(
             "*Ideas like yours are already here.* Supporting one adds your voice to it; "
             "or post yours anyway."
         )
@@ -134,18 +105,18 @@ def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
     for idea in ideas:
         button = {
             "type": "button",
-            "text": _text("Support that one instead"),
+            "text": plain_text("Support that one instead"),
             "action_id": f"{SUPPORT_INSTEAD}_{idea.id}",
             "value": str(idea.id),
         }
-        blocks.append(_section(_idea_line(idea), button))
+        blocks.append(section(_idea_line(idea), button))
     blocks.append(
         {
             "type": "actions",
             "elements": [
                 {
                     "type": "button",
-                    "text": _text("Post mine anyway"),
+                    "text": plain_text("Post mine anyway"),
                     "action_id": POST_ANYWAY,
                     "value": str(draft_id),
                     "style": "primary",
@@ -156,9 +127,9 @@ def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": SIMILAR,
-        "title": _text("Similar ideas"),
-        "submit": _text("Post mine anyway"),
-        "close": _text("Cancel"),
+        "title": plain_text("Similar ideas"),
+        "submit": plain_text("Post mine anyway"),
+        "close": plain_text("Cancel"),
         "private_metadata": str(draft_id),
         "blocks": blocks,
     }
@@ -167,14 +138,14 @@ def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
 def notice(title: str, markdown: str) -> dict[str, Any]:
     return {
         "type": "modal",
-        "title": _text(title[:24]),
-        "close": _text("Close"),
-        "blocks": [_section(markdown)],
+        "title": plain_text(title[:24]),
+        "close": plain_text("Close"),
+        "blocks": [section(markdown)],
     }
 
 
 def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
-    statuses = [_option(STATUS_LABELS[status], status.value) for status in SETTABLE]
+    statuses = [option(STATUS_LABELS[status], status.value) for status in SETTABLE]
     status_select: dict[str, Any] = {"type": "static_select", "options": statuses}
     current = next((o for o in statuses if o["value"] == idea.status), None)
     if current:
@@ -186,20 +157,22 @@ def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
     if idea.next_review:
         review["initial_date"] = idea.next_review.isoformat()
     blocks = [
-        _section(f"*{escape(idea.title)}*\nNow: {status_label(idea.status)}"),
-        _input("status", "Status", status_select),
-        _input(
+        section(f"*{escape(idea.title)}*\nNow: {status_label(idea.status)}"),
+        input_block("status", "Status", status_select),
+        input_block(
             "rationale",
             "Rationale",
             {"type": "plain_text_input", "multiline": True, "max_length": 3000},
             hint="Why: the author and supporters will read this.",
         ),
-        _input("owner", "Owner", owner, optional=True, hint="Needed for In progress."),
-        _input("next_review", "Next review", review, optional=True, hint="Needed for In progress."),
+        input_block("owner", "Owner", owner, optional=True, hint="Needed for In progress."),
+        input_block(
+            "next_review", "Next review", review, optional=True, hint="Needed for In progress."
+        ),
     ]
     titles = [other.title for other in merge_candidates]
     options = [
-        _option(
+        option(
             f"{other.title} (#{other.id})" if titles.count(other.title) > 1 else other.title,
             str(other.id),
         )
@@ -207,7 +180,7 @@ def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
     ]
     if options:
         blocks.append(
-            _input(
+            input_block(
                 "merge_into",
                 "Merge into another idea",
                 {"type": "static_select", "options": options[:100]},
@@ -218,9 +191,9 @@ def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": MANAGE,
-        "title": _text("Manage idea"),
-        "submit": _text("Save"),
-        "close": _text("Cancel"),
+        "title": plain_text("Manage idea"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "private_metadata": str(idea.id),
         "blocks": blocks,
     }
@@ -229,13 +202,13 @@ def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
 def offer_from_message(channel: str, ts: str) -> tuple[str, list[dict[str, Any]]]:
     text = "Turn this message into an idea? Its author is credited and told."
     return text, [
-        _section("💡 " + text),
+        section("💡 " + text),
         {
             "type": "actions",
             "elements": [
                 {
                     "type": "button",
-                    "text": _text("Turn into an idea"),
+                    "text": plain_text("Turn into an idea"),
                     "action_id": FROM_MESSAGE,
                     "value": json.dumps({"channel": channel, "ts": ts}),
                     "style": "primary",
@@ -252,29 +225,29 @@ def challenge_modal(today: date) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": CHALLENGE,
-        "title": _text("New challenge"),
-        "submit": _text("Create"),
-        "close": _text("Cancel"),
+        "title": plain_text("New challenge"),
+        "submit": plain_text("Create"),
+        "close": plain_text("Cancel"),
         "blocks": [
-            _input(
+            input_block(
                 "title",
                 "Question",
                 {"type": "plain_text_input", "max_length": 150},
                 hint="Ask the community one clear question.",
             ),
-            _input(
+            input_block(
                 "description",
                 "Description",
                 {"type": "plain_text_input", "multiline": True, "max_length": 3000},
                 optional=True,
             ),
-            _input(
+            input_block(
                 "tags",
                 "Tags",
-                {"type": "multi_static_select", "options": [_option(t) for t in CHALLENGE_TAGS]},
+                {"type": "multi_static_select", "options": [option(t) for t in CHALLENGE_TAGS]},
                 optional=True,
             ),
-            _input(
+            input_block(
                 "channel",
                 "Channel",
                 {
@@ -282,12 +255,14 @@ def challenge_modal(today: date) -> dict[str, Any]:
                     "filter": {"include": ["public", "private"], "exclude_bot_users": True},
                 },
             ),
-            _input("opens", "Opens", {"type": "datepicker", "initial_date": today.isoformat()}),
-            _input("closes", "Closes", {"type": "datepicker"}),
-            _input(
+            input_block(
+                "opens", "Opens", {"type": "datepicker", "initial_date": today.isoformat()}
+            ),
+            input_block("closes", "Closes", {"type": "datepicker"}),
+            input_block(
                 "target_groups",
                 "Target groups",
-                {"type": "multi_static_select", "options": [_option(g) for g in STAFF_GROUPS]},
+                {"type": "multi_static_select", "options": [option(g) for g in STAFF_GROUPS]},
                 optional=True,
                 hint="Staff groups you especially want to hear from.",
             ),
@@ -307,19 +282,19 @@ def item_lines(items: Sequence[IdeaItem], empty: str) -> str:
 def search_reply(words: str, hits: list[IdeaHit]) -> tuple[str, list[dict[str, Any]]]:
     if not hits:
         text = f"No ideas match “{escape(words)}”. Try other words, or share yours with `/idea`."
-        return text, [_section(text)]
+        return text, [section(text)]
     lines = [
         _item_line(hit) + (f" · _{escape(hit.challenge_title)}_" if hit.challenge_title else "")
         for hit in hits
     ]
     text = f"*Ideas matching “{escape(words)}”*\n" + "\n".join(lines)
-    return f"Ideas matching “{escape(words)}”", [_section(truncate(text, 3000))]
+    return f"Ideas matching “{escape(words)}”", [section(truncate(text, 3000))]
 
 
 def mine_reply(own: list[IdeaItem], supported: list[IdeaItem]) -> list[dict[str, Any]]:
     return [
-        _section("*Your ideas*\n" + item_lines(own, "_None yet: share one with `/idea`._")),
-        _section("*Ideas you support*\n" + item_lines(supported, "_None yet._")),
+        section("*Your ideas*\n" + item_lines(own, "_None yet: share one with `/idea`._")),
+        section("*Ideas you support*\n" + item_lines(supported, "_None yet._")),
     ]
 
 
@@ -352,7 +327,7 @@ def stats_blocks(figures: Engagement) -> list[dict[str, Any]]:
         f"_Groups under {figures.anonymity_min} people are folded into Other; anonymous "
         "ideas never count in a group._",
     ]
-    return [_section(truncate("\n".join(lines), 3000))]
+    return [section(truncate("\n".join(lines), 3000))]
 
 
 def home_blocks(
@@ -366,10 +341,10 @@ def home_blocks(
     what waits for review and the engagement figures."""
     blocks: list[dict[str, Any]] = [
         {"type": "divider"},
-        {"type": "header", "text": _text("Ideas")},
-        _section("*Your ideas*\n" + item_lines(own, "_None yet._")),
-        _section("*Ideas you support*\n" + item_lines(supported, "_None yet._")),
-        _section(
+        {"type": "header", "text": plain_text("Ideas")},
+        section("*Your ideas*\n" + item_lines(own, "_None yet._")),
+        section("*Ideas you support*\n" + item_lines(supported, "_None yet._")),
+        section(
             "*Most supported this week*\n"
             + (
                 "\n".join(
@@ -382,7 +357,7 @@ def home_blocks(
     ]
     if waiting is not None:
         blocks.append(
-            _section(
+            section(
                 f"*Waiting for review over {waiting.days} days:* {waiting.total}\n"
                 + item_lines(list(waiting.ideas), "_Nothing waiting. Well done._")
             )
@@ -400,13 +375,13 @@ def credit_notice(sharer: str, idea: Idea) -> tuple[str, list[dict[str, Any]]]:
         "You'll hear here whenever its status changes."
     )
     return text, [
-        _section(text),
+        section(text),
         {
             "type": "actions",
             "elements": [
                 {
                     "type": "button",
-                    "text": _text("Remove my name"),
+                    "text": plain_text("Remove my name"),
                     "action_id": DECLINE_CREDIT,
                     "value": str(idea.id),
                 }

@@ -8,21 +8,14 @@ from zoneinfo import ZoneInfo
 
 from bot.nudges.rules import KINDS
 from bot.text import escape
+from handlers.kit import button, plain_text
 from storage import NudgePreference
 
 SETTINGS = "nudge_settings"
 
 
-def _text(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def _button(label: str, action_id: str) -> dict[str, Any]:
-    return {"type": "button", "text": _text(label), "action_id": action_id}
-
-
 def _kind_option(key: str) -> dict[str, Any]:
-    return {"text": _text(KINDS[key].label), "value": key}
+    return {"text": plain_text(KINDS[key].label), "value": key}
 
 
 def home_section(preference: NudgePreference, now: datetime) -> list[dict[str, Any]]:
@@ -42,25 +35,25 @@ def home_section(preference: NudgePreference, now: datetime) -> list[dict[str, A
         lines.append("_copbot couldn't reach you by DM; it will try again when you use it._")
     return [
         {"type": "divider"},
-        {"type": "header", "text": _text("Your nudges")},
+        {"type": "header", "text": plain_text("Your nudges")},
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": "\n".join(lines)},
-            "accessory": _button("Nudge settings", "nudges_edit"),
+            "accessory": button("Nudge settings", "nudges_edit"),
         },
         {
             "type": "actions",
             "elements": [
-                _button("Resume nudges", "nudges_resume")
+                button("Resume nudges", "nudges_resume")
                 if snoozed
-                else _button("Snooze for a week", "nudges_snooze")
+                else button("Snooze for a week", "nudges_snooze")
             ],
         },
     ]
 
 
 def settings_modal(preference: NudgePreference) -> dict[str, Any]:
-    weekends = {"text": _text("Quiet at weekends"), "value": "weekends"}
+    weekends = {"text": plain_text("Quiet at weekends"), "value": "weekends"}
     weekend_box: dict[str, Any] = {"type": "checkboxes", "options": [weekends]}
     if preference.quiet_weekends:
         weekend_box["initial_options"] = [weekends]
@@ -75,7 +68,7 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
         return {
             "type": "input",
             "block_id": block_id,
-            "label": _text(label),
+            "label": plain_text(label),
             "element": {"action_id": block_id, **element},
             **extra,
         }
@@ -83,9 +76,9 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": SETTINGS,
-        "title": _text("Nudge settings"),
-        "submit": _text("Save"),
-        "close": _text("Cancel"),
+        "title": plain_text("Nudge settings"),
+        "submit": plain_text("Save"),
+        "close": plain_text("Cancel"),
         "blocks": [
             block(
                 "quiet_start",
@@ -108,7 +101,7 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
                     "max_value": "20",
                     "initial_value": str(preference.weekly_budget),
                 },
-                hint=_text("Pulse checks you are asked to answer don't count."),
+                hint=plain_text("Pulse checks you are asked to answer don't count."),
             ),
             block("opted_out", "Don't send me", kinds, optional=True),
         ],

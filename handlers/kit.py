@@ -1,0 +1,56 @@
+"""Small Block Kit builders every feature's ``blocks`` module shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def plain_text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def section(markdown: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
+    if accessory:
+        block["accessory"] = accessory
+    return block
+
+
+def button(
+    label: str, action_id: str, *, value: str | None = None, primary: bool = False
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "button", "text": plain_text(label), "action_id": action_id}
+    if value is not None:
+        element["value"] = value
+    if primary:
+        element["style"] = "primary"
+    return element
+
+
+def option(label: str, value: str | None = None) -> dict[str, Any]:
+    """A select option; Slack allows 75 characters of text."""
+    return {"text": plain_text(label[:75]), "value": value or label}
+
+
+def input_block(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+) -> dict[str, Any]:
+    """An input whose action_id is its block_id, so submitted values key by one name."""
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain_text(label),
+        "element": {"action_id": block_id, **element},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain_text(hint)
+    return block
+
+
+def static_select(options: list[dict[str, Any]], initial: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "static_select", "options": options}
+    chosen = next((o for o in options if o["value"] == initial), None)
+    if chosen:
+        element["initial_option"] = chosen
+    return element
