@@ -250,3 +250,90 @@ class NudgePreference(SQLModel, table=True):
     dm_channel: str | None = Field(default=None, max_length=32)
     undeliverable_since: datetime | None = None
     undeliverable_reason: str | None = Field(default=None, max_length=100)
+
+
+class Pulse(SQLModel, table=True):
+    """A pulse check a lead designed: who gets it, what it asks, when, and for how long.
+
+    ``questions`` is a list of ``{"kind", "text", "options"}`` (at most 5). ``name`` is
+    one lower-case word, unique in the team, so it can be typed in ``/pulse results``.
+    """
+
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32, index=True)
+    name: str = Field(max_length=40)
+    audience_kind: str = Field(max_length=16)  # channel, staff_group, organisation, everyone
+    audience_value: str | None = Field(default=None, max_length=200)
+    questions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    schedule: str = Field(default="one_off", max_length=16)  # one_off, weekly
+    weekday: int | None = None  # 0 = Monday, for weekly pulses
+    local_time: str | None = Field(default=None, max_length=5)  # "HH:MM"
+    timezone: str | None = Field(default=None, max_length=64)
+    open_days: int = 3
+    anonymous: bool = True
+    paused: bool = False
+    results_channel: str | None = Field(default=None, max_length=32)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PulseRun(SQLModel, table=True):
+    """One sending of a pulse. Questions and anonymity are copied at opening, so editing
+    the pulse later never changes what people were told when they answered."""
+
+    __tablename__ = "pulse_run"
+    __table_args__ = (UniqueConstraint("pulse_id", "opens_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pulse_id: int = Field(foreign_key="pulse.id", index=True)
+    questions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    anonymous: bool = True
+    opens_at: datetime
+    closes_at: datetime
+    status: str = Field(default="open", max_length=16)  # open, closed
+    invited: int = 0
+    reminder_sent_at: datetime | None = None
+    closed_at: datetime | None = None
+    results_sent_at: datetime | None = None
+
+
+class PulseAnswer(SQLModel, table=True):
+    """One answer to one question. For anonymous runs there is no user ID, nothing derived
+    from one and no time: ``answer_token_hash`` (sha256 of a random token that lives only
+    in the member's own DM) groups one person's answers so a change replaces them.
+    ``staff_group`` and ``organisation_type`` are snapshots for suppressed breakdowns.
+    ``user_id`` and ``answered_at`` are set only for attributed runs."""
+
+    __tablename__ = "pulse_answer"
+    __table_args__ = (UniqueConstraint("run_id", "answer_token_hash", "question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="pulse_run.id", index=True)
+    question: int
+    value: int | None = None  # scale, 0-10, yes (1) / no (0), chosen option's index
+    text: str | None = Field(default=None, max_length=3000)
+    answer_token_hash: str = Field(max_length=64)
+    staff_group: str | None = Field(default=None, max_length=100)
+    organisation_type: str | None = Field(default=None, max_length=100)
+    user_id: str | None = Field(default=None, max_length=32)
+    answered_at: datetime | None = None
+
+
+class PulseParticipation(SQLModel, table=True):
+    """Who was asked and whether they answered, kept apart from answers: only to send
+    one reminder to those who have not. Never shown, never joined to answers."""
+
+    __tablename__ = "pulse_participation"
+    __table_args__ = (UniqueConstraint("run_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="pulse_run.id", index=True)
+    user_id: str = Field(max_length=32)
+    answered: bool = False
+    reminded: bool = False

@@ -1,0 +1,301 @@
+"""What leads see when a run closes: safe by construction.
+
+Nothing is shown for fewer than the anonymity minimum: not the run (fewer respondents),
+not a question (fewer answers to it), not a group in a breakdown (folded by
+``fold_small_groups``, complementary suppression included), not a group's mean when any
+group's answers to that question are too few to subtract safely. Only closed runs have
+results: figures of an open run, read twice, would reveal the one answer in between.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from bot.config import Settings
+from bot.errors import UserError
+from bot.ideas.insights import NOT_GIVEN, Breakdown, fold_small_groups
+from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO
+from bot.pulse.service import CLOSED, by_name
+from bot.similarity import STOPWORDS
+from bot.workspaces import community_settings
+from storage import Pulse, PulseAnswer, PulseRun
+
+TREND_RUNS = 12
+TOP_PHRASES = 5
+_WORD = re.compile(r"[a-z][a-z'-]*")
+DIMENSIONS = ("staff_group", "organisation_type")
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    index: int
+    kind: str
+    text: str
+    answers: int
+    withheld: bool
+    distribution: tuple[tuple[str, int], ...] = ()  # (label, count) in scale order
+    mean: float | None = None  # numeric kinds; yes/no: share answering yes
+    change: float | None = None  # mean minus the previous run's, when both are shown
+    phrases: tuple[tuple[str, int], ...] = ()  # free text: (phrase, people), 2+ people
+
+
+@dataclass(frozen=True)
+class GroupResults:
+    """Respondents per group (safe ``Breakdown``) and, per numeric question, means for
+    the groups shown and for "Other (small groups)"; a question is absent when any of
+    its groups had too few answers."""
+
+    respondents: Breakdown
+    means: Mapping[int, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResults:
+    run_id: int
+    pulse_name: str
+    anonymity_min: int
+    invited: int
+    respondents: int
+    withheld: bool
+    notice: str | None
+    questions: tuple[QuestionResult, ...] = ()
+    breakdowns: Mapping[str, GroupResults] = field(default_factory=dict)
+    response_rate_change: float | None = None
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.respondents / self.invited if self.invited else None
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    run_id: int
+    opens_at: datetime
+    invited: int
+    respondents: int
+    means: tuple[float | None, ...]  # per question; None where withheld or not numeric
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.respondents / self.invited if self.invited else None
+
+
+def _rows(session: Session, run_id: int) -> list[Any]:
+    query = select(
+        PulseAnswer.answer_token_hash,
+        PulseAnswer.question,
+        PulseAnswer.value,
+        PulseAnswer.text,
+        PulseAnswer.staff_group,
+        PulseAnswer.organisation_type,
+    ).where(PulseAnswer.run_id == run_id)
+    return list(session.exec(query))
+
+
+def _labels(question: Mapping[str, Any]) -> list[tuple[int, str]]:
+    kind = question["kind"]
+    if kind == SCALE_1_5:
+        return [(value, str(value)) for value in range(1, 6)]
+    if kind == NPS_0_10:
+        return [(value, str(value)) for value in range(0, 11)]
+    if kind == YES_NO:
+        return [(1, "Yes"), (0, "No")]
+    if kind == SINGLE_CHOICE:
+        return list(enumerate(question.get("options") or []))
+    return []
+
+
+def phrases(texts: Sequence[str], limit: int = TOP_PHRASES) -> tuple[tuple[str, int], ...]:
+    """Most frequent words and two-word phrases, counted once per person, kept only when
+    two or more people used them (a phrase one person wrote could identify them)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        words = [word.strip("'-") for word in _WORD.findall(text.lower())]
+        words = [word for word in words if word and word not in STOPWORDS and len(word) > 2]
+        found = set(words) | {f"{a} {b}" for a, b in pairwise(words)}
+        counts.update(found)
+    common = [(phrase, people) for phrase, people in counts.items() if people >= 2]
+    common.sort(key=lambda item: (-item[1], -item[0].count(" "), item[0]))
+    return tuple(common[:limit])
+
+
+def _question_result(
+    index: int, question: Mapping[str, Any], rows: list[Any], minimum: int
+) -> QuestionResult:
+    mine = [row for row in rows if row.question == index]
+    kind, text = question["kind"], question["text"]
+    if len(mine) < minimum:
+        return QuestionResult(index, kind, text, len(mine), withheld=True)
+    if kind == FREE_TEXT:
+        texts = [row.text for row in mine if row.text]
+        return QuestionResult(index, kind, text, len(mine), False, phrases=phrases(texts))
+    values = Counter(row.value for row in mine)
+    distribution = tuple((label, values.get(value, 0)) for value, label in _labels(question))
+    mean = None
+    if kind in (SCALE_1_5, NPS_0_10, YES_NO):
+        mean = sum(row.value for row in mine) / len(mine)
+    return QuestionResult(index, kind, text, len(mine), False, distribution, mean)
+
+
+def _group_results(
+    questions: Sequence[Mapping[str, Any]], rows: list[Any], dimension: str, minimum: int
+) -> GroupResults:
+    group_of: dict[str, str] = {}
+    for row in rows:
+        label = getattr(row, dimension) or NOT_GIVEN
+        group_of.setdefault(row.answer_token_hash, label)
+    breakdown = fold_small_groups(Counter(group_of.values()), minimum)
+    if breakdown.suppressed or not breakdown.groups:
+        return GroupResults(breakdown)
+    shown = {group.label for group in breakdown.groups}
+    means: dict[int, tuple[tuple[str, float], ...]] = {}
+    for index, question in enumerate(questions):
+        if question["kind"] not in (SCALE_1_5, NPS_0_10, YES_NO):
+            continue
+        values: dict[str, list[int]] = defaultdict(list)
+        for row in rows:
+            if row.question == index and row.value is not None:
+                label = group_of[row.answer_token_hash]
+                values[label if label in shown else "Other (small groups)"].append(row.value)
+        if any(0 < len(found) < minimum for found in values.values()):
+            continue
+        ordered = [group.label for group in breakdown.groups] + ["Other (small groups)"]
+        means[index] = tuple(
+            (label, sum(values[label]) / len(values[label]))
+            for label in ordered
+            if values.get(label)
+        )
+    return GroupResults(breakdown, means)
+
+
+def _compute(session: Session, run: PulseRun, pulse: Pulse, minimum: int) -> RunResults:
+    rows = _rows(session, run.id)  # type: ignore[arg-type]
+    respondents = len({row.answer_token_hash for row in rows})
+    if respondents < minimum:
+        notice = (
+            f"Results are withheld: {respondents} "
+            f"{'person' if respondents == 1 else 'people'} answered, and results are shown "
+            f"only when at least {minimum} have, so nobody's answers can be picked out."
+        )
+        return RunResults(
+            run.id,
+            pulse.name,
+            minimum,
+            run.invited,
+            respondents,
+            True,
+            notice,  # type: ignore[arg-type]
+        )
+    questions = tuple(
+        _question_result(index, question, rows, minimum)
+        for index, question in enumerate(run.questions)
+    )
+    breakdowns = {
+        dimension: _group_results(run.questions, rows, dimension, minimum)
+        for dimension in DIMENSIONS
+    }
+    return RunResults(
+        run.id,  # type: ignore[arg-type]
+        pulse.name,
+        minimum,
+        run.invited,
+        respondents,
+        False,
+        None,
+        questions,
+        breakdowns,
+    )
+
+
+def _previous(session: Session, run: PulseRun) -> PulseRun | None:
+    query = (
+        select(PulseRun)
+        .where(
+            PulseRun.pulse_id == run.pulse_id,
+            PulseRun.status == CLOSED,
+            PulseRun.opens_at < run.opens_at,
+        )
+        .order_by(col(PulseRun.opens_at).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def run_results(session: Session, settings: Settings, run_id: int) -> RunResults:
+    """Results of a closed run, with the change from the run before it."""
+    run = session.get(PulseRun, run_id)
+    if run is None:
+        raise UserError("I can't find that pulse.")
+    if run.status != CLOSED:
+        raise UserError("Results are ready when the pulse closes.")
+    pulse = session.get(Pulse, run.pulse_id)
+    assert pulse is not None
+    minimum = community_settings(session, pulse.team_id, settings).anonymity_min
+    results = _compute(session, run, pulse, minimum)
+    previous = _previous(session, run)
+    if results.withheld or previous is None:
+        return results
+    before = _compute(session, previous, pulse, minimum)
+    if before.withheld:
+        return results
+    old = {(q.index, q.kind, q.text): q for q in before.questions}
+    questions = []
+    for question in results.questions:
+        earlier = old.get((question.index, question.kind, question.text))
+        change = None
+        if earlier and question.mean is not None and earlier.mean is not None:
+            change = question.mean - earlier.mean
+        questions.append(replace(question, change=change))
+    rate_change = None
+    if results.response_rate is not None and before.response_rate is not None:
+        rate_change = results.response_rate - before.response_rate
+    return replace(results, questions=tuple(questions), response_rate_change=rate_change)
+
+
+def latest_results(session: Session, settings: Settings, team_id: str, name: str) -> RunResults:
+    """``/pulse results <name>``: the latest closed run (the handler checks the role)."""
+    pulse = by_name(session, team_id, name)
+    run = session.exec(
+        select(PulseRun)
+        .where(PulseRun.pulse_id == pulse.id, PulseRun.status == CLOSED)
+        .order_by(col(PulseRun.opens_at).desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        raise UserError(f"The {pulse.name} pulse has no closed runs yet.")
+    return run_results(session, settings, run.id)  # type: ignore[arg-type]
+
+
+def trend(
+    session: Session, settings: Settings, pulse_id: int, limit: int = TREND_RUNS
+) -> list[TrendPoint]:
+    """The last ``limit`` closed runs, oldest first: response and per-question means,
+    each mean None where it was withheld."""
+    pulse = session.get(Pulse, pulse_id)
+    if pulse is None:
+        raise UserError("I can't find that pulse.")
+    minimum = community_settings(session, pulse.team_id, settings).anonymity_min
+    runs = session.exec(
+        select(PulseRun)
+        .where(PulseRun.pulse_id == pulse_id, PulseRun.status == CLOSED)
+        .order_by(col(PulseRun.opens_at).desc())
+        .limit(limit)
+    ).all()
+    points = []
+    for run in reversed(runs):
+        results = _compute(session, run, pulse, minimum)
+        means = tuple(question.mean for question in results.questions) or tuple(
+            None for _ in run.questions
+        )
+        points.append(
+            TrendPoint(run.id, run.opens_at, run.invited, results.respondents, means)  # type: ignore[arg-type]
+        )
+    return points

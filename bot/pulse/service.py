@@ -1,0 +1,573 @@
+"""Pulse rules: design, audience, opening a run, answers, one reminder, closing.
+
+Plain functions taking a Session (one transaction, the caller's). Anonymity is a property
+of the data: an anonymous answer row holds no user ID and nothing derived from one; the
+member's answer token (random, created at their first answer, returned to them and carried
+only in their own DM) is stored only as a hash, and no stored row maps it to a user.
+``PulseParticipation`` knows who answered, only to remind the others once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, col, delete, func, select, update
+
+from bot.config import Settings
+from bot.errors import UserError
+from bot.members import find
+from bot.nudges import send as nudges
+from bot.nudges.rules import next_allowed
+from bot.pulse import messages
+from bot.pulse.questions import Answer, check_answer, clean_questions
+from bot.roles import Actor, Role
+from bot.workspaces import community_settings
+from storage import (
+    Member,
+    Organisation,
+    OutboxMessage,
+    OutboxStatus,
+    Pulse,
+    PulseAnswer,
+    PulseParticipation,
+    PulseRun,
+    insert_or_ignore,
+    utcnow,
+)
+
+AUDIENCE_KINDS = ("channel", "staff_group", "organisation", "everyone")
+SCHEDULES = ("one_off", "weekly")
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+OPEN_DAYS = (1, 14)
+OPEN, CLOSED = "open", "closed"
+DELIVERY, REMINDER = "pulse.delivery", "pulse.reminder"
+_CHUNK = 500
+
+
+# ------------------------------------------------------------------------------ tokens
+
+
+def new_token() -> str:
+    """256 random bits: unguessable, so its hash can't be matched by trying tokens."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------------------ design
+
+
+def _clean_name(name: str) -> str:
+    cleaned = name.strip().lower()
+    if not NAME.match(cleaned):
+        raise UserError(
+            "Give the pulse a one-word name (letters, numbers, - or _), so it can be typed "
+            "in /pulse results <name>.",
+            field="name",
+        )
+    return cleaned
+
+
+def _check_zone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(
+            f"“{zone}” is not a time zone I know. Try one like Europe/London.", field="schedule"
+        ) from None
+    return zone
+
+
+def create_pulse(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    *,
+    name: str,
+    audience_kind: str,
+    audience_value: str | None = None,
+    questions: Sequence[Mapping[str, Any]],
+    schedule: str = "one_off",
+    weekday: int | None = None,
+    local_time: str | None = None,
+    timezone: str | None = None,
+    open_days: int = 3,
+    anonymous: bool = True,
+    results_channel: str | None = None,
+) -> Pulse:
+    """Check everything before writing anything; a refusal names the field to fix."""
+    actor.require(Role.LEAD, "design a pulse")
+    cleaned_name = _clean_name(name)
+    if audience_kind not in AUDIENCE_KINDS:
+        raise UserError("Choose who receives the pulse.", field="audience")
+    value = (audience_value or "").strip() or None
+    if audience_kind == "everyone":
+        value = None
+    elif value is None:
+        raise UserError("Choose the channel, staff group or organisation.", field="audience")
+    if audience_kind == "organisation" and _organisation(session, actor.team_id, value) is None:
+        raise UserError("That organisation is not in the community's list.", field="audience")
+    cleaned_questions = clean_questions(questions)
+    if schedule not in SCHEDULES:
+        raise UserError("Choose one-off or weekly.", field="schedule")
+    zone = _check_zone(timezone or community_settings(session, actor.team_id, settings).timezone)
+    if schedule == "weekly":
+        if weekday is None or not 0 <= weekday <= 6:
+            raise UserError("Choose the day of the week to send it.", field="schedule")
+        if not local_time or not CLOCK.match(local_time):
+            raise UserError("Give the time to send it as HH:MM, e.g. 09:30.", field="schedule")
+    elif local_time and not CLOCK.match(local_time):
+        raise UserError("Give the time to send it as HH:MM, e.g. 09:30.", field="schedule")
+    if isinstance(open_days, bool) or not OPEN_DAYS[0] <= open_days <= OPEN_DAYS[1]:
+        raise UserError(
+            f"Keep it open for {OPEN_DAYS[0]} to {OPEN_DAYS[1]} days.", field="open_days"
+        )
+    taken = session.exec(
+        select(Pulse.id).where(Pulse.team_id == actor.team_id, Pulse.name == cleaned_name)
+    ).first()
+    if taken is not None:
+        raise UserError(f"There is already a pulse called {cleaned_name}.", field="name")
+    pulse = Pulse(
+        team_id=actor.team_id,
+        name=cleaned_name,
+        audience_kind=audience_kind,
+        audience_value=value,
+        questions=cleaned_questions,
+        schedule=schedule,
+        weekday=weekday if schedule == "weekly" else None,
+        local_time=local_time,
+        timezone=zone,
+        open_days=open_days,
+        anonymous=anonymous,
+        results_channel=results_channel,
+        created_by=actor.user_id,
+    )
+    if not insert_or_ignore(session, pulse):  # a concurrent designer took the name
+        raise UserError(f"There is already a pulse called {cleaned_name}.", field="name")
+    return by_name(session, actor.team_id, cleaned_name)
+
+
+def by_name(session: Session, team_id: str, name: str) -> Pulse:
+    pulse = session.exec(
+        select(Pulse).where(Pulse.team_id == team_id, Pulse.name == name.strip().lower())
+    ).first()
+    if pulse is None:
+        raise UserError(f"I can't find a pulse called {name.strip()}.", field="name")
+    return pulse
+
+
+def set_paused(session: Session, actor: Actor, name: str, paused: bool = True) -> Pulse:
+    actor.require(Role.LEAD, "pause a pulse")
+    pulse = by_name(session, actor.team_id, name)
+    pulse.paused = paused
+    session.add(pulse)
+    return pulse
+
+
+# ---------------------------------------------------------------------------- audience
+
+
+def _organisation(session: Session, team_id: str, name: str) -> Organisation | None:
+    query = select(Organisation).where(
+        Organisation.team_id == team_id, func.lower(Organisation.name) == name.lower()
+    )
+    return session.exec(query).first()
+
+
+def audience(
+    session: Session, pulse: Pulse, channel_members: Iterable[str] | None = None
+) -> list[str]:
+    """The Slack user IDs the pulse goes to, from Member rows (never bots).
+
+    For a channel audience the caller passes the channel's members (the handler asks
+    Slack and creates members first); only known members of this team are kept.
+    """
+    base = select(Member.slack_user_id).where(Member.team_id == pulse.team_id)
+    if pulse.audience_kind == "everyone":
+        return sorted(session.exec(base))
+    if pulse.audience_kind == "staff_group":
+        return sorted(session.exec(base.where(Member.staff_group == pulse.audience_value)))
+    if pulse.audience_kind == "organisation":
+        organisation = _organisation(session, pulse.team_id, pulse.audience_value or "")
+        if organisation is None:
+            return []
+        return sorted(session.exec(base.where(Member.organisation_id == organisation.id)))
+    wanted = sorted(set(channel_members or ()))
+    found: list[str] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        found.extend(session.exec(base.where(col(Member.slack_user_id).in_(chunk))))
+    return sorted(found)
+
+
+# ---------------------------------------------------------------------------- opening
+
+
+@dataclass(frozen=True)
+class OpenedRun:
+    run: PulseRun
+    invited: int
+    queued: int
+    outside_working_hours: int  # send-now: how many get it in their quiet hours
+
+
+def _local_due(on_date: date, at: str, zone: str, now: datetime) -> datetime:
+    """``at`` on ``on_date`` in the member's own zone, or now if that has passed."""
+    hour, minute = (int(part) for part in at.split(":"))
+    due = datetime.combine(on_date, time(hour, minute), ZoneInfo(zone))
+    return max(due, now)
+
+
+def open_run(
+    session: Session,
+    settings: Settings,
+    pulse: Pulse,
+    *,
+    now: datetime | None = None,
+    on_date: date | None = None,
+    channel_members: Iterable[str] | None = None,
+    send_now: bool = False,
+) -> OpenedRun:
+    """Open a run and queue one DM per audience member through the nudge layer.
+
+    Scheduled runs reach each member at the pulse's local time in the member's own time
+    zone on ``on_date`` (default: today in the pulse's zone), then wait out quiet hours;
+    ``send_now`` delivers at once. Opening twice at the same moment (a scheduler retry)
+    returns the first run and queues nothing new (outbox keys are per run and member).
+    """
+    now = now or utcnow()
+    if pulse.paused and not send_now:
+        raise UserError(f"The {pulse.name} pulse is paused.", field="name")
+    recipients = audience(session, pulse, channel_members)
+    zone = pulse.timezone or community_settings(session, pulse.team_id, settings).timezone
+    dues: dict[str, datetime] = {}
+    for user_id in recipients:
+        if send_now or not pulse.local_time:
+            dues[user_id] = now
+        else:
+            member_zone = nudges.timezone_of(session, pulse.team_id, user_id, settings)
+            day = on_date or now.astimezone(ZoneInfo(zone)).date()
+            dues[user_id] = _local_due(day, pulse.local_time, member_zone, now)
+    latest = max(dues.values(), default=now)
+    insert_or_ignore(
+        session,
+        PulseRun(
+            pulse_id=pulse.id,  # type: ignore[arg-type]
+            questions=pulse.questions,
+            anonymous=pulse.anonymous,
+            opens_at=now,
+            closes_at=latest + timedelta(days=pulse.open_days),
+            invited=len(recipients),
+        ),
+    )
+    run = session.exec(
+        select(PulseRun).where(PulseRun.pulse_id == pulse.id, PulseRun.opens_at == now)
+    ).one()
+    anonymity_min = community_settings(session, pulse.team_id, settings).anonymity_min
+    blocks = messages.delivery_blocks(
+        run_id=run.id,  # type: ignore[arg-type]
+        pulse_name=pulse.name,
+        questions=run.questions,
+        anonymous=run.anonymous,
+        anonymity_min=anonymity_min,
+        closes_at=run.closes_at,
+    )
+    queued = outside = 0
+    for user_id in recipients:
+        insert_or_ignore(session, PulseParticipation(run_id=run.id, user_id=user_id))  # type: ignore[arg-type]
+        if send_now and _in_quiet_hours(session, settings, pulse.team_id, user_id, now):
+            outside += 1
+        outcome = nudges.send(
+            session,
+            settings,
+            team_id=pulse.team_id,
+            user_id=user_id,
+            kind=DELIVERY,
+            key=f"pulse:{run.id}:{user_id}",
+            text=messages.delivery_text(pulse.name),
+            blocks=blocks,
+            now=dues[user_id],
+            respect_quiet=not send_now,
+        )
+        queued += outcome.queued
+    return OpenedRun(run, len(recipients), queued, outside)
+
+
+def send_now(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    name: str,
+    *,
+    now: datetime | None = None,
+    channel_members: Iterable[str] | None = None,
+) -> OpenedRun:
+    """``/pulse send-now``: the lead chose now, so quiet hours are not waited out."""
+    actor.require(Role.LEAD, "send a pulse")
+    pulse = by_name(session, actor.team_id, name)
+    return open_run(
+        session, settings, pulse, now=now, channel_members=channel_members, send_now=True
+    )
+
+
+def _in_quiet_hours(
+    session: Session, settings: Settings, team_id: str, user_id: str, now: datetime
+) -> bool:
+    preference = nudges.preferences(session, team_id, user_id)
+    zone = nudges.timezone_of(session, team_id, user_id, settings)
+    return next_allowed(now, nudges.quiet_of(preference), zone) > now
+
+
+# ----------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the member's reply shows; ``token`` goes into their updated DM's buttons."""
+
+    run_id: int
+    token: str
+    changed: bool
+    chosen: Mapping[int, int]
+
+
+def _open_run(session: Session, run_id: int, now: datetime) -> PulseRun:
+    run = session.get(PulseRun, run_id)
+    if run is None:
+        raise UserError("I can't find that pulse.", field="answer")
+    if run.status != OPEN or now >= run.closes_at:
+        raise UserError(
+            "This pulse has closed, so answers can't be added or changed.", field="answer"
+        )
+    return run
+
+
+def record_answers(
+    session: Session,
+    *,
+    run_id: int,
+    user_id: str,
+    token: str | None,
+    answers: Sequence[Answer],
+    replace_all: bool = False,
+    now: datetime | None = None,
+) -> Receipt:
+    """Store a member's answers; a change replaces the earlier ones, so they count once.
+
+    ``user_id`` is the one Slack signed into the request: it is used only to check that
+    the member was asked and to mark them answered, never written onto an anonymous
+    answer. Without a token this must be the member's first answer (claimed atomically,
+    so a double tap counts once) and a new token is made; with one, the token must
+    already hold answers in this run. ``replace_all`` (the full form) clears answers the
+    form left empty; a one-tap answer replaces only its question.
+    """
+    now = now or utcnow()
+    run = _open_run(session, run_id, now)
+    checked = {answer.question: check_answer(run.questions, answer) for answer in answers}
+    given = [answer for answer in checked.values() if answer.value is not None or answer.text]
+    participation = session.exec(
+        select(PulseParticipation).where(
+            PulseParticipation.run_id == run_id, PulseParticipation.user_id == user_id
+        )
+    ).first()
+    if participation is None:
+        raise UserError("This pulse wasn't sent to you, so I can't take an answer.")
+    if token is None:
+        if not given:
+            raise UserError("Choose an answer first.", field="answer")
+        claimed = session.exec(  # type: ignore[call-overload]
+            update(PulseParticipation)
+            .where(
+                col(PulseParticipation.id) == participation.id,
+                col(PulseParticipation.answered).is_(False),
+            )
+            .values(answered=True)
+        )
+        if claimed.rowcount != 1:
+            raise UserError(
+                "You've already answered this pulse. To change your answers, use the buttons "
+                "in my latest message to you.",
+                field="answer",
+            )
+        token, changed = new_token(), False
+        _cancel_reminder(session, run_id, user_id)
+    else:
+        changed = True
+        if _token_answers(session, run_id, hash_token(token)) == 0:
+            raise UserError("That answer link doesn't belong to this pulse.", field="answer")
+        if replace_all and not given:
+            raise UserError("Choose an answer first.", field="answer")
+    token_hash = hash_token(token)
+    member = find(session, _team_of(session, run), user_id)
+    staff_group, organisation_type = _snapshot(session, member)
+    replaced = delete(PulseAnswer).where(
+        col(PulseAnswer.run_id) == run_id, col(PulseAnswer.answer_token_hash) == token_hash
+    )
+    if not replace_all:
+        replaced = replaced.where(col(PulseAnswer.question).in_(list(checked)))
+    session.exec(replaced)  # type: ignore[call-overload]
+    for answer in given:
+        session.add(
+            PulseAnswer(
+                run_id=run_id,
+                question=answer.question,
+                value=answer.value,
+                text=answer.text,
+                answer_token_hash=token_hash,
+                staff_group=staff_group,
+                organisation_type=organisation_type,
+                user_id=None if run.anonymous else user_id,
+                answered_at=None if run.anonymous else now,
+            )
+        )
+    session.flush()
+    chosen = {
+        question: value
+        for question, value in session.exec(
+            select(PulseAnswer.question, PulseAnswer.value).where(
+                PulseAnswer.run_id == run_id,
+                PulseAnswer.answer_token_hash == token_hash,
+                col(PulseAnswer.value).is_not(None),
+            )
+        )
+    }
+    if not chosen and _token_answers(session, run_id, token_hash) == 0:
+        # Every earlier answer was cleared: nothing would hold the token any more.
+        raise UserError("Choose an answer first.", field="answer")
+    return Receipt(run_id, token, changed, chosen)
+
+
+def _token_answers(session: Session, run_id: int, token_hash: str) -> int:
+    query = select(func.count()).where(
+        PulseAnswer.run_id == run_id, PulseAnswer.answer_token_hash == token_hash
+    )
+    return int(session.exec(query).one())
+
+
+def _team_of(session: Session, run: PulseRun) -> str:
+    pulse = session.get(Pulse, run.pulse_id)
+    assert pulse is not None
+    return pulse.team_id
+
+
+def _snapshot(session: Session, member: Member | None) -> tuple[str | None, str | None]:
+    """Staff group and organisation type as they are now, for breakdowns only."""
+    if member is None:
+        return None, None
+    organisation = (
+        session.get(Organisation, member.organisation_id) if member.organisation_id else None
+    )
+    return member.staff_group, organisation.org_type if organisation else None
+
+
+def _cancel_reminder(session: Session, run_id: int, user_id: str) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.key) == f"pulse:{run_id}:{user_id}:reminder",
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED)
+    )
+
+
+# ---------------------------------------------------------------------------- reminders
+
+
+def send_reminders(
+    session: Session, settings: Settings, run_id: int, *, now: datetime | None = None
+) -> int:
+    """One reminder to each member who has not answered, before close; quiet hours and
+    opt-outs are the nudge layer's. A reminder that would land after close is dropped.
+    Returns how many were queued."""
+    now = now or utcnow()
+    run = _open_run(session, run_id, now)
+    pulse = session.get(Pulse, run.pulse_id)
+    assert pulse is not None
+    anonymity_min = community_settings(session, pulse.team_id, settings).anonymity_min
+    blocks = messages.delivery_blocks(
+        run_id=run_id,
+        pulse_name=pulse.name,
+        questions=run.questions,
+        anonymous=run.anonymous,
+        anonymity_min=anonymity_min,
+        closes_at=run.closes_at,
+        reminder=True,
+    )
+    pending = session.exec(
+        select(PulseParticipation).where(
+            PulseParticipation.run_id == run_id,
+            col(PulseParticipation.answered).is_(False),
+            col(PulseParticipation.reminded).is_(False),
+        )
+    ).all()
+    queued = 0
+    for participation in pending:
+        key = f"pulse:{run_id}:{participation.user_id}:reminder"
+        outcome = nudges.send(
+            session,
+            settings,
+            team_id=pulse.team_id,
+            user_id=participation.user_id,
+            kind=REMINDER,
+            key=key,
+            text=messages.delivery_text(pulse.name, reminder=True),
+            blocks=blocks,
+            now=now,
+        )
+        if outcome.queued and outcome.due_at and outcome.due_at >= run.closes_at:
+            _cancel_reminder(session, run_id, participation.user_id)
+        else:
+            queued += outcome.queued
+        participation.reminded = True
+        session.add(participation)
+    run.reminder_sent_at = now
+    session.add(run)
+    return queued
+
+
+# ----------------------------------------------------------------------------- closing
+
+
+def close_run(session: Session, run_id: int, *, now: datetime | None = None) -> PulseRun:
+    """Close the run: no more answers, and anything of it still queued is not sent."""
+    run = session.get(PulseRun, run_id)
+    if run is None:
+        raise UserError("I can't find that pulse.")
+    if run.status == CLOSED:
+        return run
+    run.status, run.closed_at = CLOSED, now or utcnow()
+    session.add(run)
+    session.exec(  # type: ignore[call-overload]
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.key).startswith(f"pulse:{run_id}:"),
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED)
+    )
+    return run
+
+
+def runs_due(session: Session, now: datetime) -> tuple[list[int], list[int]]:
+    """(runs to remind, runs to close) at ``now``: reminders go two thirds of the way in."""
+    open_runs = session.exec(select(PulseRun).where(PulseRun.status == OPEN)).all()
+    to_close = [run.id for run in open_runs if now >= run.closes_at]
+    to_remind = [
+        run.id
+        for run in open_runs
+        if run.reminder_sent_at is None
+        and now < run.closes_at
+        and now >= run.opens_at + (run.closes_at - run.opens_at) * 2 / 3
+    ]
+    return to_remind, to_close  # type: ignore[return-value]
