@@ -22,13 +22,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
 from bot import members
 from bot.ideas import challenges
 from bot.nudges import kinds
-from storage import Challenge, Workspace, utcnow
+from bot.pulse import results as pulse_results
+from bot.pulse import service as pulse_service
+from storage import Challenge, Pulse, Workspace, utcnow
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -179,3 +182,42 @@ def profile_sync() -> None:
     for team_id in teams:
         updated = members.sync_profiles(ctx.database, team_id, ctx.slack())
         log.info("profile sync: %s members refreshed in %s", updated, team_id)
+
+
+PULSE_OPEN = "bot.jobs:pulse_open"
+PULSE_STEPS = "bot.jobs:pulse_steps"
+
+
+def pulse_open(pulse_id: int) -> None:
+    """A weekly pulse's day has come: open its run; each member's DM is due at the local
+    time in their own time zone, so this runs early in the day."""
+    ctx = context()
+    when = scheduled_time() or utcnow()
+    with ctx.database.session() as session:
+        pulse = session.get(Pulse, pulse_id)
+        if pulse is None or pulse.paused:
+            return
+        people = (
+            ctx.slack().channel_members(pulse.audience_value or "")
+            if pulse.audience_kind == "channel"
+            else None
+        )
+        local_day = when.astimezone(ZoneInfo(pulse.timezone)).date()
+        pulse_service.open_run(
+            session, ctx.settings, pulse, now=when, on_date=local_day, channel_members=people
+        )
+
+
+def pulse_steps() -> None:
+    """Remind non-responders once, close runs that are over, and send their results."""
+    ctx, now = context(), utcnow()
+    with ctx.database.session() as session:
+        to_remind, to_close = pulse_service.runs_due(session, now)
+    for run_id in to_remind:
+        with ctx.database.session() as session:
+            pulse_service.send_reminders(session, ctx.settings, run_id, now=now)
+    for run_id in to_close:
+        with ctx.database.session() as session:
+            pulse_service.close_run(session, run_id, now=now)
+        with ctx.database.session() as session:
+            pulse_results.announce(session, ctx.settings, run_id)

@@ -36,6 +36,12 @@ def standing_jobs(settings: Settings) -> list[JobSpec]:
             name="Challenges: announce, remind, close",
         ),
         JobSpec(
+            "pulse:steps",
+            jobs.PULSE_STEPS,
+            IntervalTrigger(minutes=5, timezone=UTC),
+            name="Pulses: remind, close, send results",
+        ),
+        JobSpec(
             "members:profile-sync",
             jobs.PROFILE_SYNC,
             daily_trigger("03:00", settings.copbot_timezone),

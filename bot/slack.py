@@ -71,6 +71,8 @@ class SlackPort(Protocol):
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 
+    def channel_members(self, channel: str) -> list[str]: ...
+
     def list_users(
         self, cursor: str | None = None, limit: int = 200
     ) -> tuple[list[SlackProfile], str | None]: ...
@@ -145,6 +147,17 @@ class WebClientPort:
         profiles = [profile_from_user(user) for user in page.get("members") or []]
         following = (page.get("response_metadata") or {}).get("next_cursor") or None
         return profiles, following
+
+    def channel_members(self, channel: str) -> list[str]:
+        """Everyone in a channel, page by page (for a pulse whose audience is a channel)."""
+        people: list[str] = []
+        cursor = None
+        while True:
+            page = self.client.conversations_members(channel=channel, cursor=cursor, limit=500)
+            people += page.get("members") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return people
 
     def permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -11,7 +11,8 @@ def register_listeners(app: App) -> None:
     from handlers.home import listeners as home
     from handlers.ideas import listeners as ideas
     from handlers.nudges import listeners as nudges
+    from handlers.pulse import listeners as pulse
 
-    for feature in (help, home, members, ideas, nudges):
+    for feature in (help, home, members, ideas, nudges, pulse):
         feature.register(app)
     fallback.register(app)  # last: it answers whatever no feature claimed

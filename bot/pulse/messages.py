@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.pulse.questions import NPS_0_10, RANGES, SCALE_1_5
-from bot.text import escape
+from bot.text import escape, truncate
+
+if TYPE_CHECKING:
+    from bot.pulse.results import RunResults
 
 ANSWER_ACTION = "pulse_answer"  # one-tap: a scale or 0-10 button
 FORM_ACTION = "pulse_open_form"  # "Answer": the full form in a modal
@@ -135,3 +138,38 @@ def delivery_blocks(
         }
     )
     return blocks
+
+
+def _section(markdown: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
+
+
+def results_blocks(results: RunResults) -> list[dict[str, Any]]:
+    rate = results.response_rate
+    head = (
+        f"*Pulse {escape(results.pulse_name)}*: {results.respondents} of {results.invited} answered"
+        + (f" ({rate:.0%})" if rate is not None else "")
+    )
+    if results.withheld:
+        return [_section(f"{head}\n{escape(results.notice or 'Results are withheld.')}")]
+    lines = [head]
+    for question in results.questions:
+        lines.append(f"*{question.index + 1}. {escape(question.text)}*")
+        if question.withheld:
+            lines.append("_Too few answers to show._")
+            continue
+        if question.distribution:
+            lines.append(" · ".join(f"{escape(label)}: {n}" for label, n in question.distribution))
+        if question.mean is not None:
+            mean = f"Average {question.mean:.2f}"
+            if question.change is not None:
+                mean += f" ({question.change:+.2f} since last time)"
+            lines.append(mean)
+        if question.phrases:
+            lines.append("Often said: " + ", ".join(escape(p) for p, _ in question.phrases))
+    for name, group in results.breakdowns.items():
+        rows = group.respondents.rows()
+        if rows:
+            lines.append(f"*By {escape(name)}:* " + ", ".join(f"{escape(g)} {n}" for g, n in rows))
+    lines.append(f"_Groups under {results.anonymity_min} people are never shown on their own._")
+    return [_section(truncate("\n".join(lines), 3000))]

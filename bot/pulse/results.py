@@ -19,9 +19,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot import outbox
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import NOT_GIVEN, Breakdown, fold_small_groups
+from bot.pulse.messages import results_blocks
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO
 from bot.pulse.service import CLOSED, by_name
 from bot.similarity import STOPWORDS
@@ -299,3 +301,30 @@ def trend(
             TrendPoint(run.id, run.opens_at, run.invited, results.respondents, means)  # type: ignore[arg-type]
         )
     return points
+
+
+def announce(session: Session, settings: Settings, run_id: int) -> int:
+    """A closed run's results to the lead who designed the pulse (and to its results
+    channel if chosen), through the outbox: withheld results say so and show nothing."""
+    run = session.get(PulseRun, run_id)
+    pulse = session.get(Pulse, run.pulse_id) if run else None
+    if run is None or pulse is None:
+        return 0
+    found = run_results(session, settings, run_id)
+    blocks = results_blocks(found)
+    text = f"Results of the {pulse.name} pulse"
+    queued = 0
+    for channel in (pulse.created_by, pulse.results_channel):
+        if channel:
+            queued += outbox.enqueue(
+                session,
+                team_id=pulse.team_id,
+                key=f"pulse:{run_id}:results:{channel}",
+                kind="pulse.results",
+                channel=channel,
+                user_id=channel if channel == pulse.created_by else None,
+                text=text,
+                blocks=blocks,
+                essential=True,
+            )
+    return queued

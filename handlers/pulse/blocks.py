@@ -1,0 +1,193 @@
+"""Block Kit for pulses: the designer, the full answer form, lists and results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.defaults import STAFF_GROUPS
+from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, STARTER_QUESTIONS, YES_NO
+from bot.text import escape, truncate
+from handlers.kit import input_block, option, plain_text, section, static_select
+from storage import Organisation, Pulse
+
+DESIGNER = "pulse_new"
+FORM = "pulse_form"
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+AUDIENCES = (
+    ("Everyone", "everyone"),
+    ("Members of a channel", "channel"),
+    ("A staff group", "staff_group"),
+    ("An organisation", "organisation"),
+)
+
+
+def designer_modal(organisations: list[Organisation]) -> dict[str, Any]:
+    starters = [option(q["text"], str(n)) for n, q in enumerate(STARTER_QUESTIONS)]
+    anonymous = {
+        "text": plain_text("Anonymous"),
+        "value": "anonymous",
+        "description": plain_text("Answers are stored with no link to anyone."),
+    }
+    blocks = [
+        input_block(
+            "name",
+            "Name",
+            {"type": "plain_text_input", "max_length": 40},
+            hint="One word, so it can be typed: /pulse results weekly",
+        ),
+        input_block(
+            "audience",
+            "Audience",
+            static_select([option(label, value) for label, value in AUDIENCES], "everyone"),
+        ),
+        input_block(
+            "channel",
+            "Channel",
+            {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
+            optional=True,
+            hint="For Members of a channel.",
+        ),
+        input_block(
+            "staff_group",
+            "Staff group",
+            static_select([option(group) for group in STAFF_GROUPS]),
+            optional=True,
+        ),
+    ]
+    if organisations:
+        blocks.append(
+            input_block(
+                "organisation",
+                "Organisation",
+                static_select([option(org.name) for org in organisations][:100]),
+                optional=True,
+            )
+        )
+    blocks += [
+        input_block(
+            "questions",
+            "Questions",
+            {"type": "checkboxes", "options": starters},
+            optional=True,
+            hint="From the starter bank; add your own below. Five at most.",
+        ),
+        input_block(
+            "own_questions",
+            "Your own questions",
+            {"type": "plain_text_input", "multiline": True},
+            optional=True,
+            hint="One a line. Start with 1-5:, 0-10: or yes/no: for a scale; others are free text.",
+        ),
+        input_block(
+            "schedule",
+            "Schedule",
+            static_select([option("One-off", "one_off"), option("Weekly", "weekly")], "one_off"),
+        ),
+        input_block(
+            "weekday",
+            "Day",
+            static_select([option(day, str(n)) for n, day in enumerate(WEEKDAYS)], "0"),
+            optional=True,
+        ),
+        input_block(
+            "local_time",
+            "Time",
+            {"type": "timepicker", "initial_time": "09:30"},
+            hint="In each member's own time zone.",
+        ),
+        input_block(
+            "open_days",
+            "Open for (days)",
+            {
+                "type": "number_input",
+                "is_decimal_allowed": False,
+                "min_value": "1",
+                "max_value": "14",
+                "initial_value": "3",
+            },
+        ),
+        input_block(
+            "anonymous",
+            "Anonymous",
+            {"type": "checkboxes", "options": [anonymous], "initial_options": [anonymous]},
+            optional=True,
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": DESIGNER,
+        "title": plain_text("New pulse"),
+        "submit": plain_text("Create"),
+        "close": plain_text("Cancel"),
+        "blocks": blocks,
+    }
+
+
+PREFIXES = {"1-5:": SCALE_1_5, "0-10:": NPS_0_10, "yes/no:": YES_NO}
+
+
+def questions_from(chosen: list[str], own: str | None) -> list[dict[str, Any]]:
+    """Starter questions picked by number, then the lead's own, one a line."""
+    questions = [dict(STARTER_QUESTIONS[int(n)]) for n in chosen]
+    for line in (own or "").splitlines():
+        line = line.strip()
+        kind = next((k for prefix, k in PREFIXES.items() if line.lower().startswith(prefix)), None)
+        text = line.split(":", 1)[1].strip() if kind else line
+        if line:
+            questions.append({"kind": kind or FREE_TEXT, "text": text})
+    return questions
+
+
+def answer_form(
+    pulse_name: str, questions: list[dict[str, Any]], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """Every question in one modal; scale answers as radio buttons, text as text."""
+    blocks = []
+    for index, question in enumerate(questions):
+        kind, label = question["kind"], truncate(question["text"], 2000)
+        block_id = f"q{index}"
+        if kind == FREE_TEXT:
+            element: dict[str, Any] = {
+                "type": "plain_text_input",
+                "multiline": True,
+                "max_length": 3000,
+            }
+        elif kind == YES_NO:
+            element = {"type": "radio_buttons", "options": [option("Yes", "1"), option("No", "0")]}
+        elif kind in (SCALE_1_5, NPS_0_10):
+            low, high = (1, 5) if kind == SCALE_1_5 else (0, 10)
+            element = static_select([option(str(n), str(n)) for n in range(low, high + 1)])
+        else:
+            choices = question.get("options") or []
+            element = static_select([option(text, str(n)) for n, text in enumerate(choices)])
+        blocks.append(input_block(block_id, label[:2000], element, optional=True))
+    return {
+        "type": "modal",
+        "callback_id": FORM,
+        "title": plain_text(truncate(f"Pulse: {pulse_name}", 24)),
+        "submit": plain_text("Send"),
+        "close": plain_text("Cancel"),
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def pulse_list(pulses: list[Pulse]) -> list[dict[str, Any]]:
+    if not pulses:
+        return [section("No pulses yet. Design one with `/pulse new`.")]
+    lines = []
+    for pulse in pulses:
+        when = (
+            f"weekly on {WEEKDAYS[pulse.weekday or 0]}s at {pulse.local_time}"
+            if pulse.schedule == "weekly"
+            else "one-off"
+        )
+        state = " · *paused*" if pulse.paused else ""
+        who = pulse.audience_kind.replace("_", " ")
+        lines.append(
+            f"• *{escape(pulse.name)}*: {when}, to {escape(who)}"
+            + (f" ({escape(pulse.audience_value)})" if pulse.audience_value else "")
+            + f", {'anonymous' if pulse.anonymous else 'attributed'}{state}"
+        )
+    return [section("\n".join(lines))]

@@ -1,0 +1,133 @@
+"""A pulse end to end through the twin: designed by a lead, sent now, answered in one tap
+from DMs, closed by the scheduled job, results to the lead only above the minimum."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot import jobs
+from bot.config import Settings
+from bot.slack import WebClientPort, make_web_client
+from slacktwin import SlackDriver, SlackTwin
+from storage import Database, PulseAnswer, PulseRun, utcnow
+from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER
+
+EXTRA = [f"U0PULSE{n:02d}" for n in range(3)]
+
+
+@pytest.fixture
+def people(twin: SlackTwin, driver: SlackDriver) -> list[str]:
+    """Seven members copbot has met (first contact makes them members)."""
+    for user_id in EXTRA:
+        twin.add_user(user_id, name=user_id.lower(), real_name=f"Person {user_id[-2:]}")
+        twin.join(CHANNEL, user_id)
+    everyone = [LEAD, MEMBER, OTHER, ADMIN, *EXTRA]
+    for user_id in everyone:
+        driver.command(user_id, "/copbot", "help", channel=CHANNEL)
+    return everyone
+
+
+@pytest.fixture
+def job_context(database: Database, settings: Settings, twin: SlackTwin):
+    port = WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
+    yield jobs.configure(database, settings, lambda: port)
+    jobs.reset()
+
+
+def latest_dm(twin: SlackTwin, user: str) -> dict:
+    return twin.dms(user)[-1]
+
+
+def test_design_send_answer_close_and_results(
+    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], job_context: object
+) -> None:
+    driver.command(MEMBER, "/pulse", "new", channel=CHANNEL)
+    assert "Only leads" in json.dumps(twin.ephemerals(MEMBER)[-1])
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="designer")
+    driver.fill(
+        LEAD,
+        {
+            "Name": "weekly",
+            "Audience": "Everyone",
+            "Questions": ["How are you feeling about improvement work this week?"],
+            "Your own questions": "What would help most?",
+            "Schedule": "Weekly",
+            "Day": "Monday",
+            "Time": "09:30",
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    twin.wait_for(lambda: "every week" in json.dumps(twin.dms(LEAD)), message="scheduled")
+
+    driver.command(LEAD, "/pulse", "send-now weekly", channel=CHANNEL)
+    twin.wait_for(lambda: "Sent the weekly pulse to 7 people" in json.dumps(twin.ephemerals(LEAD)))
+    for user in people:
+        twin.wait_for(lambda user=user: "Nobody, including leads" in json.dumps(twin.dms(user)))
+    dm = latest_dm(twin, MEMBER)
+    assert all(str(n) in json.dumps(dm["blocks"]) for n in range(1, 6))  # one-tap 1 to 5
+    assert "Answer" in json.dumps(dm["blocks"])
+
+    # Five people answer in one tap; one changes their mind (it counts once).
+    channel_of = {user: twin.dm_channel(user) for user in people}
+    for user, value in zip(people[:5], ["4", "5", "3", "4", "2"], strict=True):
+        driver.click(user, value, message=(channel_of[user], latest_dm(twin, user)["ts"]))
+    # Each DM is redrawn with the member's choice and a token for changes.
+    for user in people[:5]:
+        twin.wait_for(
+            lambda user=user: "answer is in" in latest_dm(twin, user)["text"], message=user
+        )
+    driver.click(people[4], "5", message=(channel_of[people[4]], latest_dm(twin, people[4])["ts"]))
+    with database.session() as session:
+        answers = list(session.exec(select(PulseAnswer)))
+        assert len(answers) == 5
+        assert all(getattr(answer, "user_id", None) is None for answer in answers)
+        run = session.exec(select(PulseRun)).one()
+        run.closes_at = utcnow() - timedelta(minutes=1)
+        session.add(run)
+
+    jobs.pulse_steps()
+    twin.wait_for(lambda: "Results of the weekly pulse" in json.dumps(twin.dms(LEAD)))
+    results = json.dumps(latest_dm(twin, LEAD))
+    assert "5 of 7 answered" in results
+    assert "Average 4.20" in results  # 4, 5, 3, 4 and the changed 5
+    driver.click(OTHER, "4", message=(channel_of[OTHER], latest_dm(twin, OTHER)["ts"]))
+    twin.wait_for(lambda: "closed" in json.dumps(twin.ephemerals(OTHER)).lower())
+    reply = driver.command(LEAD, "/pulse", "results weekly", channel=CHANNEL).json()
+    assert "5 of 7 answered" in json.dumps(reply)
+
+
+def test_results_are_withheld_below_the_minimum(
+    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], job_context: object
+) -> None:
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(
+        LEAD,
+        {
+            "Name": "quick",
+            "Questions": ["I can raise a concern and be heard"],
+            "Schedule": "Weekly",
+            "Day": "Friday",
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    driver.command(LEAD, "/pulse", "send-now quick", channel=CHANNEL)
+    for user in people[:4]:
+        twin.wait_for(lambda user=user: twin.dms(user) and "Nobody" in json.dumps(twin.dms(user)))
+        driver.click(user, "2", message=(twin.dm_channel(user), latest_dm(twin, user)["ts"]))
+    for user in people[:4]:
+        twin.wait_for(lambda user=user: "answer is in" in latest_dm(twin, user)["text"])
+    with database.session() as session:
+        run = session.exec(select(PulseRun)).one()
+        run.closes_at = utcnow() - timedelta(minutes=1)
+        session.add(run)
+    jobs.pulse_steps()
+    twin.wait_for(lambda: "Results of the quick pulse" in json.dumps(twin.dms(LEAD)))
+    results = json.dumps(latest_dm(twin, LEAD))
+    assert "4 of 7 answered" in results
+    assert "Average" not in results and "2: 4" not in results
