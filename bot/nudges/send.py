@@ -150,10 +150,12 @@ def update_preferences(
     preference.quiet_start, preference.quiet_end = quiet_start, quiet_end
     preference.quiet_weekends = quiet_weekends
     preference.weekly_budget = weekly_budget
-    preference.opted_out = sorted(set(opted_out))
+    # Opt-outs of single pulses ("pulse:<id>") are kept; they are set elsewhere in App Home.
+    kept = {kind for kind in preference.opted_out if kind not in KINDS}
+    preference.opted_out = sorted(set(opted_out) | kept)
     session.add(preference)
     if opted_out:
-        _cancel_pending(session, preference, preference.opted_out)
+        _cancel_pending(session, preference, sorted(set(opted_out)))
     return preference
 
 

@@ -31,6 +31,7 @@ from bot.roles import Actor, Role
 from bot.workspaces import community_settings
 from storage import (
     Member,
+    NudgePreference,
     Organisation,
     OutboxMessage,
     OutboxStatus,
@@ -193,21 +194,89 @@ def audience(
     Slack and creates members first); only known members of this team are kept.
     """
     base = select(Member.slack_user_id).where(Member.team_id == pulse.team_id)
-    if pulse.audience_kind == "everyone":
-        return sorted(session.exec(base))
-    if pulse.audience_kind == "staff_group":
-        return sorted(session.exec(base.where(Member.staff_group == pulse.audience_value)))
-    if pulse.audience_kind == "organisation":
-        organisation = _organisation(session, pulse.team_id, pulse.audience_value or "")
-        if organisation is None:
-            return []
-        return sorted(session.exec(base.where(Member.organisation_id == organisation.id)))
-    wanted = sorted(set(channel_members or ()))
     found: list[str] = []
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        found.extend(session.exec(base.where(col(Member.slack_user_id).in_(chunk))))
-    return sorted(found)
+    if pulse.audience_kind == "everyone":
+        found = list(session.exec(base))
+    elif pulse.audience_kind == "staff_group":
+        found = list(session.exec(base.where(Member.staff_group == pulse.audience_value)))
+    elif pulse.audience_kind == "organisation":
+        organisation = _organisation(session, pulse.team_id, pulse.audience_value or "")
+        if organisation is not None:
+            found = list(session.exec(base.where(Member.organisation_id == organisation.id)))
+    else:
+        wanted = sorted(set(channel_members or ()))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            found.extend(session.exec(base.where(col(Member.slack_user_id).in_(chunk))))
+    stopped = opted_out_of(session, pulse)
+    return sorted(user for user in found if user not in stopped)
+
+
+def opt_out_key(pulse: Pulse) -> str:
+    """How a member's opt-out of one pulse is kept in their nudge preferences."""
+    return f"pulse:{pulse.id}"
+
+
+def opted_out_of(session: Session, pulse: Pulse) -> set[str]:
+    """Members who asked not to receive this pulse (a few rows: filtered in Python, since
+    JSON containment differs between SQLite and PostgreSQL)."""
+    key = opt_out_key(pulse)
+    query = select(NudgePreference.user_id, NudgePreference.opted_out).where(
+        NudgePreference.team_id == pulse.team_id
+    )
+    return {user for user, kinds in session.exec(query) if key in (kinds or [])}
+
+
+def set_opt_out(session: Session, team_id: str, user_id: str, pulse_id: int, out: bool) -> Pulse:
+    """A member stops (or resumes) receiving one pulse, from App Home."""
+    pulse = session.get(Pulse, pulse_id)
+    if pulse is None or pulse.team_id != team_id:
+        raise UserError("That pulse no longer exists.")
+    preference = nudges.preferences(session, team_id, user_id)
+    kinds = set(preference.opted_out) - {opt_out_key(pulse)}
+    preference.opted_out = sorted(kinds | ({opt_out_key(pulse)} if out else set()))
+    session.add(preference)
+    return pulse
+
+
+def pulses_for(session: Session, team_id: str, user_id: str) -> list[tuple[Pulse, bool]]:
+    """The pulses this member is in the audience of (channel pulses once they have had
+    one), with whether they opted out: for their App Home."""
+    member = session.exec(
+        select(Member).where(Member.team_id == team_id, Member.slack_user_id == user_id)
+    ).first()
+    had = set(
+        session.exec(
+            select(PulseRun.pulse_id)
+            .join(PulseParticipation, col(PulseParticipation.run_id) == PulseRun.id)
+            .where(PulseParticipation.user_id == user_id)
+        )
+    )
+    preference = nudges.preferences(session, team_id, user_id)
+    result = []
+    for pulse in session.exec(select(Pulse).where(Pulse.team_id == team_id)):
+        organisation = (
+            _organisation(session, team_id, pulse.audience_value or "")
+            if pulse.audience_kind == "organisation"
+            else None
+        )
+        included = (
+            pulse.audience_kind == "everyone"
+            or pulse.id in had
+            or (
+                member is not None
+                and pulse.audience_kind == "staff_group"
+                and member.staff_group == pulse.audience_value
+            )
+            or (
+                member is not None
+                and organisation is not None
+                and member.organisation_id == organisation.id
+            )
+        )
+        if included:
+            result.append((pulse, opt_out_key(pulse) in preference.opted_out))
+    return result
 
 
 # ---------------------------------------------------------------------------- opening

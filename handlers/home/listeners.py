@@ -12,11 +12,13 @@ from bot import dedupe, members, workspaces
 from bot.errors import UserError
 from bot.ideas import insights
 from bot.nudges import send as nudges
+from bot.pulse import service as pulses
 from bot.roles import Actor, Role
 from handlers.common import ack_then, actor, deps, form_values, slack
 from handlers.home import blocks
 from handlers.ideas import blocks as idea_blocks
 from handlers.nudges import blocks as nudge_blocks
+from handlers.pulse import blocks as pulse_blocks
 from storage import Organisation, utcnow
 
 
@@ -56,6 +58,9 @@ def home_for(session: Session, context: BoltContext, who: Actor) -> dict[str, An
         insights.engagement(session, who.team_id, community.anonymity_min, now)
         if fresh.is_lead
         else None,
+    )
+    view["blocks"] += pulse_blocks.home_section(
+        pulses.pulses_for(session, who.team_id, who.user_id)
     )
     view["blocks"] += nudge_blocks.home_section(
         nudges.preferences(session, who.team_id, who.user_id), now

@@ -26,8 +26,9 @@ def home_section(preference: NudgePreference, now: datetime) -> list[dict[str, A
         f"*Quiet hours:* {quiet} (your time)",
         f"*Reminders:* up to {preference.weekly_budget} a week",
     ]
-    if preference.opted_out:
-        lines.append("*Not sent:* " + ", ".join(KINDS[k].label for k in preference.opted_out))
+    kinds = [KINDS[key].label for key in preference.opted_out if key in KINDS]
+    if kinds:
+        lines.append("*Not sent:* " + ", ".join(kinds))
     snoozed = preference.snoozed_until is not None and preference.snoozed_until > now
     if snoozed and preference.snoozed_until is not None:
         lines.append(f"*Snoozed until* {preference.snoozed_until:%A %d %B}")
@@ -61,8 +62,9 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
         "type": "checkboxes",
         "options": [_kind_option(key) for key in KINDS],
     }
-    if preference.opted_out:
-        kinds["initial_options"] = [_kind_option(key) for key in preference.opted_out]
+    chosen = [_kind_option(key) for key in preference.opted_out if key in KINDS]
+    if chosen:
+        kinds["initial_options"] = chosen
 
     def block(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {

@@ -8,7 +8,7 @@ from typing import Any
 from bot.defaults import STAFF_GROUPS
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, STARTER_QUESTIONS, YES_NO
 from bot.text import escape, truncate
-from handlers.kit import input_block, option, plain_text, section, static_select
+from handlers.kit import button, input_block, option, plain_text, section, static_select
 from storage import Organisation, Pulse
 
 DESIGNER = "pulse_new"
@@ -191,3 +191,26 @@ def pulse_list(pulses: list[Pulse]) -> list[dict[str, Any]]:
             + f", {'anonymous' if pulse.anonymous else 'attributed'}{state}"
         )
     return [section("\n".join(lines))]
+
+
+OPT_OUT, OPT_IN = "pulse_opt_out", "pulse_opt_in"
+
+
+def home_section(pulses: list[tuple[Pulse, bool]]) -> list[dict[str, Any]]:
+    """The pulses a member receives, each with a way to stop or resume it."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider"},
+        {"type": "header", "text": plain_text("Your pulses")},
+    ]
+    if not pulses:
+        return [*blocks, section("_No pulse is sent to you yet._")]
+    for pulse, stopped in pulses[:10]:
+        kind = "anonymous" if pulse.anonymous else "attributed: your name is shown"
+        state = " · _you asked not to receive it_" if stopped else ""
+        accessory = (
+            button("Send me this again", OPT_IN, value=str(pulse.id))
+            if stopped
+            else button("Stop sending me this", OPT_OUT, value=str(pulse.id))
+        )
+        blocks.append(section(f"*{escape(pulse.name)}* ({kind}){state}", accessory))
+    return blocks

@@ -20,6 +20,7 @@ from bot.roles import Role
 from bot.scheduling import weekly_trigger
 from bot.text import escape
 from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
+from handlers.home.listeners import refresh_home
 from handlers.pulse import blocks
 from storage import Pulse, PulseParticipation, PulseRun, utcnow
 
@@ -33,6 +34,8 @@ def register(app: App) -> None:
     app.action(ANSWER)(ack_then(answer_one_tap, show_answer))
     app.action(messages.FORM_ACTION)(ack_then(ack_only, open_form))
     app.view(blocks.FORM)(ack_then(answer_form, show_form_answer))
+    app.action(blocks.OPT_OUT)(ack_then(opt_out, refresh_home))
+    app.action(blocks.OPT_IN)(ack_then(opt_in, refresh_home))
 
 
 def ack_only(ack: Ack) -> None:
@@ -290,3 +293,23 @@ def show_form_answer(context: BoltContext, client: WebClient) -> None:
             text="Thank you, your answers are in.",
             blocks=_redrawn(context, context["receipt"]),
         )
+
+
+def opt_out(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    _set_opt_out(context, action, out=True)
+    ack()
+
+
+def opt_in(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
+    _set_opt_out(context, action, out=False)
+    ack()
+
+
+def _set_opt_out(context: BoltContext, action: dict[str, Any], *, out: bool) -> None:
+    who = actor(context)
+    try:
+        pulse_id = int(action.get("value") or "")
+    except ValueError:
+        raise UserError("That pulse no longer exists.") from None
+    with deps(context).db.session() as session:
+        pulses.set_opt_out(session, who.team_id, who.user_id, pulse_id, out)

@@ -131,3 +131,21 @@ def test_results_are_withheld_below_the_minimum(
     results = json.dumps(latest_dm(twin, LEAD))
     assert "4 of 7 answered" in results
     assert "Average" not in results and "2: 4" not in results
+
+
+def test_a_member_stops_one_pulse_from_app_home(
+    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str]
+) -> None:
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(LEAD, {"Name": "checkin", "Questions": ["What is working well?"]})
+    driver.fill(LEAD, {"Schedule": "Weekly", "Day": "Tuesday"})
+    assert not driver.submit(LEAD).errors
+    driver.app_home_opened(MEMBER)
+    twin.wait_for(lambda: "Stop sending me this" in json.dumps(twin.home_view(MEMBER) or {}))
+    driver.click(MEMBER, "Stop sending me this", home=True)
+    twin.wait_for(lambda: "Send me this again" in json.dumps(twin.home_view(MEMBER) or {}))
+    driver.command(LEAD, "/pulse", "send-now checkin", channel=CHANNEL)
+    twin.wait_for(lambda: "to 6 people" in json.dumps(twin.ephemerals(LEAD)), message="6 of 7")
+    twin.wait_for(lambda: "Nobody" in json.dumps(twin.dms(OTHER)), message="others get it")
+    assert "Nobody" not in json.dumps(twin.dms(MEMBER))
