@@ -149,3 +149,26 @@ def test_a_member_stops_one_pulse_from_app_home(
     twin.wait_for(lambda: "to 6 people" in json.dumps(twin.ephemerals(LEAD)), message="6 of 7")
     twin.wait_for(lambda: "Nobody" in json.dumps(twin.dms(OTHER)), message="others get it")
     assert "Nobody" not in json.dumps(twin.dms(MEMBER))
+
+
+def test_a_restart_during_an_open_run_loses_nothing(
+    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], copbot
+) -> None:
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(LEAD, {"Name": "steady", "Questions": ["I can raise a concern and be heard"]})
+    driver.fill(LEAD, {"Schedule": "Weekly", "Day": "Wednesday"})
+    assert not driver.submit(LEAD).errors
+    driver.command(LEAD, "/pulse", "send-now steady", channel=CHANNEL)
+    twin.wait_for(lambda: "Nobody" in json.dumps(twin.dms(MEMBER)))
+    driver.click(OTHER, "3", message=(twin.dm_channel(OTHER), latest_dm(twin, OTHER)["ts"]))
+    twin.wait_for(lambda: "answer is in" in latest_dm(twin, OTHER)["text"])
+    copbot.restart()
+    driver.app_url = f"{copbot.url}/slack/events"
+    driver.click(MEMBER, "4", message=(twin.dm_channel(MEMBER), latest_dm(twin, MEMBER)["ts"]))
+    twin.wait_for(lambda: "answer is in" in latest_dm(twin, MEMBER)["text"])
+    driver.click(OTHER, "5", message=(twin.dm_channel(OTHER), latest_dm(twin, OTHER)["ts"]))
+    with database.session() as session:
+        values = sorted(answer.value for answer in session.exec(select(PulseAnswer)))
+    # Answers are stored before the ack: both kept, the change after the restart replaced the 3.
+    assert values == [4, 5]
