@@ -14,7 +14,6 @@ from collections.abc import Callable
 from bot.config import ConfigError, Settings, load_settings, require
 
 log = logging.getLogger("copbot")
-ACK_SWITCH_INTERVAL = 0.0005
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,9 +88,6 @@ def serve_http(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
     require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    # Acks wait on the GIL behind work after earlier acks; a shorter switch interval
-    # (default 5 ms) bounds that wait (bench/ack_latency.py measures it).
-    sys.setswitchinterval(ACK_SWITCH_INTERVAL)
     database = Database(settings.database_url)
     upgrade(database)
     scheduled = not getattr(args, "no_scheduler", False)
