@@ -23,12 +23,15 @@ from bot import outbox
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import NOT_GIVEN, Breakdown, fold_small_groups
+from bot.privacy import refuse_patient_identifiers
 from bot.pulse.messages import results_blocks
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO
 from bot.pulse.service import CLOSED, by_name
+from bot.roles import Actor, Role
 from bot.similarity import STOPWORDS
+from bot.text import escape
 from bot.workspaces import community_settings
-from storage import Pulse, PulseAnswer, PulseRun
+from storage import Pulse, PulseAnswer, PulseParticipation, PulseRun
 
 TREND_RUNS = 12
 TOP_PHRASES = 5
@@ -315,16 +318,70 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
     text = f"Results of the {pulse.name} pulse"
     queued = 0
     for channel in (pulse.created_by, pulse.results_channel):
-        if channel:
-            queued += outbox.enqueue(
-                session,
-                team_id=pulse.team_id,
-                key=f"pulse:{run_id}:results:{channel}",
-                kind="pulse.results",
-                channel=channel,
-                user_id=channel if channel == pulse.created_by else None,
-                text=text,
-                blocks=blocks,
-                essential=True,
-            )
+        if not channel:
+            continue
+        lead = channel == pulse.created_by
+        queued += outbox.enqueue(
+            session,
+            team_id=pulse.team_id,
+            key=f"pulse:{run_id}:results:{channel}",
+            kind="pulse.results",
+            channel=channel,
+            user_id=channel if lead else None,
+            text=text,
+            blocks=[*blocks, respond_button(run_id)] if lead else blocks,
+            essential=True,
+        )
     return queued
+
+
+def respond_button(run_id: int) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "What we are doing about it"},
+                "action_id": "pulse_respond",
+                "value": str(run_id),
+            }
+        ],
+    }
+
+
+def close_the_loop(session: Session, actor: Actor, run_id: int, response: str | None) -> int:
+    """The lead's answer to the results, DM'd to everyone who answered (the participation
+    record is used to send, never shown). Returns how many were queued."""
+    actor.require(Role.LEAD, "answer a pulse's results")
+    text = " ".join((response or "").split())
+    if not text:
+        raise UserError("Say what you are doing about it.", field="response")
+    refuse_patient_identifiers(text, "response")
+    run = session.get(PulseRun, run_id)
+    pulse = session.get(Pulse, run.pulse_id) if run else None
+    if run is None or pulse is None or pulse.team_id != actor.team_id:
+        raise UserError("That pulse no longer exists.")
+    if run.status != CLOSED:
+        raise UserError("The loop can be closed once the pulse has closed.")
+    answered = session.exec(
+        select(PulseParticipation.user_id).where(
+            PulseParticipation.run_id == run_id, col(PulseParticipation.answered)
+        )
+    )
+    message = (
+        f"*You said, we did.* About the {escape(pulse.name)} pulse you answered:\n> {escape(text)}"
+    )
+    return sum(
+        outbox.enqueue(
+            session,
+            team_id=pulse.team_id,
+            key=f"pulse:{run_id}:response:{user_id}",
+            kind="pulse.response",
+            channel=user_id,
+            user_id=user_id,
+            text=message,
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": message}}],
+            essential=True,
+        )
+        for user_id in answered
+    )

@@ -108,6 +108,13 @@ def designer_modal(organisations: list[Organisation]) -> dict[str, Any]:
             },
         ),
         input_block(
+            "results_channel",
+            "Results channel",
+            {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
+            optional=True,
+            hint="Results always go to you; also post them here (never below the minimum).",
+        ),
+        input_block(
             "anonymous",
             "Anonymous",
             {"type": "checkboxes", "options": [anonymous], "initial_options": [anonymous]},
@@ -214,3 +221,26 @@ def home_section(pulses: list[tuple[Pulse, bool]]) -> list[dict[str, Any]]:
         )
         blocks.append(section(f"*{escape(pulse.name)}* ({kind}){state}", accessory))
     return blocks
+
+
+RESPOND = "pulse_respond"
+RESPONSE = "pulse_response"
+
+
+def response_modal(run_id: int, pulse_name: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": RESPONSE,
+        "title": plain_text("Close the loop"),
+        "submit": plain_text("Send"),
+        "close": plain_text("Cancel"),
+        "private_metadata": str(run_id),
+        "blocks": [
+            section(f"Everyone who answered the *{escape(pulse_name)}* pulse will get this by DM."),
+            input_block(
+                "response",
+                "What we are doing about it",
+                {"type": "plain_text_input", "multiline": True, "max_length": 2000},
+            ),
+        ],
+    }

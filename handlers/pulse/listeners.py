@@ -34,6 +34,8 @@ def register(app: App) -> None:
     app.action(ANSWER)(ack_then(answer_one_tap, show_answer))
     app.action(messages.FORM_ACTION)(ack_then(ack_only, open_form))
     app.view(blocks.FORM)(ack_then(answer_form, show_form_answer))
+    app.action(blocks.RESPOND)(ack_then(ack_lead, open_response))
+    app.view(blocks.RESPONSE)(ack_then(send_response))
     app.action(blocks.OPT_OUT)(ack_then(opt_out, refresh_home))
     app.action(blocks.OPT_IN)(ack_then(opt_in, refresh_home))
 
@@ -153,6 +155,7 @@ def create_pulse(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
             local_time=values.get("local_time"),
             open_days=open_days,
             anonymous=bool(values.get("anonymous")),
+            results_channel=values.get("results_channel"),
         )
         context["pulse_id"] = pulse.id
     ack()
@@ -313,3 +316,32 @@ def _set_opt_out(context: BoltContext, action: dict[str, Any], *, out: bool) -> 
         raise UserError("That pulse no longer exists.") from None
     with deps(context).db.session() as session:
         pulses.set_opt_out(session, who.team_id, who.user_id, pulse_id, out)
+
+
+def ack_lead(ack: Ack, context: BoltContext) -> None:
+    actor(context).require(Role.LEAD, "answer a pulse's results")
+    ack()
+
+
+def open_response(
+    body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    with deps(context).db.session() as session:
+        run = session.get(PulseRun, int(action["value"]))
+        pulse = session.get(Pulse, run.pulse_id) if run else None
+        if run is None or pulse is None:
+            raise UserError("That pulse no longer exists.")
+    client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.response_modal(run.id or 0, pulse.name)
+    )
+
+
+def send_response(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    with deps(context).db.session() as session:
+        results.close_the_loop(
+            session,
+            actor(context),
+            int(view.get("private_metadata") or 0),
+            form_values(view).get("response"),
+        )
+    ack()

@@ -99,6 +99,19 @@ def test_design_send_answer_close_and_results(
     twin.wait_for(lambda: "closed" in json.dumps(twin.ephemerals(OTHER)).lower())
     reply = driver.command(LEAD, "/pulse", "results weekly", channel=CHANNEL).json()
     assert "5 of 7 answered" in json.dumps(reply)
+    # The lead closes the loop: everyone who answered hears what happens next.
+    driver.click(
+        LEAD, "What we are doing about it", message=(channel_of[LEAD], latest_dm(twin, LEAD)["ts"])
+    )
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="response modal")
+    driver.fill(LEAD, {"What we are doing about it": "Protected QI time from January."})
+    assert not driver.submit(LEAD).errors
+    for user in people[:5]:
+        twin.wait_for(
+            lambda user=user: "Protected QI time from January." in json.dumps(twin.dms(user)),
+            message=user,
+        )
+    assert "Protected QI time" not in json.dumps(twin.dms(people[5]))  # did not answer
 
 
 def test_results_are_withheld_below_the_minimum(
