@@ -31,7 +31,8 @@ from bot.ideas import challenges
 from bot.nudges import kinds
 from bot.pulse import results as pulse_results
 from bot.pulse import service as pulse_service
-from storage import Challenge, Pulse, Workspace, utcnow
+from bot.pulse.chart import trend_png
+from storage import Challenge, Pulse, PulseRun, Workspace, utcnow
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -221,3 +222,25 @@ def pulse_steps() -> None:
             pulse_service.close_run(session, run_id, now=now)
         with ctx.database.session() as session:
             pulse_results.announce(session, ctx.settings, run_id)
+        _send_trend_chart(run_id)
+
+
+def _send_trend_chart(run_id: int) -> None:
+    """The lead's trend chart, uploaded once the results are queued (a file, so not
+    through the outbox); skipped when no run has figures safe to show."""
+    ctx = context()
+    with ctx.database.session() as session:
+        run = session.get(PulseRun, run_id)
+        pulse = session.get(Pulse, run.pulse_id) if run else None
+        if run is None or pulse is None or not pulse.created_by:
+            return
+        points = pulse_results.trend(session, ctx.settings, pulse.id or 0)
+        png = trend_png(pulse.name, run.questions, points)
+    if png is not None:
+        ctx.slack().upload_file(
+            pulse.created_by,
+            f"pulse-{pulse.name}-trend.png",
+            png,
+            title=f"Pulse {pulse.name}: trend",
+            comment="How the averages have moved over the last runs.",
+        )

@@ -78,7 +78,7 @@ class SlackPort(Protocol):
     ) -> tuple[list[SlackProfile], str | None]: ...
 
     def upload_file(
-        self, user_id: str, filename: str, content: str, *, title: str, comment: str
+        self, user_id: str, filename: str, content: str | bytes, *, title: str, comment: str
     ) -> None: ...
 
 
@@ -167,7 +167,7 @@ class WebClientPort:
             return None
 
     def upload_file(
-        self, user_id: str, filename: str, content: str, *, title: str, comment: str
+        self, user_id: str, filename: str, content: str | bytes, *, title: str, comment: str
     ) -> None:
         """Send a file to the person in their DM with copbot."""
         channel = self.client.conversations_open(users=user_id)["channel"]["id"]

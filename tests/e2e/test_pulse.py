@@ -95,6 +95,10 @@ def test_design_send_answer_close_and_results(
     results = json.dumps(latest_dm(twin, LEAD))
     assert "5 of 7 answered" in results
     assert "Average 4.20" in results  # 4, 5, 3, 4 and the changed 5
+    twin.wait_for(lambda: twin.files, message="the trend chart")
+    chart = twin.files[-1]
+    assert chart["ims"] == [twin.dm_channel(LEAD)]
+    assert chart["content"].startswith(b"\x89PNG\r\n\x1a\n")  # a real PNG
     driver.click(OTHER, "4", message=(channel_of[OTHER], latest_dm(twin, OTHER)["ts"]))
     twin.wait_for(lambda: "closed" in json.dumps(twin.ephemerals(OTHER)).lower())
     reply = driver.command(LEAD, "/pulse", "results weekly", channel=CHANNEL).json()
@@ -144,6 +148,7 @@ def test_results_are_withheld_below_the_minimum(
     results = json.dumps(latest_dm(twin, LEAD))
     assert "4 of 7 answered" in results
     assert "Average" not in results and "2: 4" not in results
+    assert not twin.files  # no trend chart either: nothing is safe to draw
 
 
 def test_a_member_stops_one_pulse_from_app_home(
@@ -173,7 +178,8 @@ def test_a_restart_during_an_open_run_loses_nothing(
     driver.fill(LEAD, {"Schedule": "Weekly", "Day": "Wednesday"})
     assert not driver.submit(LEAD).errors
     driver.command(LEAD, "/pulse", "send-now steady", channel=CHANNEL)
-    twin.wait_for(lambda: "Nobody" in json.dumps(twin.dms(MEMBER)))
+    for user in (MEMBER, OTHER):
+        twin.wait_for(lambda user=user: "Nobody" in json.dumps(twin.dms(user)), message=user)
     driver.click(OTHER, "3", message=(twin.dm_channel(OTHER), latest_dm(twin, OTHER)["ts"]))
     twin.wait_for(lambda: "answer is in" in latest_dm(twin, OTHER)["text"])
     copbot.restart()
