@@ -13,7 +13,7 @@ from bot import jobs
 from bot.config import Settings
 from bot.slack import WebClientPort, make_web_client
 from slacktwin import SlackDriver, SlackTwin
-from storage import Database, PulseAnswer, PulseRun, utcnow
+from storage import Database, OutboxMessage, PulseAnswer, PulseRun, utcnow
 from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER
 
 EXTRA = [f"U0PULSE{n:02d}" for n in range(3)]
@@ -191,3 +191,32 @@ def test_a_restart_during_an_open_run_loses_nothing(
         values = sorted(answer.value for answer in session.exec(select(PulseAnswer)))
     # Answers are stored before the ack: both kept, the change after the restart replaced the 3.
     assert values == [4, 5]
+
+
+def test_one_reminder_only_to_those_who_have_not_answered(
+    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], job_context: object
+) -> None:
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(LEAD, {"Name": "nudge", "Questions": ["I can raise a concern and be heard"]})
+    driver.fill(LEAD, {"Schedule": "Weekly", "Day": "Thursday"})
+    assert not driver.submit(LEAD).errors
+    driver.command(LEAD, "/pulse", "send-now nudge", channel=CHANNEL)
+    for user in people[:2]:
+        twin.wait_for(lambda user=user: "Nobody" in json.dumps(twin.dms(user)), message=user)
+        driver.click(user, "4", message=(twin.dm_channel(user), latest_dm(twin, user)["ts"]))
+    with database.session() as session:  # move the clock: two thirds of the run have passed
+        run = session.exec(select(PulseRun)).one()
+        run.opens_at = utcnow() - timedelta(days=11)  # closes in 4 days: quiet hours
+        run.closes_at = utcnow() + timedelta(days=4)  # or a weekend never push it past close
+        session.add(run)
+    jobs.pulse_steps()
+    jobs.pulse_steps()  # a second pass sends no second reminder
+    with database.session() as session:
+        reminded = sorted(
+            row.user_id
+            for row in session.exec(
+                select(OutboxMessage).where(OutboxMessage.kind == "pulse.reminder")
+            )
+        )
+    assert reminded == sorted(people[2:])  # never those who answered, each once
