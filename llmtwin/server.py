@@ -19,7 +19,6 @@ import base64
 import itertools
 import json
 import logging
-import socket
 import struct
 import threading
 import time
@@ -27,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,6 +33,7 @@ from starlette.routing import Route
 
 from llmtwin import fakes
 from llmtwin.state import Faults, RecordedRequest, Replies, RequestLog
+from slacktwin.threaded import ThreadedServer
 
 logger = logging.getLogger(__name__)
 
@@ -281,19 +280,6 @@ def _answer(response_format: Any, source: str) -> str:
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class _QuickServer(uvicorn.Server):
-    """uvicorn checks ``should_exit`` every 100 ms; the twin stops once per test, so it
-    checks every 10 ms."""
-
-    async def main_loop(self) -> None:
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
-            should_exit = await self.on_tick(counter)
-
-
 class LLMServer:
     """Starlette app + uvicorn in a daemon thread on 127.0.0.1 and a free port."""
 
@@ -315,8 +301,7 @@ class LLMServer:
         self.port = port
         self._ids = itertools.count(1)
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._server: _QuickServer | None = None
+        self._runner = ThreadedServer("llmtwin")
         self.routes: dict[tuple[str, str], Handler] = {
             ("POST", "/v1/embeddings"): model.embeddings,
             ("POST", "/v1/chat/completions"): model.chat,
@@ -332,45 +317,18 @@ class LLMServer:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, timeout: float = 10.0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            host=self.host,
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio",
-            http="h11",
-            ws="none",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = _QuickServer(config)
         self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"llmtwin-{self.port}",
-            daemon=True,
+        self.port = self._runner.start(
+            self.app,
+            self.host,
+            self.port,
+            timeout,
+            ws="none",
         )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the LLM twin server did not start")
-            time.sleep(0.005)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
-        self._server = None
+        self._runner.stop(timeout)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep for a planned slow answer, cut short when the twin stops."""

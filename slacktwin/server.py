@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -42,6 +40,7 @@ from slacktwin.ratelimit import RateLimiter
 from slacktwin.recording import Call, CallLog
 from slacktwin.socketmode import SocketModeHub
 from slacktwin.state import Workspace
+from slacktwin.threaded import ThreadedServer
 
 logger = logging.getLogger(__name__)
 
@@ -240,19 +239,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-class _QuickServer(uvicorn.Server):
-    """uvicorn checks ``should_exit`` every 100 ms; the twin stops often (once per test),
-    so it checks every 10 ms."""
-
-    async def main_loop(self) -> None:
-        counter = 0
-        should_exit = await self.on_tick(counter)
-        while not should_exit:
-            counter = (counter + 1) % 864000
-            await asyncio.sleep(0.01)
-            should_exit = await self.on_tick(counter)
-
-
 class TwinServer:
     """Starlette app + uvicorn in a daemon thread on 127.0.0.1 and a free port."""
 
@@ -272,8 +258,7 @@ class TwinServer:
         self.socket_mode = socket_mode or SocketModeHub(self.ws)
         self.ping_interval = ping_interval
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._server: _QuickServer | None = None
+        self._runner = ThreadedServer("slacktwin")
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
@@ -292,47 +277,20 @@ class TwinServer:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self, timeout: float = 10.0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
+        self._stopping.clear()
+        self.port = self._runner.start(
             self.app,
-            host=self.host,
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio",
-            http="h11",
+            self.host,
+            self.port,
+            timeout,
             ws="websockets-sansio",
             ws_ping_interval=self.ping_interval,
             ws_ping_timeout=self.ping_interval,
-            timeout_graceful_shutdown=1,
         )
-        self._server = _QuickServer(config)
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [sock]},
-            name=f"slacktwin-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the Slack twin server did not start")
-            time.sleep(0.005)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._thread = None
-        self._server = None
+        self._runner.stop(timeout)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep for a planned slow answer, cut short when the twin stops."""
