@@ -27,6 +27,7 @@ from bot.runtime import Runtime
 from bot.similarity import Ranker, make_ranker
 from bot.slack import WebClientPort
 from bot.text import escape
+from handlers.kit import notice
 from storage import Database
 
 log = logging.getLogger("copbot.handlers")
@@ -234,12 +235,8 @@ def view_error(view: dict[str, Any], error: Exception, message: str) -> dict[str
 
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": title[:24]},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)}}],
-    }
+    """A modal telling the person ``text``, which may hold their own words: escaped."""
+    return notice(title, escape(text))
 
 
 def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:

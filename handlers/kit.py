@@ -54,3 +54,13 @@ def static_select(options: list[dict[str, Any]], initial: str | None = None) -> 
     if chosen:
         element["initial_option"] = chosen
     return element
+
+
+def notice(title: str, markdown: str) -> dict[str, Any]:
+    """A modal that only tells the person something."""
+    return {
+        "type": "modal",
+        "title": plain_text(title[:24]),
+        "close": plain_text("Close"),
+        "blocks": [section(markdown)],
+    }

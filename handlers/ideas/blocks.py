@@ -21,7 +21,7 @@ from bot.ideas.insights import (
 )
 from bot.ideas.service import SETTABLE, IdeaFields
 from bot.text import escape, truncate
-from handlers.kit import input_block, option, plain_text, section
+from handlers.kit import button, input_block, option, plain_text, section
 from storage import Challenge, Idea, IdeaStatus
 
 NEW = "idea_new"
@@ -103,27 +103,12 @@ def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
         )
     ]
     for idea in ideas:
-        button = {
-            "type": "button",
-            "text": plain_text("Support that one instead"),
-            "action_id": f"{SUPPORT_INSTEAD}_{idea.id}",
-            "value": str(idea.id),
-        }
-        blocks.append(section(_idea_line(idea), button))
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": plain_text("Post mine anyway"),
-                    "action_id": POST_ANYWAY,
-                    "value": str(draft_id),
-                    "style": "primary",
-                }
-            ],
-        }
-    )
+        instead = button(
+            "Support that one instead", f"{SUPPORT_INSTEAD}_{idea.id}", value=str(idea.id)
+        )
+        blocks.append(section(_idea_line(idea), instead))
+    anyway = button("Post mine anyway", POST_ANYWAY, value=str(draft_id), primary=True)
+    blocks.append({"type": "actions", "elements": [anyway]})
     return {
         "type": "modal",
         "callback_id": SIMILAR,
@@ -132,15 +117,6 @@ def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
         "close": plain_text("Cancel"),
         "private_metadata": str(draft_id),
         "blocks": blocks,
-    }
-
-
-def notice(title: str, markdown: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "title": plain_text(title[:24]),
-        "close": plain_text("Close"),
-        "blocks": [section(markdown)],
     }
 
 
@@ -206,13 +182,12 @@ def offer_from_message(channel: str, ts: str) -> tuple[str, list[dict[str, Any]]
         {
             "type": "actions",
             "elements": [
-                {
-                    "type": "button",
-                    "text": plain_text("Turn into an idea"),
-                    "action_id": FROM_MESSAGE,
-                    "value": json.dumps({"channel": channel, "ts": ts}),
-                    "style": "primary",
-                }
+                button(
+                    "Turn into an idea",
+                    FROM_MESSAGE,
+                    value=json.dumps({"channel": channel, "ts": ts}),
+                    primary=True,
+                )
             ],
         },
     ]
@@ -378,13 +353,6 @@ def credit_notice(sharer: str, idea: Idea) -> tuple[str, list[dict[str, Any]]]:
         section(text),
         {
             "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": plain_text("Remove my name"),
-                    "action_id": DECLINE_CREDIT,
-                    "value": str(idea.id),
-                }
-            ],
+            "elements": [button("Remove my name", DECLINE_CREDIT, value=str(idea.id))],
         },
     ]

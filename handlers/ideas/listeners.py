@@ -22,6 +22,7 @@ from bot.similarity import terms
 from bot.text import escape, truncate
 from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
 from handlers.ideas import blocks
+from handlers.kit import notice
 from storage import Challenge, Idea, utcnow
 
 SUPPORT_INSTEAD = re.compile(rf"^{blocks.SUPPORT_INSTEAD}_\d+$")
@@ -285,7 +286,7 @@ def post_draft_from_button(
     idea = _post(context, int(action["value"]))
     client.views_update(
         view_id=body["view"]["id"],
-        view=blocks.notice("Idea shared", f"Thank you. Your idea is posted: {idea.permalink}"),
+        view=notice("Idea shared", f"Thank you. Your idea is posted: {idea.permalink}"),
     )
 
 
@@ -339,9 +340,7 @@ def support_instead(
     _refresh(context, idea.id)
     client.views_update(
         view_id=body["view"]["id"],
-        view=blocks.notice(
-            "Thank you", f"You now support “{idea.title}”. Your draft was not posted."
-        ),
+        view=notice("Thank you", f"You now support “{idea.title}”. Your draft was not posted."),
     )
 
 

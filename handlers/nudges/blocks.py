@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.nudges.rules import KINDS
 from bot.text import escape
-from handlers.kit import button, plain_text
+from handlers.kit import button, input_block, plain_text
 from storage import NudgePreference
 
 SETTINGS = "nudge_settings"
@@ -66,15 +66,6 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
     if chosen:
         kinds["initial_options"] = chosen
 
-    def block(block_id: str, label: str, element: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {
-            "type": "input",
-            "block_id": block_id,
-            "label": plain_text(label),
-            "element": {"action_id": block_id, **element},
-            **extra,
-        }
-
     return {
         "type": "modal",
         "callback_id": SETTINGS,
@@ -82,18 +73,18 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
         "submit": plain_text("Save"),
         "close": plain_text("Cancel"),
         "blocks": [
-            block(
+            input_block(
                 "quiet_start",
                 "Quiet from",
                 {"type": "timepicker", "initial_time": f"{preference.quiet_start:%H:%M}"},
             ),
-            block(
+            input_block(
                 "quiet_end",
                 "Quiet until",
                 {"type": "timepicker", "initial_time": f"{preference.quiet_end:%H:%M}"},
             ),
-            block("quiet_weekends", "Weekends", weekend_box, optional=True),
-            block(
+            input_block("quiet_weekends", "Weekends", weekend_box, optional=True),
+            input_block(
                 "weekly_budget",
                 "Reminders a week",
                 {
@@ -103,9 +94,9 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
                     "max_value": "20",
                     "initial_value": str(preference.weekly_budget),
                 },
-                hint=plain_text("Pulse checks you are asked to answer don't count."),
+                hint="Pulse checks you are asked to answer don't count.",
             ),
-            block("opted_out", "Don't send me", kinds, optional=True),
+            input_block("opted_out", "Don't send me", kinds, optional=True),
         ],
     }
 
