@@ -29,7 +29,7 @@ from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, Y
 from bot.pulse.service import CLOSED, by_name
 from bot.roles import Actor, Role
 from bot.similarity import STOPWORDS
-from bot.text import escape
+from bot.text import escape, truncate
 from bot.workspaces import community_settings
 from storage import Pulse, PulseAnswer, PulseParticipation, PulseRun
 
@@ -329,24 +329,82 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
             channel=channel,
             user_id=channel if lead else None,
             text=text,
-            blocks=[*blocks, respond_button(run_id)] if lead else blocks,
+            blocks=[*blocks, lead_actions(found)] if lead else blocks,
             essential=True,
         )
     return queued
 
 
-def respond_button(run_id: int) -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "elements": [
+RESPOND_ACTION = "pulse_respond"
+CHALLENGE_ACTION = "pulse_challenge"
+THEME_BUTTONS = 3
+
+
+def themes(results: RunResults) -> list[str]:
+    """The free-text phrases safe to show (two or more people, group above the minimum),
+    most frequent first, each once: what a lead can turn into a challenge."""
+    if results.withheld:
+        return []
+    found = [phrase for q in results.questions if not q.withheld for phrase, _ in q.phrases]
+    return list(dict.fromkeys(found))
+
+
+def lead_actions(results: RunResults) -> dict[str, Any]:
+    """Under the lead's copy: close the loop, or open a challenge from a theme in one step."""
+    elements: list[dict[str, Any]] = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "What we are doing about it"},
+            "action_id": RESPOND_ACTION,
+            "value": str(results.run_id),
+        }
+    ]
+    for index, theme in enumerate(themes(results)[:THEME_BUTTONS]):
+        elements.append(
             {
                 "type": "button",
-                "text": {"type": "plain_text", "text": "What we are doing about it"},
-                "action_id": "pulse_respond",
-                "value": str(run_id),
+                "text": {"type": "plain_text", "text": truncate(f"Open a challenge: {theme}", 75)},
+                "action_id": f"{CHALLENGE_ACTION}:{index}",
+                "value": f"{results.run_id}:{index}",
             }
-        ],
-    }
+        )
+    return {"type": "actions", "elements": elements}
+
+
+@dataclass(frozen=True)
+class ChallengeDraft:
+    title: str
+    description: str
+    channel_id: str | None
+
+
+def challenge_draft(
+    session: Session, settings: Settings, actor: Actor, value: str
+) -> ChallengeDraft:
+    """A challenge prefilled from a pulse theme. The theme is found again from the
+    results (never taken from the button), so only a phrase safe to show can be used."""
+    actor.require(Role.LEAD, "open a challenge")
+    try:
+        run_id, index = (int(part) for part in value.split(":"))
+    except ValueError:
+        raise UserError("That theme is no longer available.") from None
+    run = session.get(PulseRun, run_id)
+    pulse = session.get(Pulse, run.pulse_id) if run else None
+    if run is None or pulse is None or pulse.team_id != actor.team_id:
+        raise UserError("That pulse no longer exists.")
+    found = themes(run_results(session, settings, run_id))
+    if not 0 <= index < len(found):
+        raise UserError("That theme is no longer available.")
+    theme = found[index]
+    community = community_settings(session, actor.team_id, settings)
+    return ChallengeDraft(
+        title=truncate(f"How might we improve {theme}?", 150),
+        description=(
+            f"Raised in the {pulse.name} pulse: several people mentioned “{theme}”. "
+            "Share your ideas for what we could change."
+        ),
+        channel_id=pulse.results_channel or community.ideas_channel,
+    )
 
 
 def close_the_loop(session: Session, actor: Actor, run_id: int, response: str | None) -> int:

@@ -196,7 +196,10 @@ def offer_from_message(channel: str, ts: str) -> tuple[str, list[dict[str, Any]]
 CHALLENGE = "challenge_new"
 
 
-def challenge_modal(today: date) -> dict[str, Any]:
+def challenge_modal(
+    today: date, *, title: str = "", description: str = "", channel_id: str | None = None
+) -> dict[str, Any]:
+    """The new-challenge form, optionally prefilled (a pulse theme opens it that way)."""
     return {
         "type": "modal",
         "callback_id": CHALLENGE,
@@ -207,13 +210,18 @@ def challenge_modal(today: date) -> dict[str, Any]:
             input_block(
                 "title",
                 "Question",
-                {"type": "plain_text_input", "max_length": 150},
+                {"type": "plain_text_input", "max_length": 150, **_initial(title)},
                 hint="Ask the community one clear question.",
             ),
             input_block(
                 "description",
                 "Description",
-                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                {
+                    "type": "plain_text_input",
+                    "multiline": True,
+                    "max_length": 3000,
+                    **_initial(description),
+                },
                 optional=True,
             ),
             input_block(
@@ -228,6 +236,7 @@ def challenge_modal(today: date) -> dict[str, Any]:
                 {
                     "type": "conversations_select",
                     "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+                    **({"initial_conversation": channel_id} if channel_id else {}),
                 },
             ),
             input_block(
@@ -243,6 +252,10 @@ def challenge_modal(today: date) -> dict[str, Any]:
             ),
         ],
     }
+
+
+def _initial(value: str) -> dict[str, str]:
+    return {"initial_value": value} if value else {}
 
 
 def _item_line(item: IdeaItem) -> str:

@@ -223,7 +223,6 @@ def home_section(pulses: list[tuple[Pulse, bool]]) -> list[dict[str, Any]]:
     return blocks
 
 
-RESPOND = "pulse_respond"
 RESPONSE = "pulse_response"
 
 

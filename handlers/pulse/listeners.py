@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,10 +22,12 @@ from bot.scheduling import weekly_trigger
 from bot.text import escape
 from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
 from handlers.home.listeners import refresh_home
+from handlers.ideas.blocks import challenge_modal
 from handlers.pulse import blocks
 from storage import Pulse, PulseParticipation, PulseRun, utcnow
 
 ANSWER = re.compile(rf"^{messages.ANSWER_ACTION}_\d+_\d+$")
+THEME_CHALLENGE = re.compile(rf"^{results.CHALLENGE_ACTION}:\d+$")
 LEAD_ONLY = ("new", "list", "results", "pause", "send-now")
 
 
@@ -34,7 +37,8 @@ def register(app: App) -> None:
     app.action(ANSWER)(ack_then(answer_one_tap, show_answer))
     app.action(messages.FORM_ACTION)(ack_then(ack_only, open_form))
     app.view(blocks.FORM)(ack_then(answer_form, show_form_answer))
-    app.action(blocks.RESPOND)(ack_then(ack_lead, open_response))
+    app.action(results.RESPOND_ACTION)(ack_then(ack_lead, open_response))
+    app.action(THEME_CHALLENGE)(ack_then(ack_lead, open_theme_challenge))
     app.view(blocks.RESPONSE)(ack_then(send_response))
     app.action(blocks.OPT_OUT)(ack_then(opt_out, refresh_home))
     app.action(blocks.OPT_IN)(ack_then(opt_in, refresh_home))
@@ -334,6 +338,23 @@ def open_response(
     client.views_open(
         trigger_id=body["trigger_id"], view=blocks.response_modal(run.id or 0, pulse.name)
     )
+
+
+def open_theme_challenge(
+    body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """One step from a pulse theme to a challenge: the new-challenge form, prefilled."""
+    who, settings = actor(context), deps(context).settings
+    with deps(context).db.session() as session:
+        draft = results.challenge_draft(session, settings, who, action.get("value") or "")
+        zone = workspaces.community_settings(session, who.team_id, settings).timezone
+    view = challenge_modal(
+        datetime.now(ZoneInfo(zone)).date(),
+        title=draft.title,
+        description=draft.description,
+        channel_id=draft.channel_id,
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def send_response(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:

@@ -4,16 +4,18 @@ from DMs, closed by the scheduled job, results to the lead only above the minimu
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
 from bot import jobs
 from bot.config import Settings
+from bot.outbox import Deliverer
 from bot.slack import WebClientPort, make_web_client
 from slacktwin import SlackDriver, SlackTwin
-from storage import Database, OutboxMessage, PulseAnswer, PulseRun, utcnow
+from storage import Challenge, Database, OutboxMessage, Pulse, PulseAnswer, PulseRun, utcnow
 from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER
 
 EXTRA = [f"U0PULSE{n:02d}" for n in range(3)]
@@ -220,3 +222,122 @@ def test_one_reminder_only_to_those_who_have_not_answered(
             )
         )
     assert reminded == sorted(people[2:])  # never those who answered, each once
+
+
+def _next_monday(weeks_ahead: int = 5) -> date:
+    """A Monday far enough ahead that the harness's own deliverer, on the real clock,
+    cannot send anything the test schedules for it."""
+    today = utcnow().date() + timedelta(weeks=weeks_ahead)
+    return today + timedelta(days=(7 - today.weekday()) % 7)
+
+
+def test_members_in_three_time_zones_get_it_at_their_own_local_time(
+    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: object
+) -> None:
+    zones = {
+        "U0ATHENS": "Europe/Athens",
+        "U0LONDON": "Europe/London",
+        "U0NEWYORK": "America/New_York",
+    }
+    for user_id, zone in zones.items():
+        twin.add_user(user_id, name=user_id.lower(), tz=zone)
+        twin.join(CHANNEL, user_id)
+        driver.command(user_id, "/copbot", "help", channel=CHANNEL)  # first contact: profile
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(
+        LEAD,
+        {
+            "Name": "zones",
+            "Audience": "Members of a channel",
+            "Channel": CHANNEL,
+            "Questions": ["I can raise a concern and be heard"],
+            "Schedule": "Weekly",
+            "Day": "Monday",
+            "Time": "09:30",
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    twin.wait_for(lambda: "every week" in json.dumps(twin.dms(LEAD)), message="scheduled")
+    with database.session() as session:
+        pulse = session.exec(select(Pulse).where(Pulse.name == "zones")).one()
+
+    monday = _next_monday()
+    london = ZoneInfo("Europe/London")
+    with jobs.running_for(datetime.combine(monday, time(0, 5), london)):
+        jobs.pulse_open(pulse.id)  # the weekly job, as the scheduler would run it
+
+    port = make_web_client(BOT_TOKEN, twin.api_url)
+    received: dict[str, datetime] = {}
+    with Deliverer(database, port, worker_id="clock") as deliverer:
+        for minutes in range(0, 24 * 60, 15):  # a controllable clock: Monday, every 15 min
+            now = datetime.combine(monday, time(0, 0), UTC) + timedelta(minutes=minutes)
+            deliverer.run_once(now=now)
+            for user_id in zones:
+                if user_id not in received and "Nobody" in json.dumps(twin.dms(user_id)):
+                    received[user_id] = now
+    local = {user: received[user].astimezone(ZoneInfo(zones[user])) for user in zones}
+    # Each at 09:30 in their own zone (the first 15-minute tick after it), not London's.
+    assert {user: (at.date(), at.strftime("%H:%M")) for user, at in local.items()} == {
+        user: (monday, "09:30") for user in zones
+    }
+    assert received["U0ATHENS"] < received["U0LONDON"] < received["U0NEWYORK"]
+
+
+def test_a_lead_opens_a_challenge_from_a_pulse_theme_in_one_step(
+    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], job_context: object
+) -> None:
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(
+        LEAD,
+        {
+            "Name": "blocks",
+            "Questions": ["What is getting in the way?"],
+            "Schedule": "Weekly",
+            "Day": "Friday",
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    driver.command(LEAD, "/pulse", "send-now blocks", channel=CHANNEL)
+    answers = [
+        "Discharge delays every afternoon",
+        "Waiting for transport, discharge delays",
+        "discharge delays and no beds",
+        "Rota gaps",
+        "Too many meetings",
+    ]
+    for user, answer in zip(people[:5], answers, strict=True):
+        twin.wait_for(lambda user=user: "Nobody" in json.dumps(twin.dms(user)), message=user)
+        driver.click(user, "Answer", message=(twin.dm_channel(user), latest_dm(twin, user)["ts"]))
+        twin.wait_for(lambda user=user: twin.current_modal(user) is not None, message="form")
+        driver.fill(user, {"What is getting in the way?": answer})
+        assert not driver.submit(user).errors
+    with database.session() as session:
+        run = session.exec(select(PulseRun)).one()
+        run.closes_at = utcnow() - timedelta(minutes=1)
+        session.add(run)
+    jobs.pulse_steps()
+    twin.wait_for(lambda: "Results of the blocks pulse" in json.dumps(twin.dms(LEAD)))
+    results = latest_dm(twin, LEAD)
+    assert "Open a challenge: discharge delays" in json.dumps(results["blocks"])
+    assert "rota" not in json.dumps(results["blocks"]).lower()  # one person's words: never shown
+
+    driver.click(
+        MEMBER, "Open a challenge: discharge delays", message=(twin.dm_channel(LEAD), results["ts"])
+    )
+    driver.click(
+        LEAD, "Open a challenge: discharge delays", message=(twin.dm_channel(LEAD), results["ts"])
+    )
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="challenge form")
+    assert twin.current_modal(MEMBER) is None
+    modal = json.dumps(twin.current_modal(LEAD))
+    assert "How might we improve discharge delays?" in modal
+    driver.fill(
+        LEAD, {"Channel": CHANNEL, "Closes": (utcnow() + timedelta(days=14)).date().isoformat()}
+    )
+    assert not driver.submit(LEAD).errors
+    with database.session() as session:
+        challenge = session.exec(select(Challenge)).one()
+    assert challenge.title == "How might we improve discharge delays?"
+    assert "blocks pulse" in challenge.description
