@@ -341,3 +341,51 @@ def test_a_lead_opens_a_challenge_from_a_pulse_theme_in_one_step(
         challenge = session.exec(select(Challenge)).one()
     assert challenge.title == "How might we improve discharge delays?"
     assert "blocks pulse" in challenge.description
+
+
+def test_a_breakdown_that_would_reveal_a_small_group_is_suppressed(
+    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: object
+) -> None:
+    """Six nurses, five doctors, one pharmacist: showing doctors would reveal the
+    pharmacist by subtraction, so doctors are folded in with them."""
+    groups = ["Nursing and midwifery"] * 6 + ["Medical"] * 5 + ["Pharmacy"]
+    staff = [f"U0STAFF{n:02d}" for n in range(len(groups))]
+    for user_id, group in zip(staff, groups, strict=True):
+        twin.add_user(user_id, name=user_id.lower())
+        twin.join(CHANNEL, user_id)
+        driver.app_home_opened(user_id)
+        twin.wait_for(lambda u=user_id: "Edit profile" in json.dumps(twin.home_view(u) or {}))
+        driver.click(user_id, "Edit profile", home=True)
+        twin.wait_for(lambda u=user_id: twin.current_modal(u) is not None, message="profile")
+        driver.fill(user_id, {"Staff group": group})
+        assert not driver.submit(user_id).errors
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(
+        LEAD,
+        {
+            "Name": "groups",
+            "Audience": "Members of a channel",
+            "Channel": CHANNEL,
+            "Questions": ["I can raise a concern and be heard"],
+            "Schedule": "Weekly",
+            "Day": "Tuesday",
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    driver.command(LEAD, "/pulse", "send-now groups", channel=CHANNEL)
+    for user in staff:
+        twin.wait_for(lambda user=user: "Nobody" in json.dumps(twin.dms(user)), message=user)
+        driver.click(user, "4", message=(twin.dm_channel(user), latest_dm(twin, user)["ts"]))
+    for user in staff:
+        twin.wait_for(lambda user=user: "answer is in" in latest_dm(twin, user)["text"])
+    with database.session() as session:
+        run = session.exec(select(PulseRun)).one()
+        run.closes_at = utcnow() - timedelta(minutes=1)
+        session.add(run)
+    jobs.pulse_steps()
+    twin.wait_for(lambda: "Results of the groups pulse" in json.dumps(twin.dms(LEAD)))
+    shown = json.dumps(latest_dm(twin, LEAD)["blocks"])
+    assert "12 of" in shown
+    assert "Nursing and midwifery 6" in shown and "Other (small groups) 6" in shown
+    assert "Pharmacy" not in shown and "Medical" not in shown
