@@ -1,0 +1,1 @@
+"""Learning summaries: redaction, token budgets and the digest and case-study summariser."""

@@ -1,0 +1,586 @@
+"""Digests and case-study drafts from community conversations, by a language model or offline.
+
+``Summariser.digest`` and ``Summariser.case_study`` never raise for model trouble: with no
+client, or when the model fails, times out, is rate limited, refuses or answers something
+unusable, they return the offline engine's result (``bot.learning.offline``) with a one-line
+``notice`` saying so in plain words. Every call to the model is recorded as a ``Usage``.
+
+What leaves copbot: each source's text after ``redact`` (one ``Labeller`` a job, so "Person
+2" is the same colleague throughout), its kind and a local id; never its author or link.
+The sources travel as a JSON array, one item a line, between BEGIN/END lines in the user
+message; JSON escapes newlines, so no text can forge the END line, and the system prompt
+says the data is never an instruction. What comes back is validated against the JSON
+schema the request asked for, ids outside the data are dropped, and every string is
+redacted again and neutralised (no ``<!channel>``, ``@here``, ``<@U...>`` or group ping can
+survive; the caller still escapes for mrkdwn) and capped.
+
+Long inputs are map-reduced: sources are packed into chunks of ``token_budget`` tokens, one
+"map" call each drafts points citing its sources, then a "reduce" call merges the drafts,
+citing draft ids that are mapped back to the sources (reducing in stages if the drafts
+themselves overflow the budget).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.learning import offline
+from bot.learning.prompts import load
+from bot.learning.redact import Labeller, redact
+from bot.learning.tokens import chunk, count_tokens, truncate_to_tokens
+from bot.llm import llm_model, shared_llm_client
+from bot.text import truncate
+
+if TYPE_CHECKING:
+    import openai
+
+    from bot.config import Settings
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("message", "reflection", "idea", "pulse_comment", "exchange_reflection", "thread_reply")
+_PLURALS = {
+    "message": "messages",
+    "reflection": "reflections",
+    "idea": "ideas",
+    "pulse_comment": "pulse comments",
+    "exchange_reflection": "exchange reflections",
+    "thread_reply": "thread replies",
+}
+SECTIONS = ("key_themes", "whats_working", "challenges")
+CASE_STUDY_FIELDS = ("title", "background", "approach", "challenges", "impact", "lessons")
+MAX_POINTS = offline.MAX_POINTS
+MAX_POINT_CHARS = offline.MAX_POINT_CHARS
+MAX_POINT_SOURCES = offline.MAX_POINT_SOURCES
+MAX_TITLE_CHARS = 120
+MAX_SECTION_CHARS = 1200
+MAX_SOURCE_CHARS = 6000  # a longer message is cut before counting: nobody posts a novel
+MAX_REDUCE_LEVELS = 3  # stages of reducing before one final reduce over whatever is left
+
+NOTICE_NO_MODEL = "offline summary: no language model is configured"
+NOTICE_EMPTY = "offline summary: there was nothing to summarise"
+NOTICE_TIMEOUT = "offline summary: the language model did not answer in time"
+NOTICE_CONNECTION = "offline summary: the language model could not be reached"
+NOTICE_RATE_LIMIT = "offline summary: the language model is busy (rate limited); try again later"
+NOTICE_SERVER = "offline summary: the language model service had an error"
+NOTICE_AUTH = "offline summary: the language model did not accept copbot's credentials"
+NOTICE_REJECTED = "offline summary: the language model rejected the request"
+NOTICE_UNUSABLE = "offline summary: the language model's answer could not be used"
+NOTICE_REFUSED = "offline summary: the language model declined to summarise this"
+NOTICE_FAILED = "offline summary: the language model step failed"
+
+
+# ---------------------------------------------------------------------- the interface
+
+
+@dataclass(frozen=True)
+class Source:
+    """One text to summarise and where it came from (``author`` never leaves copbot)."""
+
+    text: str
+    ref: str = ""  # permalink or other link back to the source ("" when none)
+    kind: str = "message"  # one of KINDS
+    author: str = ""  # Slack user id, used only to label people ("Person 1")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One line of a digest and the indices of the sources behind it (for permalinks)."""
+
+    text: str
+    sources: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One model call: for cost reports (``/digest usage``) and for spotting failures."""
+
+    model: str
+    tokens_in: int
+    tokens_out: int
+    duration_ms: int
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class DigestSummary:
+    key_themes: tuple[Point, ...]
+    whats_working: tuple[Point, ...]  # top tips
+    challenges: tuple[Point, ...]  # challenges and opportunities
+    engine: str  # "llm" | "offline"
+    notice: str = ""  # why the summary is offline, in one line; "" for llm
+    usage: tuple[Usage, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.key_themes or self.whats_working or self.challenges)
+
+
+@dataclass(frozen=True)
+class CaseStudyDraft:
+    title: str
+    background: str
+    approach: str  # "Our approach"
+    challenges: str
+    impact: str
+    lessons: str  # "Lessons learned and next steps"
+    engine: str
+    notice: str = ""
+    usage: tuple[Usage, ...] = ()
+
+
+# ---------------------------------------------------------------------- failures
+
+
+class _Fallback(Exception):
+    """The model path gave up; ``notice`` says why in words a lead understands."""
+
+    def __init__(self, notice: str) -> None:
+        super().__init__(notice)
+        self.notice = notice
+
+
+def _reason(exc: Exception) -> tuple[str, str]:
+    """(notice, short error for ``Usage``) for an OpenAI SDK error; no URLs, keys or bodies."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return NOTICE_TIMEOUT, "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return NOTICE_CONNECTION, "connection failed"
+    if isinstance(exc, openai.RateLimitError):
+        return NOTICE_RATE_LIMIT, "rate limited (HTTP 429)"
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status in (401, 403):
+            return NOTICE_AUTH, f"not authorised (HTTP {status})"
+        if status >= 500:
+            return NOTICE_SERVER, f"server error (HTTP {status})"
+        return NOTICE_REJECTED, f"rejected (HTTP {status})"
+    return NOTICE_FAILED, type(exc).__name__
+
+
+# ---------------------------------------------------------------------- output safety
+
+_MARKUP_START = re.compile(r"<(?=\s*[!@#])")
+_AT_WORD = re.compile(r"[@＠](?=\w)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_ONE_LINE = re.compile(r"\s+")
+
+
+def neutralise(text: str, people: Labeller | None = None, *, one_line: bool = True) -> str:
+    """A model's string made harmless: redacted again, no ping or mention can form.
+
+    ``redact`` removes ``<!channel>``/``@here``-style pings and turns ``<@U..>`` into labels;
+    whatever markup is left cannot open (``<!`` becomes ``‹!``) and a remaining ``@word``
+    gets a word joiner, so even a client that links names finds nothing to ping.
+    """
+    text = _CONTROL.sub("", text)
+    text = redact(text, people)
+    text = _MARKUP_START.sub("‹", text)
+    text = _AT_WORD.sub("@\u2060", text)
+    return _ONE_LINE.sub(" ", text).strip() if one_line else text.strip()
+
+
+# ---------------------------------------------------------------------- schemas
+
+
+def _point_schema(ref_field: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string"},
+            ref_field: {"type": "array", "items": {"type": "integer"}},
+        },
+        "required": ["text", ref_field],
+        "additionalProperties": False,
+    }
+
+
+def _digest_schema(ref_field: str) -> dict[str, Any]:
+    """Strict structured-output schema; bounds are checked in code, since strict mode on
+    some servers (Azure among them) rejects minimum/maxItems-style keywords."""
+    return {
+        "type": "object",
+        "properties": {
+            name: {"type": "array", "items": {"$ref": "#/$defs/point"}} for name in SECTIONS
+        },
+        "required": list(SECTIONS),
+        "additionalProperties": False,
+        "$defs": {"point": _point_schema(ref_field)},
+    }
+
+
+CASE_STUDY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {name: {"type": "string"} for name in CASE_STUDY_FIELDS},
+    "required": list(CASE_STUDY_FIELDS),
+    "additionalProperties": False,
+}
+
+
+def conforms(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> bool:
+    """Whether ``value`` fits the subset of JSON Schema these schemas use (types, required,
+    no extra properties, array items, local ``$ref``)."""
+    root = root if root is not None else schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        node: Any = root
+        for key in ref.removeprefix("#/").split("/"):
+            node = node[key]
+        return conforms(value, node, root)
+    kind = schema.get("type")
+    if kind == "object":
+        if not isinstance(value, dict):
+            return False
+        properties = schema.get("properties", {})
+        if any(key not in value for key in schema.get("required", ())):
+            return False
+        if schema.get("additionalProperties") is False and set(value) - set(properties):
+            return False
+        return all(conforms(value[k], properties[k], root) for k in value if k in properties)
+    if kind == "array":
+        items = schema.get("items", {})
+        return isinstance(value, list) and all(conforms(v, items, root) for v in value)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return True
+
+
+# ---------------------------------------------------------------------- the summariser
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A source as the model sees it: a global index, kind, redacted text and the author's
+    neutral label ("Person 1"), so the model can tell voices apart without knowing them."""
+
+    index: int
+    kind: str
+    text: str
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A point in progress: section, text and the global source indices behind it."""
+
+    section: str
+    text: str
+    sources: tuple[int, ...]
+
+
+class Summariser:
+    """Digests and case studies by ``client`` (an OpenAI-compatible client), else offline.
+
+    ``token_budget`` is the size of the source data in one call, by ``count_tokens`` (the
+    instructions add about 500 tokens, and the estimate may be 20% off, so the default stays
+    far below any current model's context). ``timeout`` and ``max_retries`` apply to each
+    call, overriding the client's own.
+    """
+
+    def __init__(
+        self,
+        client: openai.OpenAI | None,
+        model: str = "gpt-4o-mini",
+        *,
+        token_budget: int = 6000,
+        timeout: float = 20.0,
+        max_retries: int = 2,
+    ) -> None:
+        self.client = client
+        self.model = model
+        self.token_budget = max(int(token_budget), 50)
+        self.timeout = timeout
+        self.max_retries = max_retries
+
+    # ------------------------------------------------------------------ digest
+
+    def digest(self, sources: Sequence[Source]) -> DigestSummary:
+        """Key themes, what's working and challenges; see the module docstring."""
+        people = Labeller()
+        items = self._items(sources, people)
+        if not items:
+            return DigestSummary((), (), (), engine="offline", notice=NOTICE_EMPTY)
+        if self.client is None:
+            return self._offline_digest(items, NOTICE_NO_MODEL, [])
+        usage: list[Usage] = []
+        try:
+            drafts = self._llm_digest(items, usage)
+        except _Fallback as fallback:
+            logger.warning("digest: %s", fallback.notice)
+            return self._offline_digest(items, fallback.notice, usage)
+        except Exception:  # a bug must not cost the lead their digest
+            logger.exception("digest: the language model path failed unexpectedly")
+            return self._offline_digest(items, NOTICE_FAILED, usage)
+        sections = {name: self._points(drafts, name, len(sources), people) for name in SECTIONS}
+        return DigestSummary(**sections, engine="llm", usage=tuple(usage))
+
+    def _offline_digest(self, items: list[_Item], notice: str, usage: list[Usage]) -> DigestSummary:
+        found = offline.digest([i.text for i in items], [i.kind for i in items])
+
+        def points(section: tuple[offline.OfflinePoint, ...]) -> tuple[Point, ...]:
+            return tuple(
+                Point(p.text, tuple(sorted({items[s].index for s in p.sources}))) for p in section
+            )
+
+        return DigestSummary(
+            points(found.key_themes),
+            points(found.whats_working),
+            points(found.challenges),
+            engine="offline",
+            notice=notice,
+            usage=tuple(usage),
+        )
+
+    def _llm_digest(self, items: list[_Item], usage: list[Usage]) -> list[_Draft]:
+        lines = [self._line(i, item) for i, item in enumerate(items)]
+        groups = chunk(lines, self.token_budget)
+        drafts: list[_Draft] = []
+        for group in groups:
+            drafts.extend(self._map([items[i] for i in group], usage))
+        if len(groups) == 1:
+            return drafts
+        # Reduce in stages only while each stage's parts hold several times what a reduce
+        # returns (three sections of MAX_POINTS), so every stage shrinks the drafts; a budget
+        # too small for that gets one reduce over all drafts, above the budget.
+        for level in range(1, MAX_REDUCE_LEVELS + 1):
+            lines = [self._draft_line(i, d) for i, d in enumerate(drafts)]
+            parts = chunk(lines, self.token_budget)
+            crowded = len(drafts) >= len(parts) * 2 * len(SECTIONS) * MAX_POINTS
+            if len(parts) == 1 or not crowded or level == MAX_REDUCE_LEVELS:
+                break
+            drafts = [d for part in parts for d in self._reduce([drafts[i] for i in part], usage)]
+        return self._reduce(drafts, usage)
+
+    def _map(self, chunk_items: list[_Item], usage: list[Usage]) -> list[_Draft]:
+        """One call over a chunk; the model sees local ids 0..n-1, mapped back here."""
+        data = "\n".join(self._line(i, it) for i, it in enumerate(chunk_items))
+        kinds = sorted({it.kind for it in chunk_items})
+        system, user = load("digest").render(
+            max_points=MAX_POINTS,
+            max_chars=MAX_POINT_CHARS,
+            count=len(chunk_items),
+            kinds=", ".join(_PLURALS.get(k, k) for k in kinds),
+            sources=data,
+        )
+        answer = self._call("digest_map", system, user, _digest_schema("sources"), usage)
+        return [
+            _Draft(name, point["text"], self._refs(point["sources"], chunk_items))
+            for name in SECTIONS
+            for point in answer[name][:MAX_POINTS]
+        ]
+
+    def _reduce(self, drafts: list[_Draft], usage: list[Usage]) -> list[_Draft]:
+        data = "\n".join(self._draft_line(i, d) for i, d in enumerate(drafts))
+        system, user = load("digest_reduce").render(
+            max_points=MAX_POINTS, max_chars=MAX_POINT_CHARS, count=len(drafts), points=data
+        )
+        answer = self._call("digest_reduce", system, user, _digest_schema("from_points"), usage)
+        merged: list[_Draft] = []
+        for name in SECTIONS:
+            for point in answer[name][:MAX_POINTS]:
+                ids = [i for i in point["from_points"] if 0 <= i < len(drafts)]
+                sources = sorted({s for i in ids for s in drafts[i].sources})
+                merged.append(_Draft(name, point["text"], tuple(sources)))
+        return merged
+
+    @staticmethod
+    def _refs(ids: list[int], chunk_items: list[_Item]) -> tuple[int, ...]:
+        """Local ids to global source indices; ids the chunk does not have are dropped."""
+        return tuple(sorted({chunk_items[i].index for i in ids if 0 <= i < len(chunk_items)}))
+
+    @staticmethod
+    def _points(
+        drafts: list[_Draft], section: str, total: int, people: Labeller
+    ) -> tuple[Point, ...]:
+        """A section's final points: neutralised, capped, deduplicated, valid sources only."""
+        points: list[Point] = []
+        seen: set[str] = set()
+        for draft in drafts:
+            if draft.section != section:
+                continue
+            text = truncate(neutralise(draft.text, people), MAX_POINT_CHARS)
+            if not text or text.casefold() in seen:
+                continue
+            seen.add(text.casefold())
+            sources = tuple(s for s in draft.sources if 0 <= s < total)[:MAX_POINT_SOURCES]
+            points.append(Point(text, sources))
+            if len(points) >= MAX_POINTS:
+                break
+        return tuple(points)
+
+    # ------------------------------------------------------------------ case study
+
+    def case_study(self, sources: Sequence[Source]) -> CaseStudyDraft:
+        """A draft case study from a thread (``sources[0]`` is the original post)."""
+        people = Labeller()
+        items = self._items(sources, people)
+        if not items:
+            return self._offline_case_study([], NOTICE_EMPTY, [])
+        if self.client is None:
+            return self._offline_case_study(items, NOTICE_NO_MODEL, [])
+        usage: list[Usage] = []
+        try:
+            answer = self._llm_case_study(items, usage)
+        except _Fallback as fallback:
+            logger.warning("case study: %s", fallback.notice)
+            return self._offline_case_study(items, fallback.notice, usage)
+        except Exception:
+            logger.exception("case study: the language model path failed unexpectedly")
+            return self._offline_case_study(items, NOTICE_FAILED, usage)
+        fields: dict[str, str] = {}
+        for name in CASE_STUDY_FIELDS:
+            limit = MAX_TITLE_CHARS if name == "title" else MAX_SECTION_CHARS
+            text = truncate(neutralise(answer[name], people, one_line=name == "title"), limit)
+            fields[name] = text or ("Case study" if name == "title" else offline.EMPTY_SECTION)
+        return CaseStudyDraft(**fields, engine="llm", usage=tuple(usage))
+
+    def _offline_case_study(
+        self, items: list[_Item], notice: str, usage: list[Usage]
+    ) -> CaseStudyDraft:
+        found = offline.case_study([i.text for i in items])
+        return CaseStudyDraft(
+            title=found.title,
+            background=found.background,
+            approach=found.approach,
+            challenges=found.challenges,
+            impact=found.impact,
+            lessons=found.lessons,
+            engine="offline",
+            notice=notice,
+            usage=tuple(usage),
+        )
+
+    def _llm_case_study(self, items: list[_Item], usage: list[Usage]) -> dict[str, str]:
+        """One call; a thread over the budget is condensed to its best sentences first."""
+        lines = [self._line(i, item) for i, item in enumerate(items)]
+        if sum(count_tokens(line) for line in lines) > self.token_budget:
+            overhead = sum(
+                count_tokens(self._line(i, _Item(0, it.kind, "", it.by)))
+                for i, it in enumerate(items)
+            )
+            texts = offline.condense(
+                [it.text for it in items], max(self.token_budget - overhead, 50), count_tokens
+            )
+            items = [
+                _Item(it.index, it.kind, t, it.by) for it, t in zip(items, texts, strict=True) if t
+            ]
+            lines = [self._line(i, item) for i, item in enumerate(items)]
+        system, user = load("case_study").render(
+            max_title=MAX_TITLE_CHARS,
+            max_chars=MAX_SECTION_CHARS,
+            empty=offline.EMPTY_SECTION,
+            count=len(items),
+            sources="\n".join(lines),
+        )
+        return self._call("case_study", system, user, CASE_STUDY_SCHEMA, usage)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _items(self, sources: Sequence[Source], people: Labeller) -> list[_Item]:
+        """Redacted, non-empty sources, each cut to fit a call on its own."""
+        items = []
+        for index, source in enumerate(sources):
+            by = people.label(source.author) if source.author.strip() else ""
+            text = redact(source.text, people)[:MAX_SOURCE_CHARS]  # cut after: no half numbers
+            text = text.replace("<", "‹").replace(">", "›")  # no markup reaches the model
+            if not text.strip():
+                continue
+            kind = source.kind if source.kind in KINDS else "message"
+            line = self._line(0, _Item(index, kind, text, by))
+            # A token is at least one character, so only long lines need counting.
+            if len(line) > self.token_budget and count_tokens(line) > self.token_budget:
+                room = self.token_budget - count_tokens(self._line(0, _Item(index, kind, "", by)))
+                text = truncate_to_tokens(text, max(room, 10))
+            items.append(_Item(index, kind, text, by))
+        return items
+
+    @staticmethod
+    def _line(local_id: int, item: _Item) -> str:
+        data = {"id": local_id, "kind": item.kind, "text": item.text}
+        if item.by:
+            data["by"] = item.by
+        return json.dumps(data, ensure_ascii=False)
+
+    @staticmethod
+    def _draft_line(local_id: int, draft: _Draft) -> str:
+        return json.dumps(
+            {"id": local_id, "section": draft.section, "text": draft.text}, ensure_ascii=False
+        )
+
+    def _call(
+        self, name: str, system: str, user: str, schema: dict[str, Any], usage: list[Usage]
+    ) -> dict[str, Any]:
+        """One chat completion with a strict JSON schema; its ``Usage`` is appended either way.
+
+        Raises ``_Fallback`` for any SDK error, a refusal, a cut-off, non-JSON or JSON that
+        does not fit ``schema``.
+        """
+        import openai
+
+        assert self.client is not None
+        client = self.client.with_options(timeout=self.timeout, max_retries=self.max_retries)
+        tokens_in = count_tokens(system) + count_tokens(user) + 8
+        started = time.monotonic()
+
+        def record(ok: bool, tokens_out: int = 0, error: str = "", response: Any = None) -> None:
+            counted_in, counted_out = tokens_in, tokens_out
+            reported = getattr(response, "usage", None)
+            if reported is not None:
+                counted_in = getattr(reported, "prompt_tokens", None) or counted_in
+                counted_out = getattr(reported, "completion_tokens", None) or counted_out
+            elapsed = int((time.monotonic() - started) * 1000)
+            usage.append(Usage(self.model, counted_in, counted_out, elapsed, ok, error))
+
+        try:
+            response = client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+                response_format={
+                    "type": "json_schema",
+                    "json_schema": {"name": name, "strict": True, "schema": schema},
+                },
+            )
+        except openai.OpenAIError as exc:
+            notice, error = _reason(exc)
+            record(False, error=error)
+            raise _Fallback(notice) from None
+
+        choice = response.choices[0] if response.choices else None
+        message = choice.message if choice is not None else None
+        content = (message.content if message is not None else None) or ""
+        tokens_out = count_tokens(content)
+        if message is None or getattr(message, "refusal", None) or not content.strip():
+            record(False, tokens_out, "refused or empty", response)
+            raise _Fallback(NOTICE_REFUSED)
+        if choice is not None and choice.finish_reason == "content_filter":
+            record(False, tokens_out, "content filter", response)
+            raise _Fallback(NOTICE_REFUSED)
+        if choice is not None and choice.finish_reason == "length":
+            record(False, tokens_out, "answer cut short", response)
+            raise _Fallback(NOTICE_UNUSABLE)
+        try:
+            answer = json.loads(content)
+        except ValueError:
+            record(False, tokens_out, "not JSON", response)
+            raise _Fallback(NOTICE_UNUSABLE) from None
+        if not conforms(answer, schema):
+            record(False, tokens_out, "JSON does not fit the schema", response)
+            raise _Fallback(NOTICE_UNUSABLE)
+        record(True, tokens_out, response=response)
+        return answer
+
+
+def make_summariser(settings: Settings) -> Summariser:
+    """The summariser for this deployment: the shared client and chat model, or offline."""
+    return Summariser(shared_llm_client(settings), llm_model(settings, "chat"))
