@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.text import spreadsheet_safe
 from storage import AuditEntry
 
 
@@ -34,3 +38,29 @@ def recent(session: Session, team_id: str, limit: int = 20) -> list[AuditEntry]:
         .limit(limit)
     )
     return list(session.exec(query))
+
+
+CSV_COLUMNS = ("at", "actor_id", "action", "target", "before", "after")
+
+
+def export_csv(session: Session, team_id: str) -> str:
+    """The whole audit log as CSV, oldest first; cells that a spreadsheet would run as a
+    formula are defused."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.team_id == team_id)
+        .order_by(col(AuditEntry.at), col(AuditEntry.id))
+    )
+    for entry in session.exec(query):
+        cells = [
+            entry.actor_id or "",
+            entry.action,
+            entry.target,
+            json.dumps(entry.before, ensure_ascii=False) if entry.before else "",
+            json.dumps(entry.after, ensure_ascii=False) if entry.after else "",
+        ]
+        writer.writerow([entry.at.isoformat(), *map(spreadsheet_safe, cells)])
+    return out.getvalue()

@@ -33,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     seed = commands.add_parser("seed-demo", help="load a realistic demo community")
     seed.add_argument("--team", help="Slack team ID to seed (default: the bot token's team)")
     commands.add_parser("worker", help="scheduler and delivery only")
+    copy_db = commands.add_parser(
+        "copy-db", help="copy every table to another database (e.g. PostgreSQL) and verify"
+    )
+    copy_db.add_argument("--to", required=True, metavar="URL", help="the target database URL")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -46,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": migrate,
         "seed-demo": seed_demo,
         "worker": worker,
+        "copy-db": copy_db_command,
     }
     if args.command is None:
         parser.print_help()
@@ -75,6 +80,24 @@ def migrate(settings: Settings, _: argparse.Namespace) -> int:
     database = Database(settings.database_url)
     upgrade(database)
     print(f"copbot: database is at revision {current_revision(database)}")
+    return 0
+
+
+def copy_db_command(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import Database
+    from storage.copy import CopyError, copy_database
+    from storage.migrate import upgrade
+
+    source = Database(settings.database_url)
+    upgrade(source)
+    try:
+        report = copy_database(source, Database(args.to), progress=log.info)
+    except CopyError as error:
+        print(f"copbot: {error}", file=sys.stderr)
+        return 1
+    for copied in report:
+        print(f"{copied.table:32} {copied.source:>10} -> {copied.target:>10}  ok")
+    print(f"copbot: copied {len(report)} tables; every row count matches")
     return 0
 
 

@@ -6,7 +6,7 @@ import re
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -19,12 +19,13 @@ ANONYMITY_FLOOR = 3
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
-    slack_app_token: str | None = None
+    # Secrets never show in a repr, a log line or an error message.
+    slack_bot_token: str | None = Field(default=None, repr=False)
+    slack_signing_secret: str | None = Field(default=None, repr=False)
+    slack_app_token: str | None = Field(default=None, repr=False)
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///var/copbot.db"
-    openai_api_key: str | None = None
+    openai_api_key: str | None = Field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_model: str | None = None
     copbot_leads: str = ""
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
     copbot_digest_channel: str | None = None
     copbot_timezone: str = "Europe/London"
     copbot_anonymity_min: int = 5
+    copbot_llm_timeout: float = Field(default=20.0, gt=0)  # seconds for one model call
 
     @field_validator("slack_bot_token")
     @classmethod

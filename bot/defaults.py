@@ -77,3 +77,22 @@ CHALLENGE_TAGS = (
     "Productivity and value",
     "Social and economic development",
 )
+
+PERSONAL_INTERESTS = (
+    "Walking and the outdoors",
+    "Running",
+    "Cycling",
+    "Team sports",
+    "Music",
+    "Reading",
+    "Cooking",
+    "Gardening",
+    "Arts and crafts",
+    "Photography",
+    "Travel",
+    "Volunteering",
+    "Faith and community",
+    "Family life",
+)
+
+CAREER_STAGES = ("Student or trainee", "Early career", "Established", "Senior or consultant")

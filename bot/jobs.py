@@ -27,7 +27,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import members
+from bot import retention as retention_rules
+from bot.exchange import followup
 from bot.ideas import challenges
+from bot.learning import digest
+from bot.learning.summariser import make_summariser
 from bot.nudges import kinds
 from bot.pulse import results as pulse_results
 from bot.pulse import service as pulse_service
@@ -244,3 +248,33 @@ def _send_trend_chart(run_id: int) -> None:
             title=f"Pulse {pulse.name}: trend",
             comment="How the averages have moved over the last runs.",
         )
+
+
+EXCHANGE_STEPS = "bot.jobs:exchange_steps"
+
+
+def exchange_steps() -> None:
+    """Propose rounds whose sign-ups have closed, introduce approved matches, nudge
+    matches with no date, and tell leads about stalled ones."""
+    ctx = context()
+    followup.steps(ctx.database.session, ctx.slack(), ctx.settings, utcnow())
+
+
+WEEKLY_DIGESTS = "bot.jobs:weekly_digests"
+RETENTION = "bot.jobs:retention"
+
+
+def weekly_digests() -> None:
+    """Each lead's private preview of the week's learning digest."""
+    ctx = context()
+    digest.weekly(
+        ctx.database.session, ctx.slack(), ctx.settings, make_summariser(ctx.settings), utcnow()
+    )
+
+
+def retention() -> None:
+    """Delete captured messages, audit entries and sent outbox rows past their limits."""
+    ctx = context()
+    with ctx.database.session() as session:
+        deleted = retention_rules.enforce(session)
+    log.info("retention: deleted %s", deleted)

@@ -42,6 +42,24 @@ def standing_jobs(settings: Settings) -> list[JobSpec]:
             name="Pulses: remind, close, send results",
         ),
         JobSpec(
+            "exchange:steps",
+            jobs.EXCHANGE_STEPS,
+            IntervalTrigger(minutes=15, timezone=UTC),
+            name="Exchanges: propose, introduce, nudge, report stalled",
+        ),
+        JobSpec(
+            "learning:weekly-digests",
+            jobs.WEEKLY_DIGESTS,
+            weekly_trigger("mon", "08:00", settings.copbot_timezone),
+            name="Weekly learning digest previews (to leads)",
+        ),
+        JobSpec(
+            "copbot:retention",
+            jobs.RETENTION,
+            daily_trigger("02:30", settings.copbot_timezone),
+            name="Retention: delete messages, audit entries and outbox rows past their limits",
+        ),
+        JobSpec(
             "members:profile-sync",
             jobs.PROFILE_SYNC,
             daily_trigger("03:00", settings.copbot_timezone),

@@ -81,6 +81,10 @@ class SlackPort(Protocol):
         self, user_id: str, filename: str, content: str | bytes, *, title: str, comment: str
     ) -> None: ...
 
+    def open_conversation(self, user_ids: list[str]) -> str: ...
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]: ...
+
 
 def make_web_client(token: str | None, base_url: str, timeout: int = 10) -> WebClient:
     """A WebClient that retries on 429 (honouring Retry-After), 5xx and dropped connections."""
@@ -165,6 +169,23 @@ class WebClientPort:
         except SlackApiError as error:
             log.warning("chat.getPermalink failed: %s", error.response.get("error"))
             return None
+
+    def open_conversation(self, user_ids: list[str]) -> str:
+        """copbot's DM with one person, or group DM with several (the same one each time)."""
+        return str(self.client.conversations_open(users=user_ids)["channel"]["id"])
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """A thread's messages, parent first (one thread, never a channel's history)."""
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = self.client.conversations_replies(
+                channel=channel, ts=ts, cursor=cursor, limit=200
+            )
+            found += page.get("messages") or []
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return found
 
     def upload_file(
         self, user_id: str, filename: str, content: str | bytes, *, title: str, comment: str

@@ -31,3 +31,11 @@ def plain(text: str) -> str:
     """People's words for a ``plain_text`` field: Slack shows plain text as typed (entities
     too), so angle brackets become look-alikes and no ``<!here>`` can survive a copy."""
     return _BROADCAST.sub(lambda m: "@\u2060" + m.group(1), text.translate(_ANGLES))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A leading apostrophe stops Excel and Sheets running a cell as a formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value

@@ -8,11 +8,14 @@ from slack_bolt import App
 
 def register_listeners(app: App) -> None:
     from handlers import fallback, help, members
+    from handlers.exchange import listeners as exchange
     from handlers.home import listeners as home
     from handlers.ideas import listeners as ideas
+    from handlers.learning import listeners as learning
     from handlers.nudges import listeners as nudges
+    from handlers.privacy import listeners as privacy
     from handlers.pulse import listeners as pulse
 
-    for feature in (help, home, members, ideas, nudges, pulse):
+    for feature in (help, home, members, ideas, nudges, pulse, exchange, learning, privacy):
         feature.register(app)
     fallback.register(app)  # last: it answers whatever no feature claimed

@@ -6,9 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.learning import capture
 from bot.text import escape
-from handlers.common import actor, ephemeral
+from handlers.common import actor, deps, ephemeral
+from handlers.learning import listeners as learning
 from handlers.nudges.listeners import schedule_reply
+from handlers.privacy import listeners as privacy
 
 MEMBER_GUIDE = """*copbot* helps this community share ideas, check in, meet across \
 organisations and learn together.
@@ -40,6 +43,22 @@ def copbot_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         return
     if sub == "schedule":
         ack(schedule_reply(context))
+        return
+    if sub == "learned":
+        who = actor(context)
+        with deps(context).db.session() as session:
+            capture.reflect(session, who.team_id, who.user_id, words[1] if len(words) > 1 else "")
+        ack(
+            ephemeral(
+                "Thank you: your reflection is saved for the learning digest (without your name)."
+            )
+        )
+        return
+    if sub == "privacy":
+        ack(privacy.rights_reply(context))
+        return
+    if sub == "hub":
+        ack(learning.hub_reply(context, words[1] if len(words) > 1 else ""))
         return
     ack(
         ephemeral(

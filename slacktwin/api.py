@@ -317,6 +317,8 @@ _TYPES = {"public_channel", "private_channel", "mpim", "im"}
 def _channel_kind(channel: Channel) -> str:
     if channel.is_im:
         return "im"
+    if channel.is_mpim:
+        return "mpim"
     return "private_channel" if channel.is_private else "public_channel"
 
 
@@ -404,10 +406,16 @@ def conversations_open(ws: Workspace, a: Args) -> dict[str, Any]:
     if not users:
         raise ApiError("users_list_not_supplied")
     if len(users) > 1:
-        raise ApiError(
-            "twin_not_implemented",
-            messages=["[ERROR] multi-person DMs (mpim) are not modelled by the twin"],
-        )
+        if len(users) > 8:
+            raise ApiError("too_many_users")
+        if ws.bot_user_id in users:
+            raise ApiError("cannot_dm_bot")
+        channel, existed = ws.group_dm(users)
+        answer = {"channel": channel.to_api(ws) if a.flag("return_im") else {"id": channel.id}}
+        if existed:
+            answer["no_op"] = True
+            answer["already_open"] = True
+        return answer
     if users[0] == ws.bot_user_id:
         raise ApiError("cannot_dm_bot")
     user = ws.user(users[0])

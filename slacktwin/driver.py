@@ -417,7 +417,7 @@ class SlackDriver:
         conversation = self._conversation(user_id, channel)
         response_url = self.ws.issue_response_url(user_id, conversation.id)
         channel_name = self._channel_name(conversation)
-        if conversation.is_private and not conversation.is_im:
+        if conversation.is_private and not conversation.is_im and not conversation.is_mpim:
             channel_name = "privategroup"
         fields = {
             "token": self.twin.verification_token,

@@ -153,12 +153,14 @@ class User:
 
 @dataclass
 class Channel:
-    """A conversation: public/private channel or the app's DM (``is_im``) with one user."""
+    """A conversation: public/private channel, the app's DM (``is_im``) with one user, or a
+    group DM (``is_mpim``) of the app with several users."""
 
     id: str
     name: str
     is_private: bool = False
     is_im: bool = False
+    is_mpim: bool = False
     user: str | None = None
     members: list[str] = field(default_factory=list)
     created: int = field(default_factory=lambda: int(time.time()))
@@ -174,6 +176,8 @@ class Channel:
         """The ``channel_type`` of message events: channel, group or im."""
         if self.is_im:
             return "im"
+        if self.is_mpim:
+            return "mpim"
         return "group" if self.is_private else "channel"
 
     def to_api(self, ws: Workspace, *, include_num_members: bool = False) -> dict[str, Any]:
@@ -197,9 +201,9 @@ class Channel:
             "id": self.id,
             "name": self.name,
             "is_channel": not self.is_private,
-            "is_group": self.is_private,
+            "is_group": self.is_private and not self.is_mpim,
             "is_im": False,
-            "is_mpim": False,
+            "is_mpim": self.is_mpim,
             "is_private": self.is_private,
             "created": self.created,
             "is_archived": self.is_archived,
@@ -481,6 +485,31 @@ class Workspace:
             )
             self.channels[channel_id] = channel
             return channel
+
+    def group_dm(self, user_ids: list[str]) -> tuple[Channel, bool]:
+        """The group DM of the app with these users (found again for the same set), and
+        whether it already existed. Slack's limit: 2 to 8 people besides the app."""
+        with self.lock:
+            people = sorted(set(user_ids) - {self.bot_user_id})
+            for user_id in people:
+                if self.user(user_id).deleted:
+                    raise ApiError("user_disabled")
+            wanted = {*people, self.bot_user_id}
+            for channel in self.channels.values():
+                if channel.is_mpim and set(channel.members) == wanted:
+                    return channel, True
+            channel_id = random_id("C")
+            name = "mpdm-" + "--".join(self.users[u].name for u in people) + "-1"
+            channel = Channel(
+                id=channel_id,
+                name=name,
+                is_private=True,
+                is_mpim=True,
+                members=[*people, self.bot_user_id],
+                creator=self.bot_user_id,
+            )
+            self.channels[channel_id] = channel
+            return channel, False
 
     def conversation(self, channel_id: str | None, *, allow_user: bool = False) -> Channel:
         """Look up a conversation id (or a user id meaning the app's DM with them)."""

@@ -364,6 +364,11 @@ class SlackTwin:
         with self.ws.lock:
             return self.ws.dm(user_id).id
 
+    def group_dms(self, user_id: str) -> list[str]:
+        """Ids of the group DMs (mpim) the app opened that include a user, oldest first."""
+        with self.ws.lock:
+            return [c.id for c in self.ws.channels.values() if c.is_mpim and user_id in c.members]
+
     def dms(self, user_id: str) -> list[dict[str, Any]]:
         """Top-level messages in the app's DM with a user, oldest first."""
         return self.messages(self.dm_channel(user_id))

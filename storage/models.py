@@ -19,6 +19,11 @@ class Workspace(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     ideas_channel: str | None = Field(default=None, max_length=32)
     digest_channel: str | None = Field(default=None, max_length=32)
+    hub_channel: str | None = Field(default=None, max_length=32)  # case studies
+    # Retention in days; None means the default (bot.retention.DEFAULTS).
+    keep_messages_days: int | None = None
+    keep_audit_days: int | None = None
+    keep_outbox_days: int | None = None
     timezone: str | None = Field(default=None, max_length=64)
     anonymity_min: int | None = None
     installed_at: datetime = Field(default_factory=utcnow)
@@ -337,3 +342,247 @@ class PulseParticipation(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     answered: bool = False
     reminded: bool = False
+
+
+class ExchangeProgramme(SQLModel, table=True):
+    """An exchange scheme a lead runs: its format, group size, matching rules and rounds.
+
+    ``name`` is one lower-case word, unique in the team (``/exchange join <name>``).
+    ``weights`` overrides the matcher's default weights by name. A recurring programme
+    opens its next round ``every_days`` after a round is approved.
+    """
+
+    __tablename__ = "exchange_programme"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(foreign_key="workspace.team_id", max_length=32, index=True)
+    name: str = Field(max_length=40)
+    format: str = Field(max_length=40)
+    group_size: int = 2
+    mentor_capacity: int = 2
+    differ_by_organisation: bool = True
+    differ_by_staff_group: bool = False
+    cooldown_days: int = 365
+    signup_deadline: datetime
+    every_days: int | None = None  # None: one-off
+    weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    round_number: int = 1
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class ExchangeInterest(SQLModel, table=True):
+    """One member's expression of interest in a programme (editable until the round is
+    matched). Lists hold option labels and free text; ``do_not_pair`` holds user IDs."""
+
+    __tablename__ = "exchange_interest"
+    __table_args__ = (UniqueConstraint("programme_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="exchange_programme.id", index=True)
+    team_id: str = Field(max_length=32, index=True)
+    user_id: str = Field(max_length=32, index=True)
+    staff_group: str = Field(default="", max_length=100)
+    organisation: str = Field(default="", max_length=200)
+    locality: str = Field(default="", max_length=100)
+    professional_interests: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    personal_interests: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    offers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    wants: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    career_stage: int = 0
+    availability: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mode: str = Field(default="either", max_length=16)
+    role: str = Field(default="either", max_length=16)
+    do_not_pair: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    paused: bool = False
+    priority: bool = False  # carried over from the last round: matched first
+    withdrawn_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ExchangeRound(SQLModel, table=True):
+    """One matching of a programme. A proposal is replaced by a re-run until the lead
+    approves it; ``outcome`` keeps who was carried over or could not be matched, and why."""
+
+    __tablename__ = "exchange_round"
+    __table_args__ = (UniqueConstraint("programme_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="exchange_programme.id", index=True)
+    number: int
+    seed: int = 0
+    weights: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    outcome: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    proposed_at: datetime = Field(default_factory=utcnow)
+    review_channel: str | None = Field(default=None, max_length=32)
+    review_ts: str | None = Field(default=None, max_length=32)
+    approved_at: datetime | None = None
+    approved_by: str | None = Field(default=None, max_length=32)
+
+
+class ExchangeMatch(SQLModel, table=True):
+    """A pair, set or mentoring pair in a round, followed from proposal to a completed
+    exchange. Members are rows of ``exchange_match_member``."""
+
+    __tablename__ = "exchange_match"
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="exchange_round.id", index=True)
+    programme_id: int = Field(foreign_key="exchange_programme.id", index=True)
+    team_id: str = Field(max_length=32, index=True)
+    score: float = 0.0
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="proposed", max_length=16, index=True)
+    channel_id: str | None = Field(default=None, max_length=32)
+    introduced_at: datetime | None = None
+    date_set_at: datetime | None = None
+    done_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    nudged_at: datetime | None = None
+    stalled_reported_at: datetime | None = None
+
+
+class ExchangeMatchMember(SQLModel, table=True):
+    """Who is in a match; also the history the cooldown reads (who met whom, when)."""
+
+    __tablename__ = "exchange_match_member"
+
+    match_id: int = Field(foreign_key="exchange_match.id", primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True, index=True)
+    position: int = 0
+
+
+class ExchangeFeedback(SQLModel, table=True):
+    """After an exchange: a rating, what I learned (feeds digests), would I recommend it."""
+
+    __tablename__ = "exchange_feedback"
+    __table_args__ = (UniqueConstraint("match_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="exchange_match.id", index=True)
+    team_id: str = Field(max_length=32, index=True)
+    user_id: str = Field(max_length=32, index=True)
+    rating: int
+    learned: str = Field(default="", max_length=3000)
+    recommend: bool | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CaptureChannel(SQLModel, table=True):
+    """A channel whose messages copbot keeps for learning digests, turned on by a lead."""
+
+    __tablename__ = "capture_channel"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    enabled_by: str | None = Field(default=None, max_length=32)
+    enabled_at: datetime = Field(default_factory=utcnow)
+
+
+class CaptureOptOut(SQLModel, table=True):
+    """A member who asked that none of their messages be captured."""
+
+    __tablename__ = "capture_opt_out"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class CapturedMessage(SQLModel, table=True):
+    """A message (or thread reply) from a captured channel, kept until the retention
+    limit; ``learning`` is set when someone marks it with :memo:."""
+
+    __tablename__ = "captured_message"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    channel_id: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    user_id: str = Field(max_length=32, index=True)
+    text: str = Field(default="", max_length=40000)
+    learning: bool = False
+    captured_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Reflection(SQLModel, table=True):
+    """What a member learned, from ``/copbot learned <text>``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    user_id: str = Field(max_length=32, index=True)
+    text: str = Field(max_length=3000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Digest(SQLModel, table=True):
+    """A learning digest: drafted privately for a lead, published only on approval."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    requested_by: str = Field(max_length=32)
+    period_start: datetime
+    period_end: datetime
+    engine: str = Field(default="offline", max_length=16)
+    notice: str = Field(default="", max_length=500)
+    # [{"title": "Key themes", "text": mrkdwn}, ...]: what the lead previews, edits, publishes
+    sections: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    preview_channel: str | None = Field(default=None, max_length=32)
+    preview_ts: str | None = Field(default=None, max_length=32)
+    published_channel: str | None = Field(default=None, max_length=32)
+    published_ts: str | None = Field(default=None, max_length=32)
+    published_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class CaseStudy(SQLModel, table=True):
+    """A thread written up as Background, Our approach, Challenges, Impact, Lessons."""
+
+    __tablename__ = "case_study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    title: str = Field(max_length=150)
+    background: str = Field(default="", max_length=3000)
+    approach: str = Field(default="", max_length=3000)
+    challenges: str = Field(default="", max_length=3000)
+    impact: str = Field(default="", max_length=3000)
+    lessons: str = Field(default="", max_length=3000)
+    source_channel: str | None = Field(default=None, max_length=32)
+    source_ts: str | None = Field(default=None, max_length=32)
+    source_permalink: str | None = Field(default=None, max_length=500)
+    engine: str = Field(default="offline", max_length=16)
+    written_by: str | None = Field(default=None, max_length=32, index=True)
+    channel_id: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    permalink: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LLMCall(SQLModel, table=True):
+    """One call to the language model, for cost and audit: nothing of its content."""
+
+    __tablename__ = "llm_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    purpose: str = Field(max_length=32)
+    model: str = Field(max_length=100)
+    tokens_in: int = 0
+    tokens_out: int = 0
+    duration_ms: int = 0
+    ok: bool = True
+    error: str = Field(default="", max_length=200)
+    requested_by: str | None = Field(default=None, max_length=32)
+    at: datetime = Field(default_factory=utcnow, index=True)

@@ -27,6 +27,7 @@ def test_events_and_the_scopes_they_need() -> None:
     needs = {
         "reaction_added": "reactions:read",
         "message.channels": "channels:history",
+        "message.groups": "groups:history",
         "user_change": "users:read",
         "member_joined_channel": "channels:read",
     }

@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from bot.similarity import terms
+from bot.text import spreadsheet_safe
 from storage import Challenge, Idea, IdeaStatus, IdeaTerm, Member, Organisation, Support
 
 STATUS_LABELS: dict[str, str] = {
@@ -53,7 +54,6 @@ EXPORT_COLUMNS = (
     "Author",
 )
 # Spreadsheets run a cell starting with these as a formula (OWASP's CSV injection list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def status_label(status: str) -> str:
@@ -518,11 +518,6 @@ def engagement(session: Session, team_id: str, anonymity_min: int, now: datetime
 # -------------------------------------------------------------------------- export
 
 
-def spreadsheet_safe(value: str) -> str:
-    """A leading apostrophe stops Excel and Sheets running a cell as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
 def _name(display_name: str | None, real_name: str | None, user_id: str | None) -> str:
     return display_name or real_name or user_id or ""
 
@@ -641,6 +636,5 @@ __all__ = [
     "ideas_supported_by",
     "most_supported_this_week",
     "search",
-    "spreadsheet_safe",
     "waiting_for_review",
 ]

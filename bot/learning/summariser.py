@@ -507,15 +507,20 @@ class Summariser:
 
     @staticmethod
     def _line(local_id: int, item: _Item) -> str:
-        data = {"id": local_id, "kind": item.kind, "text": item.text}
+        """One source, compact: most are channel messages, so their kind is left out."""
+        data: dict[str, Any] = {"id": local_id, "text": item.text}
+        if item.kind != "message":
+            data["kind"] = item.kind
         if item.by:
             data["by"] = item.by
-        return json.dumps(data, ensure_ascii=False)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @staticmethod
     def _draft_line(local_id: int, draft: _Draft) -> str:
         return json.dumps(
-            {"id": local_id, "section": draft.section, "text": draft.text}, ensure_ascii=False
+            {"id": local_id, "section": draft.section, "text": draft.text},
+            ensure_ascii=False,
+            separators=(",", ":"),
         )
 
     def _call(
@@ -583,4 +588,8 @@ class Summariser:
 
 def make_summariser(settings: Settings) -> Summariser:
     """The summariser for this deployment: the shared client and chat model, or offline."""
-    return Summariser(shared_llm_client(settings), llm_model(settings, "chat"))
+    return Summariser(
+        shared_llm_client(settings),
+        llm_model(settings, "chat"),
+        timeout=settings.copbot_llm_timeout,
+    )

@@ -19,10 +19,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot import outbox
+from bot import audit, outbox
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import NOT_GIVEN, Breakdown, fold_small_groups
+from bot.learning.summariser import Source, make_summariser
+from bot.learning.usage import record_usage
 from bot.privacy import refuse_patient_identifiers
 from bot.pulse.messages import results_blocks
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO
@@ -314,7 +316,7 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
     if run is None or pulse is None:
         return 0
     found = run_results(session, settings, run_id)
-    blocks = results_blocks(found)
+    blocks = [*results_blocks(found), *_themes_blocks(session, settings, pulse, found)]
     text = f"Results of the {pulse.name} pulse"
     queued = 0
     for channel in (pulse.created_by, pulse.results_channel):
@@ -333,6 +335,47 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
             essential=True,
         )
     return queued
+
+
+def written_answers(session: Session, results: RunResults) -> list[str]:
+    """Free-text answers to the questions shown (each with enough answers to show)."""
+    shown = [q.index for q in results.questions if q.kind == FREE_TEXT and not q.withheld]
+    if results.withheld or not shown:
+        return []
+    rows = session.exec(
+        select(PulseAnswer.text).where(
+            PulseAnswer.run_id == results.run_id,
+            col(PulseAnswer.question).in_(shown),
+            col(PulseAnswer.text).is_not(None),
+        )
+    )
+    return [text for text in rows if text and text.strip()]
+
+
+def _themes_blocks(
+    session: Session, settings: Settings, pulse: Pulse, results: RunResults
+) -> list[dict[str, Any]]:
+    """Themes in what people wrote, by the learning summariser (redacted before any model
+    sees it; the offline engine without one), only for groups above the minimum."""
+    texts = written_answers(session, results)
+    if len(texts) < results.anonymity_min:
+        return []
+    summary = make_summariser(settings).digest([Source(t, kind="pulse_comment") for t in texts])
+    record_usage(session, pulse.team_id, "pulse_themes", summary.usage, None)
+    points = [p.text for p in (*summary.key_themes, *summary.challenges)][:5]
+    if not points:
+        return []
+    lines = "\n".join(f"• {escape(point)}" for point in points)
+    note = f"\n_{escape(summary.notice)}_" if summary.notice else ""
+    return [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": truncate(f"*Themes in what people wrote*\n{lines}{note}", 3000),
+            },
+        }
+    ]
 
 
 RESPOND_ACTION = "pulse_respond"
@@ -428,6 +471,14 @@ def close_the_loop(session: Session, actor: Actor, run_id: int, response: str | 
     )
     message = (
         f"*You said, we did.* About the {escape(pulse.name)} pulse you answered:\n> {escape(text)}"
+    )
+    audit.record(
+        session,
+        team_id=actor.team_id,
+        actor_id=actor.user_id,
+        action="pulse.close_the_loop",
+        target=f"pulse_run:{run_id}",
+        after={"response": text},
     )
     return sum(
         outbox.enqueue(

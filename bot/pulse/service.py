@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, delete, func, select, update
 
+from bot import audit
 from bot.config import Settings
 from bot.errors import UserError
 from bot.members import find
@@ -155,7 +156,22 @@ def create_pulse(
     )
     if not insert_or_ignore(session, pulse):  # a concurrent designer took the name
         raise UserError(f"There is already a pulse called {cleaned_name}.", field="name")
-    return by_name(session, actor.team_id, cleaned_name)
+    created = by_name(session, actor.team_id, cleaned_name)
+    _audit(session, actor, "pulse.create", created, {"schedule": schedule, "anonymous": anonymous})
+    return created
+
+
+def _audit(
+    session: Session, actor: Actor, action: str, pulse: Pulse, after: dict[str, Any] | None = None
+) -> None:
+    audit.record(
+        session,
+        team_id=actor.team_id,
+        actor_id=actor.user_id,
+        action=action,
+        target=f"pulse:{pulse.id} {pulse.name}",
+        after=after,
+    )
 
 
 def by_name(session: Session, team_id: str, name: str) -> Pulse:
@@ -172,6 +188,7 @@ def set_paused(session: Session, actor: Actor, name: str, paused: bool = True) -
     pulse = by_name(session, actor.team_id, name)
     pulse.paused = paused
     session.add(pulse)
+    _audit(session, actor, "pulse.pause" if paused else "pulse.resume", pulse)
     return pulse
 
 
@@ -384,9 +401,11 @@ def send_now(
     """``/pulse send-now``: the lead chose now, so quiet hours are not waited out."""
     actor.require(Role.LEAD, "send a pulse")
     pulse = by_name(session, actor.team_id, name)
-    return open_run(
+    opened = open_run(
         session, settings, pulse, now=now, channel_members=channel_members, send_now=True
     )
+    _audit(session, actor, "pulse.send_now", pulse, {"invited": opened.invited})
+    return opened
 
 
 def _in_quiet_hours(

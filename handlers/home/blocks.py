@@ -12,6 +12,11 @@ from handlers.kit import button, input_block, option, plain_text, section, stati
 from storage import Member, Organisation
 
 PROFILE = "profile"
+RETENTION_LABELS = (
+    ("messages", "Keep captured messages (days)"),
+    ("audit", "Keep the audit log (days)"),
+    ("outbox", "Keep sent messages (days)"),
+)
 SETTINGS = "settings"
 LEADS = "leads"
 
@@ -57,6 +62,7 @@ def home_view(
             section(
                 f"*Ideas channel:* {_channel(community.ideas_channel)}\n"
                 f"*Digest channel:* {_channel(community.digest_channel)}\n"
+                f"*Knowledge hub channel:* {_channel(community.hub_channel)}\n"
                 f"*Time zone:* {escape(community.timezone)}\n"
                 f"*Anonymity minimum:* {community.anonymity_min} answers",
                 button("Edit settings", "home_edit_settings"),
@@ -143,6 +149,13 @@ def settings_modal(community: CommunitySettings) -> dict[str, Any]:
                 optional=True,
             ),
             input_block(
+                "hub_channel",
+                "Knowledge hub channel",
+                channel_picker(community.hub_channel),
+                optional=True,
+                hint="Where case studies are published; the digest channel if empty.",
+            ),
+            input_block(
                 "timezone",
                 "Time zone",
                 {"type": "plain_text_input", "initial_value": community.timezone},
@@ -158,6 +171,21 @@ def settings_modal(community: CommunitySettings) -> dict[str, Any]:
                     "initial_value": str(community.anonymity_min),
                 },
                 hint="No anonymous result is shown for fewer answers than this (at least 3).",
+            ),
+            *(
+                input_block(
+                    f"keep_{name}",
+                    label,
+                    {
+                        "type": "number_input",
+                        "is_decimal_allowed": False,
+                        "min_value": "1",
+                        "max_value": "3650",
+                        "initial_value": str(getattr(community.retention, name)),
+                    },
+                    optional=True,
+                )
+                for name, label in RETENTION_LABELS
             ),
         ],
     }

@@ -8,16 +8,22 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlmodel import Session
 
-from bot import dedupe, members, workspaces
+from bot import audit, dedupe, members, workspaces
 from bot.errors import UserError
+from bot.exchange import service as exchanges
 from bot.ideas import insights
+from bot.learning import capture
 from bot.nudges import send as nudges
 from bot.pulse import service as pulses
 from bot.roles import Actor, Role
 from handlers.common import ack_then, actor, deps, form_values, slack
+from handlers.exchange import blocks as exchange_blocks
+from handlers.exchange.blocks import exchange_lines
 from handlers.home import blocks
 from handlers.ideas import blocks as idea_blocks
+from handlers.learning import blocks as learning_blocks
 from handlers.nudges import blocks as nudge_blocks
+from handlers.privacy import blocks as privacy_blocks
 from handlers.pulse import blocks as pulse_blocks
 from storage import Organisation, utcnow
 
@@ -62,8 +68,22 @@ def home_for(session: Session, context: BoltContext, who: Actor) -> dict[str, An
     view["blocks"] += pulse_blocks.home_section(
         pulses.pulses_for(session, who.team_id, who.user_id)
     )
+    view["blocks"] += exchange_blocks.home_section(
+        exchanges.open_for_signup(session, who.team_id, now),
+        exchanges.signed_up_to(session, who.team_id, who.user_id),
+        exchange_lines(exchanges.matches_of(session, who.team_id, who.user_id, limit=5)),
+        exchanges.sign_up_counts(session, who.team_id) if fresh.is_lead else None,
+    )
+    view["blocks"] += learning_blocks.home_section(
+        capture.channels(session, who.team_id),
+        capture.is_excluded(session, who.team_id, who.user_id),
+        fresh.is_lead,
+    )
     view["blocks"] += nudge_blocks.home_section(
         nudges.preferences(session, who.team_id, who.user_id), now
+    )
+    view["blocks"] += privacy_blocks.home_section(
+        audit.recent(session, who.team_id, limit=10) if fresh.role >= Role.ADMIN else None
     )
     return view
 
@@ -145,8 +165,10 @@ def save_settings(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
             deps(context).settings,
             ideas_channel=values.get("ideas_channel"),
             digest_channel=values.get("digest_channel"),
+            hub_channel=values.get("hub_channel"),
             timezone=values.get("timezone") or "",
             anonymity_min=anonymity_min,
+            keep={name: values.get(f"keep_{name}") for name, _ in blocks.RETENTION_LABELS},
         )
     ack()
 

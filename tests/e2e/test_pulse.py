@@ -322,6 +322,9 @@ def test_a_lead_opens_a_challenge_from_a_pulse_theme_in_one_step(
     results = latest_dm(twin, LEAD)
     assert "Open a challenge: discharge delays" in json.dumps(results["blocks"])
     assert "rota" not in json.dumps(results["blocks"]).lower()  # one person's words: never shown
+    # Five written answers: their themes, summarised offline (no model is configured).
+    assert "Themes in what people wrote" in json.dumps(results["blocks"])
+    assert "offline summary" in json.dumps(results["blocks"])
 
     driver.click(
         MEMBER, "Open a challenge: discharge delays", message=(twin.dm_channel(LEAD), results["ts"])

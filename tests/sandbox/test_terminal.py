@@ -63,8 +63,12 @@ def test_errors_in_a_form_are_asked_again(database_url: str) -> None:
         "3",  # Edit settings
         "",  # ideas channel: keep
         "",  # digest channel: none
+        "",  # knowledge hub channel: none
         "Mars/Olympus",  # time zone
         "",  # anonymity minimum: keep
+        "",  # keep captured messages: keep
+        "",  # keep the audit log: keep
+        "",  # keep sent messages: keep
         "Europe/Dublin",  # asked again
         "quit",
     )

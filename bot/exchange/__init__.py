@@ -1,0 +1,1 @@
+"""Exchange schemes: matching people across organisations and professions."""

@@ -1,0 +1,1 @@
+"""Exchange schemes: sign-up, lead review, introductions and follow-through."""

@@ -1,0 +1,1 @@
+"""Learning: capture, digests, case studies."""

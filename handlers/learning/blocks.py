@@ -1,0 +1,128 @@
+"""Block Kit for learning: capture settings in App Home, the digest editor, and the
+case-study form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.learning.casestudy import FIELDS
+from bot.learning.summariser import CaseStudyDraft
+from bot.text import escape
+from handlers.kit import button, input_block, plain_text, section
+from storage import Digest
+
+CAPTURE_FORM = "capture_form"
+CAPTURE_ADD = "capture_add"
+CAPTURE_STOP = "capture_stop"
+EXCLUDE_ME = "capture_exclude_me"
+INCLUDE_ME = "capture_include_me"
+DIGEST_EDIT_FORM = "digest_edit_form"
+CASE_STUDY_FORM = "case_study_form"
+
+
+def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]], meta: str):
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain_text(title),
+        "submit": plain_text(submit),
+        "close": plain_text("Cancel"),
+        "blocks": blocks,
+        "private_metadata": meta,
+    }
+
+
+def capture_modal() -> dict[str, Any]:
+    return _modal(
+        CAPTURE_FORM,
+        "Learning capture",
+        "Turn on",
+        [
+            section(
+                "copbot will keep this channel's messages for 90 days to write learning "
+                "digests, and post a notice there saying so. Members can keep their own "
+                "messages out."
+            ),
+            input_block(
+                "channel",
+                "Channel",
+                {
+                    "type": "conversations_select",
+                    "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+                },
+            ),
+        ],
+        "",
+    )
+
+
+def home_section(captured: list[str], excluded: bool, is_lead: bool) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider"},
+        {"type": "header", "text": plain_text("Learning")},
+    ]
+    where = ", ".join(f"<#{c}>" for c in captured) or "_no channels_"
+    mine = (
+        "Your messages are *kept out* of learning capture."
+        if excluded
+        else "Your messages in these channels can appear, without your name, in digests."
+    )
+    blocks.append(
+        section(
+            f"*Captured for digests:* {where}\n{mine}",
+            button("Include my messages", INCLUDE_ME)
+            if excluded
+            else button("Exclude my messages", EXCLUDE_ME),
+        )
+    )
+    if is_lead:
+        for channel in captured[:10]:
+            blocks.append(
+                section(f"<#{channel}>", button("Stop capturing", CAPTURE_STOP, value=channel))
+            )
+        blocks.append({"type": "actions", "elements": [button("Capture a channel", CAPTURE_ADD)]})
+    return blocks
+
+
+def digest_edit_modal(digest: Digest) -> dict[str, Any]:
+    blocks = [
+        input_block(
+            f"section_{n}",
+            section_["title"][:150],
+            {
+                "type": "plain_text_input",
+                "multiline": True,
+                "max_length": 3000,
+                "initial_value": section_["text"][:3000],
+            },
+            optional=True,
+            hint="Empty a section to leave it out.",
+        )
+        for n, section_ in enumerate(digest.sections)
+    ]
+    return _modal(DIGEST_EDIT_FORM, "Edit digest", "Save", blocks, str(digest.id))
+
+
+def case_study_modal(draft: CaseStudyDraft, channel: str, ts: str) -> dict[str, Any]:
+    head = "A draft from the thread: edit anything, then publish to the knowledge hub."
+    if draft.notice:
+        head += f"\n_{escape(draft.notice)}_"
+    blocks: list[dict[str, Any]] = [section(head)]
+    for name, label in FIELDS:
+        value = (getattr(draft, name) or "")[: 150 if name == "title" else 3000]
+        blocks.append(
+            input_block(
+                name,
+                label,
+                {
+                    "type": "plain_text_input",
+                    "multiline": name != "title",
+                    "max_length": 150 if name == "title" else 3000,
+                    **({"initial_value": value} if value else {}),
+                },
+                optional=name != "title",
+            )
+        )
+    meta = json.dumps({"channel": channel, "ts": ts, "engine": draft.engine})
+    return _modal(CASE_STUDY_FORM, "Case study", "Publish", blocks, meta)

@@ -1,0 +1,73 @@
+"""Block Kit for privacy rights and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.text import escape, truncate
+from handlers.kit import button, plain_text, section
+from storage import AuditEntry
+
+DOWNLOAD = "privacy_download"
+FORGET = "privacy_forget"
+FORGET_CONFIRM = "privacy_forget_confirm"
+AUDIT_CSV = "audit_download"
+SHOW = "privacy_show"
+
+
+def rights_blocks(lines: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        section("*What copbot keeps about you*\n" + "\n".join(f"• {line}" for line in lines)),
+        {
+            "type": "actions",
+            "elements": [
+                button("Download my data", DOWNLOAD),
+                button("Forget me", FORGET),
+            ],
+        },
+    ]
+
+
+def forget_modal() -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": FORGET_CONFIRM,
+        "title": plain_text("Forget me"),
+        "submit": plain_text("Forget me"),
+        "close": plain_text("Cancel"),
+        "blocks": [
+            section(
+                "*This can't be undone.* copbot will delete your profile, settings, sign-ups, "
+                "captured messages and reflections, and remove your name from everything "
+                "else: your ideas and supports stay, as anonymous, so counts stay true. "
+                "Anonymous pulse answers were never linked to you and stay as they are."
+            )
+        ],
+    }
+
+
+def home_section(audit: list[AuditEntry] | None) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [
+        {"type": "divider"},
+        {"type": "header", "text": plain_text("Your data")},
+        section("See what copbot keeps about you, download it, or ask copbot to forget you."),
+        {
+            "type": "actions",
+            "elements": [
+                button("What copbot keeps", SHOW),
+                button("Download my data", DOWNLOAD),
+                button("Forget me", FORGET),
+            ],
+        },
+    ]
+    if audit is not None:
+        lines = [
+            f"• {entry.at:%-d %b %H:%M} {escape(entry.actor_id or 'copbot')}: "
+            f"{escape(entry.action)} {escape(truncate(entry.target, 60))}"
+            for entry in audit
+        ]
+        blocks += [
+            {"type": "header", "text": plain_text("Audit log (admins)")},
+            section("\n".join(lines) or "_Nothing yet._", button("Download audit log", AUDIT_CSV)),
+        ]
+    return blocks

@@ -1,0 +1,94 @@
+"""Privacy rights (``/copbot privacy`` and App Home) and the audit log for admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot import audit, rights
+from bot.roles import Role
+from handlers.common import ack_then, actor, deps, ephemeral, slack
+from handlers.kit import notice
+from handlers.privacy import blocks
+
+
+def register(app: App) -> None:
+    app.action(blocks.DOWNLOAD)(ack_then(ack_only, send_my_data))
+    app.action(blocks.FORGET)(ack_then(ack_only, confirm_forget))
+    app.action(blocks.SHOW)(ack_then(ack_only, show_rights))
+    app.view(blocks.FORGET_CONFIRM)(ack_then(forget_me, say_forgotten))
+    app.action(blocks.AUDIT_CSV)(ack_then(ack_admin, send_audit_log))
+
+
+def ack_only(ack: Ack) -> None:
+    ack()
+
+
+def ack_admin(ack: Ack, context: BoltContext) -> None:
+    actor(context).require(Role.ADMIN, "download the audit log")
+    ack()
+
+
+def rights_reply(context: BoltContext) -> dict[str, Any]:
+    """The answer to ``/copbot privacy``."""
+    who = actor(context)
+    with deps(context).db.session() as session:
+        found = rights.summary(session, who.team_id, who.user_id)
+    return ephemeral("What copbot keeps about you", blocks.rights_blocks(found.lines))
+
+
+def show_rights(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    who = actor(context)
+    with deps(context).db.session() as session:
+        found = rights.summary(session, who.team_id, who.user_id)
+    view = notice("Your data", "\n".join(f"• {line}" for line in found.lines))
+    view["blocks"] = blocks.rights_blocks(found.lines)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def send_my_data(context: BoltContext) -> None:
+    who = actor(context)
+    with deps(context).db.session() as session:
+        data = rights.export(session, who.team_id, who.user_id)
+    slack(context).upload_file(
+        who.user_id,
+        "copbot-my-data.json",
+        data,
+        title="Your copbot data",
+        comment="Everything copbot holds that is linked to you.",
+    )
+
+
+def confirm_forget(body: dict[str, Any], client: WebClient) -> None:
+    """Asked on top of the rights modal when pressed there, else in a new modal."""
+    if (body.get("view") or {}).get("type") == "modal":
+        client.views_push(trigger_id=body["trigger_id"], view=blocks.forget_modal())
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.forget_modal())
+
+
+def forget_me(ack: Ack, context: BoltContext) -> None:
+    who = actor(context)
+    with deps(context).db.session() as session:
+        rights.forget(session, who.team_id, who.user_id)
+    deps(context).actors.forget(who.team_id, [who.user_id])
+    ack()
+
+
+def say_forgotten(context: BoltContext) -> None:
+    """Said straight to Slack, not through the outbox, which would keep their ID."""
+    slack(context).post_message(
+        actor(context).user_id,
+        "Done: copbot has forgotten you. If you use copbot again it will start afresh.",
+    )
+
+
+def send_audit_log(context: BoltContext) -> None:
+    who = actor(context)
+    with deps(context).db.session() as session:
+        csv_text = audit.export_csv(session, who.team_id)
+    slack(context).upload_file(
+        who.user_id, "copbot-audit-log.csv", csv_text, title="Audit log", comment="The audit log."
+    )
