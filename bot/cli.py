@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from bot import logs
 from bot.config import ConfigError, Settings, load_settings, require
 
 log = logging.getLogger("copbot")
@@ -39,10 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     copy_db.add_argument("--to", required=True, metavar="URL", help="the target database URL")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Servers log JSON lines for collectors; commands people run at a terminal log text.
+    logs.configure(json_lines=args.command in ("run", "serve", "worker"))
     actions: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
         "run": run,
         "serve": serve_http,
@@ -70,6 +69,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         return socket_mode(settings, args)
     if settings.has_http_credentials:
         return serve_http(settings, argparse.Namespace(host="0.0.0.0", port=3000))
+    logs.configure(json_lines=False)  # the sandbox is for a person at a terminal
     return sandbox(settings, args)
 
 

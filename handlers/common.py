@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.index import EmbeddingCache, document_frequency
+from bot.ratelimit import RateLimiter
 from bot.roles import Actor
 from bot.runtime import Runtime
 from bot.similarity import Ranker, make_ranker
@@ -78,6 +80,7 @@ class Deps:
     runtime: Runtime | None = None  # the scheduler and deliverer, where this process has them
     embeddings: EmbeddingCache = field(default_factory=EmbeddingCache)
     actors: ActorCache = field(default_factory=ActorCache)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     background: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="copbot-background")
     )
@@ -96,6 +99,12 @@ class Deps:
 
 def deps(context: BoltContext) -> Deps:
     return context["deps"]
+
+
+def throttle(context: BoltContext, kind: str) -> None:
+    """Refuse an expensive request (``bot.ratelimit.LIMITS``) beyond the member's limit."""
+    who = actor(context)
+    deps(context).limiter.check(who.team_id, who.user_id, kind)
 
 
 def actor(context: BoltContext) -> Actor:
@@ -125,8 +134,8 @@ def ack_then(ack_fn: Callable[..., None], *after: Callable[..., None]) -> Callab
     def listener(request: BoltRequest, logger: logging.Logger) -> None:
         ack_fn(**_arguments(ack_fn, ack_names, request, logger))
         work = request.context["deps"].after_ack
-        for fn, names in after_names:
-            work.submit(_run_after_ack, fn, names, request, logger)
+        for fn, names in after_names:  # each keeps this request's context (its request ID)
+            work.submit(copy_context().run, _run_after_ack, fn, names, request, logger)
 
     listener.__name__ = listener.__qualname__ = ack_fn.__name__
     return listener
@@ -226,7 +235,11 @@ def error_response(error: Exception, body: dict[str, Any], context: BoltContext)
 
 def view_error(view: dict[str, Any], error: Exception, message: str) -> dict[str, Any]:
     """Show the message on the field it concerns, else on the first input, else as a modal."""
-    inputs = [block["block_id"] for block in view.get("blocks", []) if block["type"] == "input"]
+    inputs = [
+        block.get("block_id")
+        for block in view.get("blocks") or []
+        if isinstance(block, dict) and block.get("type") == "input"
+    ]
     field = error.field if isinstance(error, UserError) else None
     block_id = field if field in inputs else (inputs[0] if inputs else None)
     if block_id:

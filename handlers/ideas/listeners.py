@@ -20,7 +20,7 @@ from bot.ideas.cards import CHALLENGE_CLOSE, CHALLENGE_SHARE, DISCUSS, MANAGE, S
 from bot.roles import Role
 from bot.similarity import terms
 from bot.text import escape, truncate
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
+from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack, throttle
 from handlers.ideas import blocks
 from handlers.kit import notice
 from storage import Challenge, Idea, utcnow
@@ -79,6 +79,7 @@ def idea_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> Non
     if sub == "search":
         if not terms(rest):
             raise UserError("Add some words to search for, like `/idea search discharge`.")
+        throttle(context, "search")
         with deps(context).db.session() as session:
             hits = insights.search(session, who.team_id, rest)
         text, reply = blocks.search_reply(rest, hits)
@@ -97,6 +98,7 @@ def idea_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> Non
         if rest:
             with deps(context).db.session() as session:
                 _challenge_named(session, who.team_id, rest)
+        throttle(context, "export")
         ack(ephemeral("Preparing the CSV; it will arrive in your DM with copbot in a moment."))
     else:
         ack()

@@ -17,7 +17,7 @@ from bot.learning import capture, casestudy, digest, messages, usage
 from bot.learning.summariser import make_summariser
 from bot.roles import Role
 from bot.text import escape, truncate
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
+from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack, throttle
 from handlers.home.listeners import refresh_home
 from handlers.kit import notice, section
 from handlers.learning import blocks
@@ -139,6 +139,7 @@ def digest_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
             ephemeral("Language model use", [section("*This month*\n" + (text or "No calls yet."))])
         )
     elif sub == "":
+        throttle(context, "digest")
         ack(ephemeral("Preparing your digest: the preview will arrive in your DMs."))
     else:
         raise UserError("Try `/digest` for a preview now, or `/digest usage`.")
@@ -273,6 +274,7 @@ def publish_case_study(context: BoltContext) -> None:
 
 
 def hub_reply(context: BoltContext, words: str) -> dict[str, Any]:
+    throttle(context, "search")
     with deps(context).db.session() as session:
         found = casestudy.search(session, actor(context).team_id, words)
     if not found:

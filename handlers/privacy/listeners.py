@@ -9,13 +9,13 @@ from slack_sdk import WebClient
 
 from bot import audit, rights
 from bot.roles import Role
-from handlers.common import ack_then, actor, deps, ephemeral, slack
+from handlers.common import ack_then, actor, deps, ephemeral, slack, throttle
 from handlers.kit import notice
 from handlers.privacy import blocks
 
 
 def register(app: App) -> None:
-    app.action(blocks.DOWNLOAD)(ack_then(ack_only, send_my_data))
+    app.action(blocks.DOWNLOAD)(ack_then(ack_download, send_my_data))
     app.action(blocks.FORGET)(ack_then(ack_only, confirm_forget))
     app.action(blocks.SHOW)(ack_then(ack_only, show_rights))
     app.view(blocks.FORGET_CONFIRM)(ack_then(forget_me, say_forgotten))
@@ -23,6 +23,11 @@ def register(app: App) -> None:
 
 
 def ack_only(ack: Ack) -> None:
+    ack()
+
+
+def ack_download(ack: Ack, context: BoltContext) -> None:
+    throttle(context, "my_data")
     ack()
 
 
