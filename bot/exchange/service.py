@@ -72,6 +72,7 @@ class ProgrammeFields:
     cooldown_days: int
     signup_deadline: datetime
     every_days: int | None
+    mentor_capacity: int = 2
 
 
 def validate_programme(
@@ -85,6 +86,7 @@ def validate_programme(
     recurring: bool,
     timezone: str,
     today: date,
+    mentor_capacity: str | int | None = None,
 ) -> ProgrammeFields:
     """Sign-ups close at the end of the deadline day in the community's time zone."""
     cleaned = (name or "").strip().lower()
@@ -110,6 +112,9 @@ def validate_programme(
         raise UserError("Choose when sign-ups close.", field="deadline")
     if deadline < today:
         raise UserError("Sign-ups can't close in the past.", field="deadline")
+    capacity = 2 if mentor_capacity in (None, "") else _whole(mentor_capacity, "capacity", "It")
+    if not 1 <= capacity <= 10:
+        raise UserError("A mentor can take 1 to 10 mentees.", field="capacity")
     chosen = set(differ_by or ())
     return ProgrammeFields(
         name=cleaned,
@@ -120,6 +125,7 @@ def validate_programme(
         cooldown_days=months * 365 // 12,
         signup_deadline=_end_of(deadline, timezone),
         every_days=28 if recurring else None,
+        mentor_capacity=capacity,
     )
 
 
@@ -339,7 +345,8 @@ def active_interests(session: Session, programme_id: int) -> list[ExchangeIntere
     return list(session.exec(query.order_by(col(ExchangeInterest.user_id))))
 
 
-def candidate(row: ExchangeInterest) -> matching.Candidate:
+def candidate(row: ExchangeInterest, capacity: int = 1) -> matching.Candidate:
+    """The matcher's view of a sign-up; ``capacity`` is how many mentees a mentor takes."""
     return matching.Candidate(
         id=row.user_id,
         staff_group=row.staff_group,
@@ -356,6 +363,7 @@ def candidate(row: ExchangeInterest) -> matching.Candidate:
         paused=row.paused,
         priority=row.priority,
         role=row.role,  # type: ignore[arg-type]
+        capacity=capacity,
     )
 
 
@@ -451,7 +459,7 @@ def propose(
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31)
     met = history(session, programme.team_id, programme.cooldown_days, now)
     result = matching.match(
-        [candidate(row) for row in rows],
+        [candidate(row, programme.mentor_capacity) for row in rows],
         rules_of(programme),
         weights_of(chosen),
         history=met,

@@ -94,6 +94,13 @@ def programme_modal(today: date) -> dict[str, Any]:
                 hint="For sets (action learning set, quad, Big Room table): 3 to 8.",
             ),
             input_block(
+                "capacity",
+                "Mentees per mentor",
+                {"type": "number_input", "is_decimal_allowed": False, "initial_value": "2"},
+                optional=True,
+                hint="For mentoring and coaching.",
+            ),
+            input_block(
                 "differ_by",
                 "Must differ by",
                 {"type": "checkboxes", "options": differ, "initial_options": [differ[0]]},

@@ -157,6 +157,7 @@ def create_programme(ack: Ack, view: dict[str, Any], context: BoltContext) -> No
             cooldown_months=values.get("cooldown"),
             deadline=date.fromisoformat(values["deadline"]) if values.get("deadline") else None,
             recurring=values.get("rounds") == "monthly",
+            mentor_capacity=values.get("capacity"),
             timezone=community.timezone,
             today=datetime.now(ZoneInfo(community.timezone)).date(),
         )
