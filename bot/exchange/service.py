@@ -16,7 +16,7 @@ from itertools import combinations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select
 
 from bot import audit
 from bot.defaults import CAREER_STAGES, EXCHANGE_FORMATS, STAFF_GROUPS
@@ -721,17 +721,3 @@ def signed_up_to(session: Session, team_id: str, user_id: str) -> set[int]:
         )
     )
     return set(rows)
-
-
-def sign_up_counts(session: Session, team_id: str) -> list[tuple[ExchangeProgramme, int]]:
-    found = programmes(session, team_id)
-    counts = dict(
-        session.exec(
-            select(ExchangeInterest.programme_id, func.count())
-            .where(
-                ExchangeInterest.team_id == team_id, col(ExchangeInterest.withdrawn_at).is_(None)
-            )
-            .group_by(col(ExchangeInterest.programme_id))
-        ).all()
-    )
-    return [(programme, counts.get(programme.id, 0)) for programme in found]

@@ -15,6 +15,7 @@ from bot.defaults import (
     STAFF_GROUPS,
 )
 from bot.exchange.service import MENTORING_FORMATS, MODES, ROLES, WEEKDAYS, WEIGHT_NAMES
+from bot.exchange.stats import Figures
 from bot.text import escape
 from handlers.kit import button, input_block, option, plain_text, section, static_select
 from storage import ExchangeInterest, ExchangeProgramme, Member
@@ -352,7 +353,7 @@ def home_section(
     open_now: Sequence[ExchangeProgramme],
     signed_up: set[int],
     lines: list[str],
-    lead_programmes: Sequence[tuple[ExchangeProgramme, int]] | None,
+    lead_programmes: Sequence[tuple[ExchangeProgramme, Figures]] | None,
 ) -> list[dict[str, Any]]:
     """Exchanges open to join, the member's matches, and for leads each programme with
     its sign-ups and a way to run matching."""
@@ -372,11 +373,17 @@ def home_section(
         )
     blocks.append(section("*Your matches*\n" + ("\n".join(lines) or "_None yet._")))
     if lead_programmes is not None:
-        for programme, count in lead_programmes[:8]:
+        for programme, found in lead_programmes[:8]:
             state = "finished" if programme.closed_at else f"round {programme.round_number}"
+            across = (
+                f" · {found.cross_organisation:.0%} across organisations"
+                if found.cross_organisation is not None
+                else ""
+            )
             blocks.append(
                 section(
-                    f"*{escape(programme.name)}* ({state}): {count} signed up",
+                    f"*{escape(programme.name)}* ({state}): {found.sign_ups} signed up · "
+                    f"{found.matches} matches · {found.completed} done{across}",
                     None
                     if programme.closed_at
                     else button("Run matching", RUN_MATCHING, value=str(programme.id)),

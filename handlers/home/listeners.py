@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot import audit, dedupe, members, workspaces
 from bot.errors import UserError
 from bot.exchange import service as exchanges
+from bot.exchange import stats as exchange_stats
 from bot.ideas import insights
 from bot.learning import capture
 from bot.nudges import send as nudges
@@ -72,7 +73,12 @@ def home_for(session: Session, context: BoltContext, who: Actor) -> dict[str, An
         exchanges.open_for_signup(session, who.team_id, now),
         exchanges.signed_up_to(session, who.team_id, who.user_id),
         exchange_lines(exchanges.matches_of(session, who.team_id, who.user_id, limit=5)),
-        exchanges.sign_up_counts(session, who.team_id) if fresh.is_lead else None,
+        [
+            (programme, exchange_stats.figures(session, who.team_id, programme.id, now))
+            for programme in exchanges.programmes(session, who.team_id)[:8]
+        ]
+        if fresh.is_lead
+        else None,
     )
     view["blocks"] += learning_blocks.home_section(
         capture.channels(session, who.team_id),

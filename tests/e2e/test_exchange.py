@@ -240,6 +240,15 @@ def test_a_programme_from_creation_to_completed_exchanges_and_a_second_round(
     assert "Across organisations: 100%" in stats
     assert "Feedback returned: 2 of" in stats and "average rating: 4.5 out of 5" in stats
 
+    driver.app_home_opened(LEAD)
+    twin.wait_for(
+        lambda: (
+            "32 signed up · 15 matches · 15 done"
+            in json.dumps(twin.home_view(LEAD) or {}, ensure_ascii=False)
+        ),
+        message="programme figures in App Home",
+    )
+
     # Round two (monthly): nobody meets the same person again.
     driver.command(LEAD, "/exchange", "match hereford", channel=CHANNEL)
     twin.wait_for(lambda: "round 2" in json.dumps(review(twin)), message="round two proposal")
