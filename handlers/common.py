@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
+from datetime import date
+from datetime import time as clock_time
 from typing import Any
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
@@ -23,6 +25,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.index import EmbeddingCache, document_frequency
+from bot.ids import as_id
 from bot.ratelimit import RateLimiter
 from bot.roles import Actor
 from bot.runtime import Runtime
@@ -101,6 +104,15 @@ def deps(context: BoltContext) -> Deps:
     return context["deps"]
 
 
+def parse_id(raw: Any, what: str = "That item") -> int:
+    """An id from a button value or a form's private metadata; anything else (a forged or
+    stale value) is answered kindly instead of reaching the database."""
+    value = as_id(raw)
+    if value is None:
+        raise UserError(f"{what} no longer exists.")
+    return value
+
+
 def throttle(context: BoltContext, kind: str) -> None:
     """Refuse an expensive request (``bot.ratelimit.LIMITS``) beyond the member's limit."""
     who = actor(context)
@@ -177,9 +189,18 @@ def describe(body: dict[str, Any]) -> str:
     return f"{kind} user={user} actions={ids} callback={callback}"
 
 
+# A submitted form whose values don't have the shapes copbot's own form gives them (a
+# forged or out-of-date view) fails while being read; it is answered like bad input.
+UNREADABLE = (TypeError, ValueError, KeyError, AttributeError)
+FORM_UNREADABLE = "Sorry, I couldn't read this form. Please close it and start again."
+
+
 def message_for(error: Exception, body: dict[str, Any]) -> str:
     if isinstance(error, UserError):
         return error.message
+    if body.get("type") == "view_submission" and isinstance(error, UNREADABLE):
+        log.warning("unreadable form on %s: %s", describe(body), type(error).__name__)
+        return FORM_UNREADABLE
     log.exception("handler failed on %s", describe(body), exc_info=error)
     return APOLOGY
 
@@ -287,8 +308,17 @@ def _element_value(element: dict[str, Any]) -> Any:
     if kind == "channels_select":
         return element.get("selected_channel")
     if kind == "datepicker":
-        return element.get("selected_date")
+        return _valid(element.get("selected_date"), date.fromisoformat)
     if kind == "timepicker":
-        return element.get("selected_time")
+        return _valid(element.get("selected_time"), clock_time.fromisoformat)
     value = element.get("value")
     return value.strip() if isinstance(value, str) else value
+
+
+def _valid(value: Any, parse: Callable[[str], Any]) -> str | None:
+    """A picker's value only if it parses (a forged one reads as not chosen)."""
+    try:
+        parse(value)
+    except (TypeError, ValueError):
+        return None
+    return value

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.defaults import CHALLENGE_TAGS, STAFF_GROUPS
 from bot.errors import UserError
 from bot.ideas import cards, insights
+from bot.ids import as_id
 from bot.nudges import kinds
 from bot.privacy import refuse_patient_identifiers
 from bot.roles import Actor, Role
@@ -113,10 +114,7 @@ def create(session: Session, actor: Actor, fields: ChallengeFields) -> Challenge
 
 
 def get(session: Session, team_id: str, challenge_id: int | str | None) -> Challenge:
-    try:
-        key = int(challenge_id or 0)
-    except ValueError:
-        key = 0
+    key = as_id(challenge_id) or 0
     challenge = session.get(Challenge, key)
     if challenge is None or challenge.team_id != team_id:
         raise UserError("Sorry, that challenge is no longer available.")

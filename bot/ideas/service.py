@@ -17,6 +17,7 @@ from bot import audit
 from bot.defaults import IMPROVEMENT_THEMES
 from bot.errors import UserError
 from bot.ideas.index import idea_text, index_idea
+from bot.ids import as_id
 from bot.privacy import refuse_patient_identifiers
 from bot.roles import Actor, Role
 from bot.similarity import Candidate, Ranker, terms
@@ -248,10 +249,7 @@ def subscribers(session: Session, idea_id: int) -> list[str]:
 
 def get(session: Session, team_id: str, idea_id: int | str | None, *, lock: bool = False) -> Idea:
     """The idea, or a kind answer when it is gone (for example a click on an old card)."""
-    try:
-        key = int(idea_id or 0)
-    except ValueError:
-        key = 0
+    key = as_id(idea_id) or 0
     query = select(Idea).where(Idea.id == key, Idea.team_id == team_id)
     if lock:
         query = query.with_for_update()

@@ -60,11 +60,10 @@ def enable(session: Session, actor: Actor, channel_id: str) -> bool:
 def disable(session: Session, actor: Actor, channel_id: str) -> None:
     """Stop capturing a channel and forget what was kept from it."""
     actor.require(Role.LEAD, "turn off learning capture")
-    session.exec(
-        delete(CaptureChannel).where(
-            CaptureChannel.team_id == actor.team_id, CaptureChannel.channel_id == channel_id
-        )  # type: ignore[call-overload]
-    )
+    captured = session.get(CaptureChannel, (actor.team_id, channel_id or ""))
+    if captured is None:
+        raise UserError("That channel isn't being captured.")
+    session.delete(captured)
     session.exec(
         delete(CapturedMessage).where(
             CapturedMessage.team_id == actor.team_id, CapturedMessage.channel_id == channel_id

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.errors import UserError
+from bot.ids import MAX_ID
 from bot.pulse.questions import NPS_0_10, RANGES, SCALE_1_5
 from bot.text import escape, truncate
 
@@ -42,19 +44,32 @@ def button_value(run_id: int, question: int | None, value: int | None, token: st
     return json.dumps(payload, separators=(",", ":"))
 
 
+NOT_OURS = "That answer button is not one copbot sent."
+
+
 def parse_button_value(raw: str) -> tuple[int, int | None, int | None, str | None]:
-    """(run, question, value, token) from a button; ValueError for anything malformed."""
-    payload = json.loads(raw)
-    if not isinstance(payload, dict) or not isinstance(payload.get("r"), int):
-        raise ValueError("not a pulse button")
-    question, value, token = payload.get("q"), payload.get("v"), payload.get("t")
-    if question is not None and not isinstance(question, int):
-        raise ValueError("bad question")
-    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-        raise ValueError("bad value")
+    """(run, question, value, token) from a button; a UserError for anything copbot did
+    not send (malformed, or numbers no pulse button holds)."""
+    try:
+        payload = json.loads(raw)
+    except (TypeError, ValueError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise UserError(NOT_OURS)
+    run, question, value, token = (payload.get(k) for k in ("r", "q", "v", "t"))
+    if not _small_int(run) or run <= 0:
+        raise UserError(NOT_OURS)
+    if (question is not None and not _small_int(question)) or (
+        value is not None and not _small_int(value)
+    ):
+        raise UserError(NOT_OURS)
     if token is not None and not isinstance(token, str):
-        raise ValueError("bad token")
-    return payload["r"], question, value, token
+        raise UserError(NOT_OURS)
+    return run, question, value, token
+
+
+def _small_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_ID
 
 
 def _closes(closes_at: datetime) -> str:

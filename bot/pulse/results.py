@@ -23,6 +23,7 @@ from bot import audit, outbox
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import NOT_GIVEN, Breakdown, fold_small_groups
+from bot.ids import as_id
 from bot.learning.summariser import Source, make_summariser
 from bot.learning.usage import record_usage
 from bot.privacy import refuse_patient_identifiers
@@ -427,10 +428,11 @@ def challenge_draft(
     """A challenge prefilled from a pulse theme. The theme is found again from the
     results (never taken from the button), so only a phrase safe to show can be used."""
     actor.require(Role.LEAD, "open a challenge")
-    try:
-        run_id, index = (int(part) for part in value.split(":"))
-    except ValueError:
-        raise UserError("That theme is no longer available.") from None
+    run_part, _, index_part = value.partition(":")
+    run_id = as_id(run_part)
+    if run_id is None or not index_part.isdigit() or len(index_part) > 2:
+        raise UserError("That theme is no longer available.")
+    index = int(index_part)
     run = session.get(PulseRun, run_id)
     pulse = session.get(Pulse, run.pulse_id) if run else None
     if run is None or pulse is None or pulse.team_id != actor.team_id:

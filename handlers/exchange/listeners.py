@@ -16,7 +16,7 @@ from bot.exchange import followup, messages, stats
 from bot.exchange import service as exchanges
 from bot.roles import Role
 from bot.text import escape
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
+from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack
 from handlers.exchange import blocks
 from handlers.home.listeners import refresh_home
 from handlers.kit import section
@@ -130,7 +130,8 @@ def after_exchange_command(
 def _match(context: BoltContext, programme_id: int) -> None:
     with deps(context).db.session() as session:
         programme = session.get(ExchangeProgramme, programme_id)
-        assert programme is not None
+        if programme is None or programme.team_id != actor(context).team_id:
+            raise UserError("That programme no longer exists.")
         round_ = exchanges.run_matching(session, actor(context), programme)
         session.commit()
         followup.send_review(session, slack(context), round_.id or 0)
@@ -190,7 +191,9 @@ def programme_created(context: BoltContext) -> None:
 def open_signup_from_home(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
-    _open_signup(context, client, body["trigger_id"], int(action.get("value") or 0))
+    _open_signup(
+        context, client, body["trigger_id"], parse_id(action.get("value"), "That programme")
+    )
 
 
 def _open_signup(
@@ -221,7 +224,9 @@ def _open_signup(
 def save_signup(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     values, who = form_values(view), actor(context)
     with deps(context).db.session() as session:
-        programme = session.get(ExchangeProgramme, int(view.get("private_metadata") or 0))
+        programme = session.get(
+            ExchangeProgramme, parse_id(view.get("private_metadata"), "That programme")
+        )
         if programme is None or programme.team_id != who.team_id:
             raise UserError("That programme no longer exists.")
         fields = exchanges.validate_interest(
@@ -264,15 +269,12 @@ def signed_up(context: BoltContext) -> None:
 
 
 def run_matching_from_home(action: dict[str, Any], context: BoltContext) -> None:
-    _match(context, int(action.get("value") or 0))
+    _match(context, parse_id(action.get("value"), "That programme"))
 
 
 def _round_id(action_or_view: dict[str, Any]) -> int:
-    raw = action_or_view.get("value") or action_or_view.get("private_metadata") or "0"
-    try:
-        return int(raw)
-    except ValueError:
-        raise UserError("That proposal no longer exists.") from None
+    raw = action_or_view.get("value") or action_or_view.get("private_metadata")
+    return parse_id(raw, "That proposal")
 
 
 def approve(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
@@ -356,10 +358,7 @@ def set_status(
 
 
 def _match_id(action: dict[str, Any]) -> int:
-    try:
-        return int(action.get("value") or 0)
-    except ValueError:
-        raise UserError("That match no longer exists.") from None
+    return parse_id(action.get("value"), "That match")
 
 
 def redraw_match(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
@@ -394,7 +393,7 @@ def save_feedback(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
             session,
             who.team_id,
             who.user_id,
-            int(view.get("private_metadata") or 0),
+            parse_id(view.get("private_metadata"), "That match"),
             rating=values.get("rating"),
             learned=values.get("learned"),
             recommend=values.get("recommend"),

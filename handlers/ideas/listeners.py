@@ -20,7 +20,7 @@ from bot.ideas.cards import CHALLENGE_CLOSE, CHALLENGE_SHARE, DISCUSS, MANAGE, S
 from bot.roles import Role
 from bot.similarity import terms
 from bot.text import escape, truncate
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack, throttle
+from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack, throttle
 from handlers.ideas import blocks
 from handlers.kit import notice
 from storage import Challenge, Idea, utcnow
@@ -221,10 +221,23 @@ def offer_idea(body: dict[str, Any], event: dict[str, Any], context: BoltContext
     slack(context).post_ephemeral(item["channel"], reactor, text, blocks=offer)
 
 
+def _message_place(raw: Any) -> dict[str, str]:
+    """The channel and ts an offer button points at, or a kind refusal for anything else."""
+    try:
+        where = json.loads(raw or "")
+    except (TypeError, ValueError):
+        where = None
+    if not isinstance(where, dict) or not all(
+        isinstance(where.get(k), str) and where.get(k) for k in ("channel", "ts")
+    ):
+        raise UserError("That message is no longer there.")
+    return where
+
+
 def open_capture_from_offer(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
-    where = json.loads(action["value"])
+    where = _message_place(action.get("value"))
     found = (
         client.conversations_history(
             channel=where["channel"], latest=where["ts"], inclusive=True, limit=1
@@ -273,7 +286,7 @@ def submit_idea(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
 
 
 def post_mine_anyway(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    context["draft_id"] = int(view.get("private_metadata") or 0)
+    context["draft_id"] = parse_id(view.get("private_metadata"), "That draft")
     ack()
 
 
@@ -285,7 +298,7 @@ def post_draft(context: BoltContext) -> None:
 def post_draft_from_button(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
-    idea = _post(context, int(action["value"]))
+    idea = _post(context, parse_id(action.get("value"), "That draft"))
     client.views_update(
         view_id=body["view"]["id"],
         view=notice("Idea shared", f"Thank you. Your idea is posted: {idea.permalink}"),
@@ -338,7 +351,7 @@ def support_instead(
     who = actor(context)
     with deps(context).db.session() as session:
         idea = ideas.support(session, who, action["value"])
-        ideas.take_draft(session, who, int(body["view"].get("private_metadata") or 0))
+        ideas.take_draft(session, who, parse_id(body["view"].get("private_metadata"), "That draft"))
     _refresh(context, idea.id)
     client.views_update(
         view_id=body["view"]["id"],

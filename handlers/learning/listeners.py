@@ -17,7 +17,7 @@ from bot.learning import capture, casestudy, digest, messages, usage
 from bot.learning.summariser import make_summariser
 from bot.roles import Role
 from bot.text import escape, truncate
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack, throttle
+from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack, throttle
 from handlers.home.listeners import refresh_home
 from handlers.kit import notice, section
 from handlers.learning import blocks
@@ -162,7 +162,7 @@ def after_digest_command(command: dict[str, Any], context: BoltContext) -> None:
 def publish(action: dict[str, Any], context: BoltContext) -> None:
     who = actor(context)
     with deps(context).db.session() as session:
-        draft = digest.publishable(session, who, int(action.get("value") or 0))
+        draft = digest.publishable(session, who, parse_id(action.get("value"), "That digest"))
         channel = workspaces.community_settings(
             session, who.team_id, deps(context).settings
         ).digest_channel
@@ -185,7 +185,9 @@ def open_editor(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     with deps(context).db.session() as session:
-        draft = digest.publishable(session, actor(context), int(action.get("value") or 0))
+        draft = digest.publishable(
+            session, actor(context), parse_id(action.get("value"), "That digest")
+        )
         view = blocks.digest_edit_modal(draft)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
@@ -193,7 +195,10 @@ def open_editor(
 def save_edit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     with deps(context).db.session() as session:
         draft = digest.edit(
-            session, actor(context), int(view.get("private_metadata") or 0), form_values(view)
+            session,
+            actor(context),
+            parse_id(view.get("private_metadata"), "That digest"),
+            form_values(view),
         )
         context["digest_id"] = draft.id
     ack()

@@ -20,7 +20,7 @@ from bot.pulse.questions import Answer
 from bot.roles import Role
 from bot.scheduling import weekly_trigger
 from bot.text import escape
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, slack
+from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack
 from handlers.home.listeners import refresh_home
 from handlers.ideas.blocks import challenge_modal
 from handlers.pulse import blocks
@@ -198,10 +198,7 @@ def open_first_run(context: BoltContext, respond: Respond | None) -> None:
 
 def answer_one_tap(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
     """Record a one-tap answer at once; the DM is redrawn after the ack."""
-    try:
-        run_id, question, value, token = messages.parse_button_value(action["value"])
-    except (ValueError, KeyError):
-        raise UserError("That answer button is not one copbot sent.") from None
+    run_id, question, value, token = messages.parse_button_value(action.get("value") or "")
     with deps(context).db.session() as session:
         receipt = pulses.record_answers(
             session,
@@ -247,7 +244,7 @@ def show_answer(context: BoltContext, respond: Respond) -> None:
 def open_form(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
-    run_id, _, _, token = messages.parse_button_value(action["value"])
+    run_id, _, _, token = messages.parse_button_value(action.get("value") or "")
     with deps(context).db.session() as session:
         run = session.get(PulseRun, run_id)
         pulse = session.get(Pulse, run.pulse_id) if run else None
@@ -314,10 +311,7 @@ def opt_in(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
 
 def _set_opt_out(context: BoltContext, action: dict[str, Any], *, out: bool) -> None:
     who = actor(context)
-    try:
-        pulse_id = int(action.get("value") or "")
-    except ValueError:
-        raise UserError("That pulse no longer exists.") from None
+    pulse_id = parse_id(action.get("value"), "That pulse")
     with deps(context).db.session() as session:
         pulses.set_opt_out(session, who.team_id, who.user_id, pulse_id, out)
 
@@ -331,7 +325,7 @@ def open_response(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     with deps(context).db.session() as session:
-        run = session.get(PulseRun, int(action["value"]))
+        run = session.get(PulseRun, parse_id(action.get("value"), "That pulse"))
         pulse = session.get(Pulse, run.pulse_id) if run else None
         if run is None or pulse is None:
             raise UserError("That pulse no longer exists.")
@@ -362,7 +356,7 @@ def send_response(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         results.close_the_loop(
             session,
             actor(context),
-            int(view.get("private_metadata") or 0),
+            parse_id(view.get("private_metadata"), "That pulse"),
             form_values(view).get("response"),
         )
     ack()

@@ -44,6 +44,11 @@ def latest_dm(twin: SlackTwin, user: str) -> dict:
     return twin.dms(user)[-1]
 
 
+def results_dm(twin: SlackTwin, pulse: str) -> dict:
+    """The lead's results message (the trend chart may arrive beside it, as a file)."""
+    return next(m for m in reversed(twin.dms(LEAD)) if f"Results of the {pulse} pulse" in m["text"])
+
+
 def test_design_send_answer_close_and_results(
     driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], job_context: object
 ) -> None:
@@ -94,7 +99,7 @@ def test_design_send_answer_close_and_results(
 
     jobs.pulse_steps()
     twin.wait_for(lambda: "Results of the weekly pulse" in json.dumps(twin.dms(LEAD)))
-    results = json.dumps(latest_dm(twin, LEAD))
+    results = json.dumps(results_dm(twin, "weekly"))
     assert "5 of 7 answered" in results
     assert "Average 4.20" in results  # 4, 5, 3, 4 and the changed 5
     twin.wait_for(lambda: twin.files, message="the trend chart")
@@ -107,7 +112,9 @@ def test_design_send_answer_close_and_results(
     assert "5 of 7 answered" in json.dumps(reply)
     # The lead closes the loop: everyone who answered hears what happens next.
     driver.click(
-        LEAD, "What we are doing about it", message=(channel_of[LEAD], latest_dm(twin, LEAD)["ts"])
+        LEAD,
+        "What we are doing about it",
+        message=(channel_of[LEAD], results_dm(twin, "weekly")["ts"]),
     )
     twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="response modal")
     driver.fill(LEAD, {"What we are doing about it": "Protected QI time from January."})
@@ -147,7 +154,7 @@ def test_results_are_withheld_below_the_minimum(
         session.add(run)
     jobs.pulse_steps()
     twin.wait_for(lambda: "Results of the quick pulse" in json.dumps(twin.dms(LEAD)))
-    results = json.dumps(latest_dm(twin, LEAD))
+    results = json.dumps(results_dm(twin, "quick"))
     assert "4 of 7 answered" in results
     assert "Average" not in results and "2: 4" not in results
     assert not twin.files  # no trend chart either: nothing is safe to draw
@@ -319,7 +326,7 @@ def test_a_lead_opens_a_challenge_from_a_pulse_theme_in_one_step(
         session.add(run)
     jobs.pulse_steps()
     twin.wait_for(lambda: "Results of the blocks pulse" in json.dumps(twin.dms(LEAD)))
-    results = latest_dm(twin, LEAD)
+    results = results_dm(twin, "blocks")
     assert "Open a challenge: discharge delays" in json.dumps(results["blocks"])
     assert "rota" not in json.dumps(results["blocks"]).lower()  # one person's words: never shown
     # Five written answers: their themes, summarised offline (no model is configured).
@@ -388,7 +395,8 @@ def test_a_breakdown_that_would_reveal_a_small_group_is_suppressed(
         session.add(run)
     jobs.pulse_steps()
     twin.wait_for(lambda: "Results of the groups pulse" in json.dumps(twin.dms(LEAD)))
-    shown = json.dumps(latest_dm(twin, LEAD)["blocks"])
+    results = results_dm(twin, "groups")
+    shown = json.dumps(results["blocks"])
     assert "12 of" in shown
     assert "Nursing and midwifery 6" in shown and "Other (small groups) 6" in shown
     assert "Pharmacy" not in shown and "Medical" not in shown
