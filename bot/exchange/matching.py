@@ -47,9 +47,11 @@ from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from bot.exchange import scoring
 from bot.exchange.scoring import (
     MODE_IN_PERSON,
+    MODES,
     ROLE_EITHER,
     ROLE_MENTEE,
     ROLE_MENTOR,
+    ROLES,
     Pool,
     day_key,
     norm,
@@ -134,7 +136,8 @@ class Result:
 
 PAIR_BONUS = 20.0  # score units per matched pair: match as many people as possible
 PRIORITY_BONUS = 1000.0  # per carried-over person in a pair: they are matched first
-TOP_K = 24  # partners kept per person above FULL_GRAPH_LIMIT
+TOP_K = 48  # partners kept per person above FULL_GRAPH_LIMIT (pairs)
+SET_TOP_K = 24  # the same for sets, at least 6 x the group size
 FULL_GRAPH_LIMIT = 400  # up to here every eligible pair is an edge
 EXACT_LIMIT = 1000  # up to here blossom runs on the whole kept graph
 _QUANTUM = 1000  # internal weights are integers: thousandths of a score unit ...
@@ -169,8 +172,9 @@ def broken_rule(
         return "do not pair"
     if frozenset((a.id, b.id)) in history:
         return "met within the cooldown"
-    if rules.mentoring and a.role == b.role and a.role != "either":
-        return f"both {a.role}s"
+    role_a, role_b = _known(a.role, ROLES), _known(b.role, ROLES)
+    if rules.mentoring and role_a == role_b != "either":
+        return f"both {role_a}s"
     if rules.differ_by_organisation:
         org = norm(a.organisation)
         if org and org == norm(b.organisation):
@@ -179,9 +183,10 @@ def broken_rule(
         group = norm(a.staff_group)
         if group and group == norm(b.staff_group):
             return "same staff group"
-    if {a.mode, b.mode} == {"in_person", "virtual"}:
+    mode_a, mode_b = _known(a.mode, MODES), _known(b.mode, MODES)
+    if {mode_a, mode_b} == {"in_person", "virtual"}:
         return "in person and virtual"
-    if rules.same_locality_in_person and a.mode == b.mode == "in_person":
+    if rules.same_locality_in_person and mode_a == mode_b == "in_person":
         place = norm(a.locality)
         if not place or place != norm(b.locality):
             return "in person in different places"
@@ -190,6 +195,11 @@ def broken_rule(
     if days_a and days_b and not days_a & days_b:
         return "no shared availability"
     return None
+
+
+def _known(value: str, allowed: dict[str, int]) -> str:
+    """A mode or role as the engine reads it: anything unrecognised counts as "either"."""
+    return value if value in allowed else "either"
 
 
 def pair_score(a: Candidate, b: Candidate, weights: Weights) -> float:
@@ -457,6 +467,7 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
         return np.minimum(r, c), np.maximum(r, c), degree
 
     if len(blocks) > 1:
+        pool.prepare(rules, weights)  # once, before the threads share it
         with ThreadPoolExecutor(max_workers=2) as executor:
             parts = list(executor.map(work, blocks))
     else:
@@ -604,18 +615,22 @@ def _place_leftovers(
     for g, group in enumerate(groups):
         members[g, : len(group)] = group
     sizes = np.array([len(group) for group in groups], dtype=np.int64)
-    for x in sorted(loose, key=lambda i: (not pool.priority[i], i)):
+    order = sorted(loose, key=lambda i: (not pool.priority[i], i))
+    chunk = max(1, min(256, (1 << 22) // max(1, pool.n)))
+    rank, floor = np.zeros((0, pool.n), dtype=np.float32), 0.0
+    for k, x in enumerate(order):
+        if k % chunk == 0 and groups:  # their scores against everyone, a chunk at a time
+            rank, floor = pool.rank_block(np.array(order[k : k + chunk]), rules, weights)
         placed = False
         room = np.flatnonzero(sizes < max_size)
         if len(room):
-            rank, floor = pool.rank_block(np.array([x]), rules, weights)
-            row = rank[0]
+            row = rank[k % chunk]
             inside = members[room]
             values = np.where(inside >= 0, row[np.maximum(inside, 0)], np.float32(0))
             fits = ((values > floor) | (inside < 0)).all(axis=1)
             gain = values.sum(axis=1)
-            order = room[fits][np.argsort(-gain[fits], kind="stable")]
-            for g in order[:8].tolist():
+            best = room[fits][np.argsort(-gain[fits], kind="stable")]
+            for g in best[:8].tolist():
                 if all(pool.eligible(x, m, rules) for m in groups[g]):
                     groups[g].append(x)
                     members[g, sizes[g]] = x
@@ -744,7 +759,7 @@ _PART_RULE = {
 
 SET_LOOKS = 24  # candidates checked in full per pick when growing sets
 SWAP_NEIGHBOURS = 8  # partners looked at per person when improving sets by swaps
-SWAP_BUDGET = 60_000  # swap evaluations at most (a count, not a time: results stay exact)
+SWAP_BUDGET = 30_000  # swap evaluations at most (a count, not a time, so deterministic)
 
 
 def group_sizes(n: int, size: int) -> list[int]:
@@ -774,7 +789,7 @@ def group_sizes(n: int, size: int) -> list[int]:
 
 def _sets(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
     n, size = pool.n, rules.group_size
-    graph = _build_graph(pool, rules, weights, seed, max(TOP_K, 6 * size))
+    graph = _build_graph(pool, rules, weights, seed, max(SET_TOP_K, 6 * size))
     adj = graph.neighbours()
     stuck = {i: _unmatchable_reason(pool, i, rules) for i in range(n) if graph.degree[i] == 0}
     placeable = [i for i in range(n) if graph.degree[i] > 0]
@@ -998,7 +1013,7 @@ def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome
     groups = [
         [int(mentor_idx[assigned[k]]), int(mentee_idx[k])] for k in np.flatnonzero(assigned >= 0)
     ]
-    busy = set(int(mentor_idx[m]) for m in assigned[assigned >= 0])
+    busy = {int(mentor_idx[m]) for m in assigned[assigned >= 0]}
     carried: list[int] = []
     for k, i in enumerate(mentees):
         if assigned[k] < 0:
@@ -1006,7 +1021,8 @@ def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome
                 carried.append(i)
             else:
                 stuck[i] = _unmatchable_reason(pool, i, rules, side, "mentors")
-    mentee_side = ~side
+    mentee_side = np.zeros(n, dtype=bool)
+    mentee_side[mentees] = True
     for k, i in enumerate(mentors):
         if i not in busy:
             if mentor_degree[k] > 0:

@@ -3,7 +3,7 @@
 ``Pool`` encodes one round's active candidates (sorted by id) once:
 
 - single pairs (local search, reasons) use Python ints: codes, and bitmasks for sets;
-- lists of pairs (the edges kept for matching) use numpy arrays of packed bits, and give
+- lists of pairs (the edges kept for matching) use packed bits or sparse rows, and give
   float64 scores equal to ``matching.pair_score`` to the last bit (same terms, same order);
 - blocks of rows against everyone (choosing each person's best partners) use float32 and
   fold every categorical attribute (staff group, career stage, mode and place,
@@ -144,34 +144,44 @@ def _codes(values: Sequence[str]) -> tuple[list[int], Vocab]:
 
 
 class SetField:
-    """One set-valued field of every candidate: bitmasks, packed words, a 0/1 matrix."""
+    """One set-valued field of every candidate: bitmasks, a 0/1 matrix, packed words."""
 
     def __init__(self, sets: Sequence[frozenset[str]], fold: Callable[[str], str] = norm) -> None:
-        self.vocab = Vocab((fold(v), v.strip()) for s in sets for v in s)
-        codes = self.vocab.codes
-        self.members: list[tuple[int, ...]] = [
-            tuple(sorted({codes[k] for k in map(fold, s) if k})) for s in sets
-        ]
-        self.bits: list[int] = [sum(1 << c for c in m) for m in self.members]
-        n, v = len(sets), len(self.vocab)
-        words = max(1, (v + 63) // 64)
-        self.packed = np.zeros((n, words), dtype=np.uint64)
-        mask = (1 << 64) - 1
-        for i, b in enumerate(self.bits):
-            for w in range(words):
-                self.packed[i, w] = (b >> (64 * w)) & mask
-        rows = np.repeat(np.arange(n), [len(m) for m in self.members])
-        cols = np.fromiter((c for m in self.members for c in m), dtype=np.int64, count=len(rows))
+        vocab = Vocab((fold(v), v.strip()) for s in sets for v in s)
+        codes = vocab.codes
+        self._build(vocab, [tuple(sorted({codes[k] for k in map(fold, s) if k})) for s in sets])
+
+    @classmethod
+    def of(cls, vocab: Vocab, members: list[tuple[int, ...]]) -> SetField:
+        field = cls.__new__(cls)
+        field._build(vocab, members)
+        return field
+
+    def _build(self, vocab: Vocab, members: list[tuple[int, ...]]) -> None:
+        self.vocab = vocab
+        self.members = members
+        self.bits: list[int] = [sum(1 << c for c in m) for m in members]
+        n, v = len(members), len(vocab)
         self.size = v
-        # Rows as CSR (a block's rows times a dense matrix runs in scipy's own loops, not in
-        # a multithreaded BLAS that would fight the block threads); columns dense if small.
+        self.empty = np.array([not m for m in members], dtype=bool)
+        rows = np.repeat(np.arange(n), [len(m) for m in members])
+        cols = np.fromiter((c for m in members for c in m), dtype=np.int64, count=len(rows))
+        # Up to 256 items, pairs are counted on packed words; beyond, on the sparse rows.
+        self.packed: np.ndarray | None = None
+        words = (v + 63) // 64
+        if 0 < words <= 4:
+            self.packed = np.zeros((n, words), dtype=np.uint64)
+            one = np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64))
+            np.bitwise_or.at(self.packed, (rows, cols // 64), one)
+        # Rows as CSR: a block's rows times a dense matrix runs in scipy's own loops, not in
+        # a multithreaded BLAS that would fight the block threads. Columns dense if small.
         self.matrix: sparse.csr_array | None = None
         self.transposed: np.ndarray | sparse.csc_array | None = None
-        if v == 0 or len(rows) == 0:
+        if len(rows) == 0:
             return
         csr = sparse.csr_array((np.ones(len(rows), dtype=np.float32), (rows, cols)), (n, v))
         self.matrix = csr
-        if n * v <= 1 << 25:
+        if n * v <= 1 << 23:
             self.transposed = np.ascontiguousarray(csr.toarray().T)
         else:
             self.transposed = csr.T.tocsc()
@@ -187,8 +197,13 @@ class SetField:
 
     def pair_counts(self, a: np.ndarray, b: np.ndarray, other: SetField) -> np.ndarray:
         """Shared items for each pair (a[k]'s items, b[k]'s items in ``other``)."""
-        both = self.packed[a] & other.packed[b]
-        return np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+        if self.matrix is None or other.matrix is None or len(a) == 0:
+            return np.zeros(len(a), dtype=np.int64)
+        if self.packed is not None and other.packed is not None:
+            both = self.packed[a] & other.packed[b]
+            return np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+        both = self.matrix[a].multiply(other.matrix[b])
+        return np.rint(np.asarray(both.sum(axis=1)).ravel()).astype(np.int64)
 
     def names(self, codes: Iterable[int]) -> list[str]:
         return [self.vocab.names[c] for c in sorted(codes)]
@@ -196,28 +211,14 @@ class SetField:
 
 def _split(field: SetField, n: int) -> tuple[SetField, SetField]:
     """Split a field built over offers + wants (one shared vocabulary) into its halves."""
-    halves = []
-    for part in (slice(0, n), slice(n, 2 * n)):
-        half = SetField.__new__(SetField)
-        half.vocab = field.vocab
-        half.members = field.members[part]
-        half.bits = field.bits[part]
-        half.packed = field.packed[part]
-        half.size = field.size
-        half.matrix = half.transposed = None
-        if field.matrix is not None:
-            csr = sparse.csr_array(field.matrix[part])
-            half.matrix = csr
-            if isinstance(field.transposed, np.ndarray):
-                half.transposed = np.ascontiguousarray(field.transposed[:, part])
-            else:
-                half.transposed = csr.T.tocsc()
-        halves.append(half)
-    return halves[0], halves[1]
+    return (
+        SetField.of(field.vocab, field.members[:n]),
+        SetField.of(field.vocab, field.members[n:]),
+    )
 
 
 @dataclass(frozen=True)
-class _BlockSetup:
+class BlockSetup:
     tables: list[tuple[np.ndarray, np.ndarray]]  # (pattern per person, row per pattern)
     big: float  # the penalty for a broken rule
     families: list[tuple[int, SetField, np.ndarray | sparse.csc_array]]  # sign, rows, cols
@@ -283,7 +284,7 @@ class Pool:
         self.blocked: dict[int, np.ndarray] = {
             i: np.array(sorted(js), dtype=np.int64) for i, js in blocked.items()
         }
-        self._setups: dict[tuple[Rules, Weights], _BlockSetup] = {}
+        self._setups: dict[tuple[Rules, Weights], BlockSetup] = {}
 
     # ------------------------------------------------------------------ one pair
 
@@ -417,7 +418,7 @@ class Pool:
             both = (mode[a] == MODE_IN_PERSON) & (mode[b] == MODE_IN_PERSON)
             ok &= ~(both & ((place[a] < 0) | (place[a] != place[b])))
         field = self.availability
-        known = field.packed.any(axis=1)
+        known = ~field.empty
         overlap = field.pair_counts(a, b, field)
         ok &= ~(known[a] & known[b] & (overlap == 0))
         if self.blocked:
@@ -437,7 +438,7 @@ class Pool:
     ) -> tuple[np.ndarray, float]:
         """float32 scores of ``rows`` against everyone, and a floor: entries below it are
         pairs a hard rule keeps apart (including each row with itself)."""
-        setup = self._setup(rules, weights)
+        setup = self.prepare(rules, weights)
         tables, big = setup.tables, setup.big
         codes, table = tables[0]
         total = table[codes[rows]]
@@ -458,7 +459,7 @@ class Pool:
             field = self.availability
             overlap = field.block_counts(rows, field)
             assert overlap is not None
-            known = field.packed.any(axis=1)
+            known = ~field.empty
             shared = overlap > 0
             total += np.float32(weights.availability) * shared
             total -= np.float32(big) * (~shared & known[rows, None] & known[None, :])
@@ -471,7 +472,7 @@ class Pool:
                 total[r, others] = -2 * big
         return total, -big / 2
 
-    def _setup(self, rules: Rules, weights: Weights) -> _BlockSetup:
+    def prepare(self, rules: Rules, weights: Weights) -> BlockSetup:
         """What every block of one round needs, built once per (rules, weights)."""
         key = (rules, weights)
         if key in self._setups:
@@ -526,7 +527,7 @@ class Pool:
             scaled = other.transposed * np.float32(float(weight) ** 2)
             families.append((1 if weight > 0 else -1, field, scaled))
         org = self.arrays["org"]
-        setup = _BlockSetup(
+        setup = BlockSetup(
             tables=tables,
             big=big,
             families=families,
@@ -557,13 +558,13 @@ class Pool:
         known_org = (self.arrays["org"] >= 0).astype(np.int64)
         out.append((known_org, weights.cross_organisation * np.array([[0.0, 0.0], [0.0, 1.0]])))
         # Career stage: the bridge bonus.
-        stages = np.arange(max(self.stage, default=0) + 1)
+        stages, codes = np.unique(self.arrays["stage"], return_inverse=True)
         bridge = (
             (stages[:, None] > 0)
             & (stages[None, :] > 0)
             & (np.abs(stages[:, None] - stages[None, :]) >= 2)
         )
-        out.append((self.arrays["stage"], weights.career_bridge * bridge))
+        out.append((codes.reshape(-1), weights.career_bridge * bridge))
         # Mode and place: 0 either, 1 virtual, 2 + locality for in person (last: unknown).
         places = len(self.localities)
         mode, place = self.arrays["mode"], self.arrays["locality"]

@@ -554,3 +554,17 @@ def community(n: int, seed: int) -> tuple[list[Candidate], frozenset[frozenset[s
         for p in people
     ]
     return people, met
+
+
+def test_big_round_paths_keep_every_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sparse graph, the relaxation and set growing from few partners, on a mid round."""
+    people, met = community(240, seed=8)
+    exact = {rules: match(people, rules, history=met) for rules in (Rules(), Rules(group_size=3))}
+    monkeypatch.setattr(matching, "FULL_GRAPH_LIMIT", 0)
+    monkeypatch.setattr(matching, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(matching, "TOP_K", 6)
+    monkeypatch.setattr(matching, "SET_TOP_K", 1)
+    for rules, reference in exact.items():
+        result = match(people, rules, history=met)
+        assert violations(result, people, rules, met) == []
+        assert result.total_score >= 0.95 * reference.total_score

@@ -1,0 +1,571 @@
+"""Exchange matching at scale: quality, speed and hard rules against exact and naive baselines.
+
+Generates realistic improvement communities from the defaults in DESIGN.md (staff groups in
+NHS-like proportions, organisations of many types with a skewed size distribution, places,
+improvement themes with Zipf-like popularity, personal interests, "I can offer" / "I want to
+learn" topics, career stages, weekday availability, in person / virtual, a few do-not-pair
+requests, past pairings, a few people paused and a few carried over from the last round) and
+prints, for pairs at each size:
+
+- wall time and peak traced memory (tracemalloc, a second run) of ``match``;
+- its total score as a percentage of the exact optimum where N <= ``--exact-limit``
+  (default 1000), else "n/a (too slow)": a maximum-weight matching of the full eligible
+  graph, built with the public ``eligible_pair`` and ``pair_score``, with copbot's bonuses
+  for matching everyone and carried-over people first, by Edmonds' blossom algorithm
+  (networkx up to 400 people, rustworkx above), finished the same way (a leftover joins the
+  pair they fit best);
+- hard-rule violations found by the independent checker ``violations`` (must be 0);
+- for copbot, a random pairing that keeps the same hard rules, and a greedy pairing (best
+  pair first among each person's 50 best partners): people placed, mean score per pair,
+  mean shared interests per pair, and the share of pairs across organisations and across
+  staff groups.
+
+Then a line each for action learning sets (size 4) and mentoring. Nothing is asserted.
+
+    .venv/bin/python bench/matching.py                     # ~3 minutes
+    .venv/bin/python bench/matching.py --sizes 30,300,1000 --seed 7 --exact-limit 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from functools import partial
+from itertools import combinations
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import rustworkx as rx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.defaults import IMPROVEMENT_THEMES, ORGANISATION_TYPES, STAFF_GROUPS
+from bot.exchange.matching import (
+    PAIR_BONUS,
+    PRIORITY_BONUS,
+    Candidate,
+    Result,
+    Rules,
+    Weights,
+    eligible_pair,
+    match,
+    pair_score,
+    violations,
+)
+from bot.exchange.scoring import Pool, norm
+
+# Rough shares of the NHS and care workforce that joins improvement communities.
+STAFF_SHARES = {
+    "Nursing and midwifery": 30,
+    "Medical": 17,
+    "Allied health professionals": 13,
+    "Management and administration": 10,
+    "Pharmacy": 5,
+    "Social work and social care": 6,
+    "Paramedics": 3,
+    "Health care science": 3,
+    "Public health": 3,
+    "VCSE": 3,
+    "Physician associates": 1.5,
+    "Dentistry": 1,
+    "Optometry": 1,
+    "Patient and citizen partners": 2,
+}
+assert set(STAFF_SHARES) == set(STAFF_GROUPS)
+
+# Organisation types: how many of each a system has (relative), and their typical staff.
+ORG_TYPE_SHARES = {
+    "Acute trust": 2,
+    "Community trust": 1,
+    "Mental health trust": 1,
+    "Ambulance trust": 0.5,
+    "General practice / PCN": 12,
+    "GP federation": 1,
+    "Local authority": 1.5,
+    "Adult or children's social care": 2,
+    "Care home": 6,
+    "Community pharmacy": 4,
+    "Hospice": 1,
+    "VCSE": 5,
+    "Healthwatch": 0.5,
+    "University": 0.5,
+    "Health innovation network": 0.3,
+    "ICB": 0.7,
+}
+assert set(ORG_TYPE_SHARES) == set(ORGANISATION_TYPES)
+ORG_TYPE_SIZE = {  # relative headcount per organisation of this type
+    "Acute trust": 4,
+    "Community trust": 2.5,
+    "Mental health trust": 2.5,
+    "Ambulance trust": 2,
+    "ICB": 1.5,
+    "Local authority": 2,
+    "University": 1.5,
+}
+ORG_TYPE_STAFF = {
+    "Acute trust": ["Medical", "Nursing and midwifery", "Allied health professionals"],
+    "Community trust": ["Nursing and midwifery", "Allied health professionals"],
+    "Mental health trust": ["Nursing and midwifery", "Medical", "Allied health professionals"],
+    "Ambulance trust": ["Paramedics"],
+    "General practice / PCN": ["Medical", "Nursing and midwifery", "Pharmacy"],
+    "GP federation": ["Medical", "Management and administration"],
+    "Local authority": ["Social work and social care", "Public health"],
+    "Adult or children's social care": ["Social work and social care"],
+    "Care home": ["Social work and social care", "Nursing and midwifery"],
+    "Community pharmacy": ["Pharmacy"],
+    "Hospice": ["Nursing and midwifery", "Medical"],
+    "VCSE": ["VCSE", "Patient and citizen partners"],
+    "Healthwatch": ["Patient and citizen partners", "VCSE"],
+    "University": ["Health care science", "Public health"],
+    "Health innovation network": ["Management and administration"],
+    "ICB": ["Management and administration", "Public health"],
+}
+PLACES = (
+    "Hereford",
+    "Leominster",
+    "Ross-on-Wye",
+    "Ledbury",
+    "Kington",
+    "Bromyard",
+    "Worcester",
+    "Redditch",
+    "Kidderminster",
+    "Malvern",
+    "Evesham",
+    "Droitwich",
+)
+PERSONAL = (
+    "Walking",
+    "Running",
+    "Cycling",
+    "Gardening",
+    "Baking",
+    "Reading",
+    "Choir singing",
+    "Football",
+    "Photography",
+    "Swimming",
+    "Parkrun",
+    "Volunteering",
+    "Cooking",
+    "Yoga",
+    "Music",
+    "Climbing",
+    "Knitting",
+    "Family history",
+    "Board games",
+    "Wild swimming",
+)
+TOPICS = (
+    "Quality improvement coaching",
+    "Data analysis",
+    "Running PDSA cycles",
+    "Patient engagement",
+    "Leading change",
+    "Clinical audit",
+    "Writing a business case",
+    "Population health management",
+    "Digital tools",
+    "Facilitation",
+    "Presenting to boards",
+    "Coproduction",
+    "Measurement for improvement",
+    "Process mapping",
+    "Research methods",
+    "Social prescribing",
+)
+DAYS = ("mon", "tue", "wed", "thu", "fri")
+ROLE_SHARES = {  # mentor, mentee, either, by career stage (0 unknown, 1 early .. 4 senior)
+    0: [10, 70, 20],
+    1: [2, 88, 10],
+    2: [15, 60, 25],
+    3: [45, 20, 35],
+    4: [65, 5, 30],
+}
+
+
+def _zipf(names: Sequence[str], exponent: float) -> list[float]:
+    return [1.0 / (rank + 1) ** exponent for rank in range(len(names))]
+
+
+def _pick(rng: random.Random, names: Sequence[str], weights: Sequence[float], k: int) -> set[str]:
+    chosen: set[str] = set()
+    while len(chosen) < min(k, len(names)):
+        chosen.add(rng.choices(names, weights)[0])
+    return chosen
+
+
+def community(n: int, seed: int = 0) -> tuple[list[Candidate], frozenset[frozenset[str]]]:
+    """``n`` sign-ups to one round, and the pairs who met within the cooldown."""
+    rng = random.Random(seed)
+    themes = list(IMPROVEMENT_THEMES)
+    rng.shuffle(themes)  # which themes are popular varies by community
+    theme_w = _zipf(themes, 0.9)
+    personal_w = _zipf(PERSONAL, 0.8)
+    topic_w = _zipf(TOPICS, 0.7)
+    # Organisations: n / 12 of them (at least 3), types by share, sizes skewed (Zipf within
+    # type and by type).
+    n_orgs = max(3, n // 12)
+    types = list(ORG_TYPE_SHARES)
+    orgs: list[tuple[str, str, str, float]] = []  # name, type, place, size weight
+    for k in range(n_orgs):
+        kind = rng.choices(types, [ORG_TYPE_SHARES[t] for t in types])[0]
+        place = rng.choice(PLACES[: max(2, min(len(PLACES), 2 + n // 800))])
+        name = f"{place} {kind} {k + 1}"
+        orgs.append((name, kind, place, ORG_TYPE_SIZE.get(kind, 1) ** 0.25 / (1 + k) ** 0.8))
+    org_w = [o[3] for o in orgs]
+    staff = list(STAFF_SHARES)
+    staff_w = list(STAFF_SHARES.values())
+    ids = [f"U{k:06d}" for k in range(n)]
+    people: list[Candidate] = []
+    for pid in ids:
+        org, kind, place, _ = rng.choices(orgs, org_w)[0]
+        typical = ORG_TYPE_STAFF[kind]
+        group = rng.choice(typical) if rng.random() < 0.6 else rng.choices(staff, staff_w)[0]
+        stage = rng.choices([0, 1, 2, 3, 4], [5, 20, 35, 28, 12])[0]
+        offers = _pick(
+            rng, TOPICS, topic_w, rng.choices([0, 1, 2, 3], [3, 4, 2, 1])[0] + stage // 3
+        )
+        wants = _pick(rng, TOPICS, topic_w[::-1], rng.choices([0, 1, 2, 3], [2, 4, 3, 1])[0])
+        days = (
+            set()
+            if rng.random() < 0.35
+            else _pick(rng, DAYS, [1, 1.3, 1.2, 1.1, 0.7], rng.choice([1, 2, 2, 3, 4]))
+        )
+        people.append(
+            Candidate(
+                id=pid,
+                staff_group=group,
+                organisation=org,
+                locality=place if rng.random() < 0.9 else rng.choice(PLACES),
+                professional_interests=frozenset(
+                    _pick(rng, themes, theme_w, rng.choices([1, 2, 3, 4], [3, 4, 2, 1])[0])
+                ),
+                personal_interests=frozenset(
+                    _pick(rng, PERSONAL, personal_w, rng.choices([0, 1, 2, 3], [3, 3, 2, 1])[0])
+                ),
+                offers=frozenset(offers - wants),
+                wants=frozenset(wants),
+                career_stage=stage,
+                availability=frozenset(days),
+                mode=rng.choices(["either", "virtual", "in_person"], [60, 25, 15])[0],
+                do_not_pair=frozenset({rng.choice(ids)} if rng.random() < 0.01 else set()),
+                paused=rng.random() < 0.02,
+                priority=rng.random() < 0.02,
+                role=rng.choices(["mentor", "mentee", "either"], ROLE_SHARES[stage])[0],
+                capacity=rng.choice([1, 1, 2, 3]),
+            )
+        )
+    history = frozenset(frozenset(rng.sample(ids, 2)) for _ in range(n // 4) if n >= 2)
+    return people, history
+
+
+# ---------------------------------------------------------------------- baselines
+
+Pairing = list[tuple[str, ...]]
+History = frozenset[frozenset[str]]
+
+
+def random_pairing(people: Sequence[Candidate], rules: Rules, met: History, seed: int) -> Pairing:
+    """People in a random order, each paired with the next one still free who fits."""
+    order = [p for p in people if not p.paused]
+    random.Random(seed).shuffle(order)
+    free = dict.fromkeys(range(len(order)))
+    pairs: Pairing = []
+    for i in range(len(order)):
+        if i not in free:
+            continue
+        del free[i]
+        for j in free:
+            if eligible_pair(order[i], order[j], rules, met):
+                del free[j]
+                pairs.append((order[i].id, order[j].id))
+                break
+    return pairs
+
+
+def greedy_pairing(
+    people: Sequence[Candidate], rules: Rules, weights: Weights, met: History
+) -> Pairing:
+    """Best pair first: every eligible pair among each person's 50 best partners, by score."""
+    pool = Pool([p for p in people if not p.paused], met)
+    n, k = pool.n, min(50, max(1, pool.n - 1))
+    found = []
+    for start in range(0, n, 256):
+        rows = np.arange(start, min(n, start + 256))
+        rank, floor = pool.rank_block(rows, rules, weights)
+        top = np.argpartition(-rank, k - 1, axis=1)[:, :k]
+        ok = np.take_along_axis(rank, top, axis=1) > floor
+        a = np.broadcast_to(rows[:, None], top.shape)[ok]
+        found.append(np.stack([np.minimum(a, top[ok]), np.maximum(a, top[ok])], axis=1))
+    edges = np.unique(np.concatenate(found), axis=0) if found else np.zeros((0, 2), int)
+    scores = pool.pair_scores(edges[:, 0], edges[:, 1], weights)
+    order = np.lexsort((edges[:, 1], edges[:, 0], -scores))
+    taken = [False] * n
+    pairs: Pairing = []
+    for i, j in edges[order].tolist():
+        if not taken[i] and not taken[j]:
+            taken[i] = taken[j] = True
+            pairs.append((pool.ids[i], pool.ids[j]))
+    return pairs
+
+
+NETWORKX_LIMIT = 400  # exact reference: networkx up to here, rustworkx (its compiled port) above
+
+
+def exact_pairing(
+    people: Sequence[Candidate], rules: Rules, weights: Weights, met: History
+) -> tuple[Pairing, str]:
+    """A maximum-weight matching of the full eligible graph, built with the public
+    ``eligible_pair`` and ``pair_score`` and the same bonuses as copbot (match everyone,
+    carried-over people first), scores in thousandths: Edmonds' blossom algorithm, by
+    networkx for small rounds and by rustworkx, the same algorithm compiled, above."""
+    active = [p for p in people if not p.paused]
+    edges = []
+    for i, j in combinations(range(len(active)), 2):
+        a, b = active[i], active[j]
+        if eligible_pair(a, b, rules, met):
+            bonus = PAIR_BONUS + PRIORITY_BONUS * (a.priority + b.priority)
+            edges.append((i, j, round((pair_score(a, b, weights) + bonus) * 1000)))
+    if len(active) <= NETWORKX_LIMIT:
+        graph = nx.Graph()
+        graph.add_nodes_from(range(len(active)))
+        graph.add_weighted_edges_from(edges)
+        found, solver = nx.max_weight_matching(graph), "networkx"
+    else:
+        compiled = rx.PyGraph()
+        compiled.add_nodes_from(range(len(active)))
+        compiled.add_edges_from(edges)
+        found, solver = rx.max_weight_matching(compiled, weight_fn=int), "rustworkx"
+    return [tuple(sorted((active[i].id, active[j].id))) for i, j in found], solver
+
+
+def finish(
+    pairs: Pairing, people: Sequence[Candidate], rules: Rules, weights: Weights, met: History
+) -> Pairing:
+    """Each person left over joins the pair they fit best (all three pairs eligible), in
+    the order copbot uses (carried over first, then by id)."""
+    active = [p for p in people if not p.paused]
+    pool = Pool(active, met)
+    groups = [list(p) for p in pairs]
+    if not groups:
+        return []
+    placed = {i for p in pairs for i in p}
+    left = sorted((p for p in active if p.id not in placed), key=lambda p: (not p.priority, p.id))
+    first = np.array([pool.index[g[0]] for g in groups])
+    second = np.array([pool.index[g[1]] for g in groups])
+    open_ = np.ones(len(groups), dtype=bool)
+    for start in range(0, len(left), 256):
+        chunk = left[start : start + 256]
+        rank, floor = pool.rank_block(np.array([pool.index[p.id] for p in chunk]), rules, weights)
+        for row, x in zip(rank, chunk, strict=True):
+            fits = open_ & (row[first] > floor) & (row[second] > floor)
+            if not fits.any():
+                continue
+            gain = np.where(fits, row[first] + row[second], -np.inf)
+            best = int(np.argmax(gain))
+            groups[best].append(x.id)
+            open_[best] = False
+    return [tuple(g) for g in groups]
+
+
+# ---------------------------------------------------------------------- figures
+
+
+def total(groups: Pairing, people: Sequence[Candidate], weights: Weights) -> float:
+    by_id = {p.id: p for p in people}
+    return sum(
+        pair_score(by_id[a], by_id[b], weights) for g in groups for a, b in combinations(g, 2)
+    )
+
+
+def mix(
+    groups: Pairing, people: Sequence[Candidate], weights: Weights
+) -> tuple[float, float, float, float]:
+    """Over every pair inside every group: mean score, mean shared interests (professional
+    and personal), % across organisations, % across staff groups."""
+    by_id = {p.id: p for p in people}
+    score, shared, orgs, staff, count = 0.0, 0, 0, 0, 0
+
+    def common(x: frozenset[str], y: frozenset[str]) -> int:
+        return len({norm(t) for t in x} & {norm(t) for t in y})
+
+    for g in groups:
+        for i, j in combinations(g, 2):
+            a, b = by_id[i], by_id[j]
+            score += pair_score(a, b, weights)
+            shared += common(a.professional_interests, b.professional_interests)
+            shared += common(a.personal_interests, b.personal_interests)
+            orgs += norm(a.organisation) != norm(b.organisation)
+            staff += norm(a.staff_group) != norm(b.staff_group)
+            count += 1
+    if not count:
+        return 0.0, 0.0, 0.0, 0.0
+    return score / count, shared / count, 100 * orgs / count, 100 * staff / count
+
+
+def timed(run: Callable[[], Result]) -> tuple[Result, float, float]:
+    """The result, its wall time (s) and, from a second run under tracemalloc, peak MiB."""
+    start = time.perf_counter()
+    result = run()
+    seconds = time.perf_counter() - start
+    tracemalloc.start()
+    run()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return result, seconds, peak
+
+
+def groups_of(result: Result) -> Pairing:
+    return [m.members for m in result.matches]
+
+
+def placed_share(result: Result, people: Sequence[Candidate]) -> float:
+    active = sum(not p.paused for p in people)
+    placed = len({i for m in result.matches for i in m.members})
+    return 100 * placed / max(1, active)
+
+
+def row(cells: Sequence[object], widths: Sequence[int]) -> str:
+    return "  ".join(str(c).rjust(w) for c, w in zip(cells, widths, strict=True))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--sizes", default="30,300,1000,3000,10000")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--exact-limit", type=int, default=1000, help="largest N for the exact optimum"
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    weights = Weights()
+    pairs_rules = Rules()
+    print("Pairs (default rules: different organisations, in-person pairs in one place)")
+    print("optimum: exact matching of the full eligible graph (ne: networkx, ru: rustworkx),")
+    print("         where N <= --exact-limit; each finished the same way as copbot's")
+    print("c/r/g: copbot / a random pairing that keeps the hard rules / greedy (best pair first),")
+    print("       each finished the same way (a leftover joins the pair they fit best)")
+    widths = [6, 7, 8, 15, 5, 15, 15, 14, 11, 11]
+    head = ["N", "time s", "peak MiB", "% of optimum", "viol", "placed% c/r/g"]
+    head += ["pair score", "shared int.", "cross-org%", "cross-staff%"]
+    print(row(head, widths))
+    for n in sizes:
+        people, met = community(n, args.seed)
+        result, seconds, peak = timed(
+            partial(match, people, pairs_rules, weights, history=met, seed=args.seed)
+        )
+        broken = len(violations(result, people, pairs_rules, met))
+        if n <= args.exact_limit:
+            exact, solver = exact_pairing(people, pairs_rules, weights, met)
+            best = finish(exact, people, pairs_rules, weights, met)
+            ratio = 100 * result.total_score / total(best, people, weights)
+            optimum = f"{ratio:.2f}% ({solver[:2]})"
+        else:
+            optimum = "n/a (too slow)"
+        pairings = [
+            groups_of(result),
+            finish(
+                random_pairing(people, pairs_rules, met, args.seed),
+                people,
+                pairs_rules,
+                weights,
+                met,
+            ),
+            finish(
+                greedy_pairing(people, pairs_rules, weights, met), people, pairs_rules, weights, met
+            ),
+        ]
+        figures = [mix(groups, people, weights) for groups in pairings]
+        active = sum(not p.paused for p in people)
+
+        def cells(k: int, fmt: str, figures: list[tuple[float, ...]] = figures) -> str:
+            return "/".join(format(f[k], fmt) for f in figures)
+
+        placed = "/".join(
+            f"{100 * len({i for g in groups for i in g}) / max(1, active):.0f}"
+            for groups in pairings
+        )
+        print(
+            row(
+                [
+                    n,
+                    f"{seconds:.2f}",
+                    f"{peak:.0f}",
+                    optimum,
+                    broken,
+                    placed,
+                    cells(0, ".2f"),
+                    cells(1, ".2f"),
+                    cells(2, ".0f"),
+                    cells(3, ".0f"),
+                ],
+                widths,
+            )
+        )
+
+    print()
+    print("Sets of 4 (action learning sets) and mentoring")
+    widths = [6, 9, 7, 8, 5, 8, 8, 22]
+    print(row(["N", "format", "time s", "peak MiB", "viol", "groups", "placed%", "notes"], widths))
+    for n in sizes:
+        people, met = community(n, args.seed)
+        rules = Rules(group_size=4)
+        result, seconds, peak = timed(
+            partial(match, people, rules, weights, history=met, seed=args.seed)
+        )
+        sizes_seen = sorted({len(m.members) for m in result.matches})
+        orgs = (
+            statistics.mean(
+                len({p.organisation for p in people if p.id in m.members}) / len(m.members)
+                for m in result.matches
+            )
+            if result.matches
+            else 0.0
+        )
+        print(
+            row(
+                [
+                    n,
+                    "sets of 4",
+                    f"{seconds:.2f}",
+                    f"{peak:.0f}",
+                    len(violations(result, people, rules, met)),
+                    len(result.matches),
+                    f"{placed_share(result, people):.1f}",
+                    f"sizes {sizes_seen}, orgs/size {orgs:.2f}",
+                ],
+                widths,
+            )
+        )
+        rules = Rules(mentoring=True)
+        result, seconds, peak = timed(
+            partial(match, people, rules, weights, history=met, seed=args.seed)
+        )
+        mentors = {m.members[0] for m in result.matches}
+        load = len(result.matches) / max(1, len(mentors))
+        print(
+            row(
+                [
+                    n,
+                    "mentoring",
+                    f"{seconds:.2f}",
+                    f"{peak:.0f}",
+                    len(violations(result, people, rules, met)),
+                    len(result.matches),
+                    f"{placed_share(result, people):.1f}",
+                    f"{len(mentors)} mentors, {load:.2f} each",
+                ],
+                widths,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
