@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, repr=False)
     slack_app_token: str | None = Field(default=None, repr=False)
     slack_api_url: str = "https://slack.com/api/"
-    database_url: str = "sqlite:///var/copbot.db"
+    database_url: str = Field(default="sqlite:///var/copbot.db", repr=False)  # may hold a password
     openai_api_key: str | None = Field(default=None, repr=False)
     openai_base_url: str | None = None
     openai_model: str | None = None

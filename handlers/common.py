@@ -66,6 +66,11 @@ class ActorCache:
                 self._items.clear()
             self._items[(actor.team_id, actor.user_id)] = (actor, time.monotonic() + self.ttl)
 
+    def forget_everywhere(self, user_id: str) -> None:
+        """Forget a person in every workspace (after "forget me", which erases them all)."""
+        with self._lock:
+            self._items = {k: v for k, v in self._items.items() if k[1] != user_id}
+
     def forget(self, team_id: str, user_ids: Iterable[str] | None = None) -> None:
         with self._lock:
             if user_ids is None:

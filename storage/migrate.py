@@ -51,3 +51,17 @@ def current_revision(database: Database) -> str | None:
         except Exception:
             return None
     return row[0] if row else None
+
+
+def head_revision() -> str | None:
+    """The newest migration this code ships."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def is_current(database: Database) -> bool:
+    """Whether the database answers and is at the newest migration."""
+    return current_revision(database) == head_revision()

@@ -8,12 +8,15 @@ the lead is not in is read, so it cannot leak through a summary.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, func, select
 
 from bot import audit, members
@@ -43,6 +46,7 @@ from storage import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PERIOD = timedelta(days=7)
 MAX_SOURCES = 20_000  # a digest reads at most this many messages: learning-marked, then newest
@@ -348,6 +352,24 @@ def publishable(session: Session, actor: Actor, digest_id: int) -> Digest:
     return _draft(session, actor, digest_id)
 
 
+RETRY_WAITS = (2.0, 4.0, 8.0)  # seconds: rides out a short Slack outage or rate limit
+
+
+def _patiently(call: Callable[[], T]) -> T:
+    """Slack calls that a short 5xx or 429 should not defeat (the client's own retries
+    give up within a few seconds)."""
+    for wait in (*RETRY_WAITS, None):
+        try:
+            return call()
+        except SlackApiError as error:
+            status = error.response.status_code if error.response is not None else 0
+            if wait is None or not (status == 429 or status >= 500):
+                raise
+            log.warning("Slack answered %s while preparing a digest; trying again", status)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
 def prepare(
     session_factory: Callable[[], Any],
     slack: SlackPort,
@@ -359,28 +381,43 @@ def prepare(
     end: datetime | None = None,
 ) -> Digest:
     """A lead's private preview in their DM: one message that first says what is being
-    read, then becomes the preview (Publish, Edit)."""
-    with session_factory() as session:
-        readable = readable_channels(session, slack, team_id, user_id)
-        count = count_messages(session, team_id, readable, end)
-    channel = slack.open_conversation([user_id])
-    ts = slack.post_message(channel, progress_text(count, len(readable)))
-    with session_factory() as session:
-        draft = build(
-            session,
-            slack,
-            settings,
-            summariser,
-            team_id=team_id,
-            requested_by=user_id,
-            channels=readable,
-            end=end,
+    read, then becomes the preview (Publish, Edit). If it can't be finished, that message
+    says so rather than promising a preview that will not come."""
+
+    def readable() -> tuple[list[str], int]:
+        with session_factory() as session:
+            found = readable_channels(session, slack, team_id, user_id)
+            return found, count_messages(session, team_id, found, end)
+
+    channels, count = _patiently(readable)
+    channel = _patiently(lambda: slack.open_conversation([user_id]))
+    ts = _patiently(lambda: slack.post_message(channel, progress_text(count, len(channels))))
+    try:
+        with session_factory() as session:
+            draft = build(
+                session,
+                slack,
+                settings,
+                summariser,
+                team_id=team_id,
+                requested_by=user_id,
+                channels=channels,
+                end=end,
+            )
+            draft.preview_channel, draft.preview_ts = channel, ts
+            session.add(draft)
+            blocks = preview_blocks(draft)
+        _patiently(
+            lambda: slack.update_message(channel, ts, "Your learning digest preview", blocks=blocks)
         )
-        draft.preview_channel, draft.preview_ts = channel, ts
-        session.add(draft)
-        blocks = preview_blocks(draft)
-    slack.update_message(channel, ts, "Your learning digest preview", blocks=blocks)
+    except Exception:
+        with contextlib.suppress(Exception):
+            slack.update_message(channel, ts, UNFINISHED)
+        raise
     return draft
+
+
+UNFINISHED = "Sorry, I couldn't finish this digest. Please try `/digest` again in a few minutes."
 
 
 def weekly(

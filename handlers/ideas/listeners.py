@@ -407,8 +407,10 @@ def save_decision(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
                 session, who, idea_id, values["merge_into"], values.get("rationale")
             )
         else:
-            if values.get("owner"):  # the owner may never have used copbot yet
-                members.ensure_member(session, who.team_id, values["owner"], slack(context))
+            who.require(Role.LEAD, "decide on ideas")  # before anyone is looked up in Slack
+            owner = values.get("owner") if isinstance(values.get("owner"), str) else None
+            if owner:  # the owner may never have used copbot yet
+                members.ensure_member(session, who.team_id, owner, slack(context))
             review = values.get("next_review")
             decision = ideas.change_status(
                 session,
@@ -416,7 +418,7 @@ def save_decision(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
                 idea_id,
                 status=values.get("status"),
                 rationale=values.get("rationale"),
-                owner_id=values.get("owner"),
+                owner_id=owner,
                 next_review=date.fromisoformat(review) if review else None,
             )
     context["decided"] = {

@@ -27,8 +27,9 @@ WORKING = notice("Case study", "Reading the thread and writing a first draft…"
 
 
 def register(app: App) -> None:
-    app.event("message")(keep_message)
-    app.event("reaction_added", matchers=[is_memo])(mark_learning)
+    # Acked at once; kept after the ack (unique on channel and ts, so a retry is harmless).
+    app.event("message")(ack_then(ack_only, keep_message))
+    app.event("reaction_added", matchers=[is_memo])(ack_then(ack_only, mark_learning))
     app.command("/digest")(ack_then(digest_command, after_digest_command))
     app.action(messages.PUBLISH)(ack_then(ack_lead, publish))
     app.action(messages.EDIT)(ack_then(ack_lead, open_editor))
@@ -54,9 +55,7 @@ def ack_lead(ack: Ack, context: BoltContext) -> None:
 # ------------------------------------------------------------------------------ capture
 
 
-def keep_message(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
-    """Kept in one short transaction; retries are harmless (unique channel and ts)."""
-    ack()
+def keep_message(event: dict[str, Any], context: BoltContext) -> None:
     if context.team_id:
         with deps(context).db.session() as session:
             capture.on_message(session, context.team_id, event)
@@ -69,8 +68,7 @@ def is_memo(event: dict[str, Any]) -> bool:
     )
 
 
-def mark_learning(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
-    ack()
+def mark_learning(event: dict[str, Any], context: BoltContext) -> None:
     item = event["item"]
     if context.team_id:
         with deps(context).db.session() as session:

@@ -78,7 +78,7 @@ def forget_me(ack: Ack, context: BoltContext) -> None:
     who = actor(context)
     with deps(context).db.session() as session:
         rights.forget(session, who.team_id, who.user_id)
-    deps(context).actors.forget(who.team_id, [who.user_id])
+    deps(context).actors.forget_everywhere(who.user_id)
     ack()
 
 

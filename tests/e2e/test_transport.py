@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 import time
 from hashlib import sha256
 
 import httpx
+from sqlalchemy import text
 from sqlmodel import func, select
 
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, Member
+from storage.migrate import head_revision
 from tests.support import CHANNEL, MEMBER, SIGNING_SECRET
 
 
@@ -110,10 +113,27 @@ def test_unknown_copbot_subcommand_gets_the_guide(driver: SlackDriver) -> None:
     assert "/idea" in json.dumps(reply["blocks"])
 
 
-def test_healthz_checks_the_database(copbot) -> None:
+def test_healthz_tells_live_from_ready(copbot, database: Database) -> None:
     response = httpx.get(f"{copbot.url}/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": True}
+    assert response.json() == {"status": "ok", "database": True, "migrated": True}
+    assert httpx.get(f"{copbot.url}/healthz/ready").status_code == 200
+    with database.engine.begin() as connection:  # as if new code ran on an old schema
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    assert httpx.get(f"{copbot.url}/healthz/ready").status_code == 503
+    assert httpx.get(f"{copbot.url}/healthz/live").json() == {"status": "live"}
+    with database.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()}
+        )
+    assert httpx.get(f"{copbot.url}/healthz").status_code == 200
+
+
+def test_every_slack_request_gets_an_id_for_its_log_lines(driver: SlackDriver) -> None:
+    reply = driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)
+    assert re.fullmatch(r"[0-9a-f]{16}", reply.headers["x-copbot-request-id"])
+    other = driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)
+    assert other.headers["x-copbot-request-id"] != reply.headers["x-copbot-request-id"]
 
 
 def test_metrics_count_requests_and_ack_latency(driver: SlackDriver, copbot) -> None:
