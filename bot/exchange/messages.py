@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.text import escape, truncate
+from bot.blocks import button, section
+from bot.text import escape
 
 APPROVE = "exchange_approve"
 SWAP = "exchange_swap"
@@ -23,22 +24,6 @@ STATUS_LINES = {
     "done": "*Done.* Thank you: look out for a short feedback request.",
     "cancelled": "*This match can't go ahead.* The lead has been told.",
 }
-
-
-def _section(markdown: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(markdown, 3000)}}
-
-
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def people(members: Sequence[str]) -> str:
@@ -63,7 +48,7 @@ def review_blocks(
             f"*Matches for {escape(programme)}, round {round_number}: approved by "
             f"<@{approved_by}>.* Introductions are on their way.\n{figures}"
         )
-    blocks = [_section(head)]
+    blocks = [section(head)]
     lines = [
         f"• {people(members)} ({score:.1f}): {escape('; '.join(reasons))}"
         for members, score, reasons in matches[:REVIEW_LINES]
@@ -71,20 +56,20 @@ def review_blocks(
     if len(matches) > REVIEW_LINES:
         lines.append(f"…and {len(matches) - REVIEW_LINES} more matches.")
     for start in range(0, len(lines), 10):
-        blocks.append(_section("\n".join(lines[start : start + 10])))
+        blocks.append(section("\n".join(lines[start : start + 10])))
     extra = [f"• {people([u])} goes first next round (no fit this time)" for u in carried_over]
     extra += [f"• {people([u])}: {escape(reason)}" for u, reason in sorted(unmatchable.items())]
     if extra:
-        blocks.append(_section("*Not matched this round*\n" + "\n".join(extra[:20])))
+        blocks.append(section("*Not matched this round*\n" + "\n".join(extra[:20])))
     if not approved_by:
         value = str(round_id)
         blocks.append(
             {
                 "type": "actions",
                 "elements": [
-                    _button("Approve", APPROVE, value, "primary"),
-                    _button("Swap", SWAP, value),
-                    _button("Re-run", RERUN, value),
+                    button("Approve", APPROVE, value, "primary"),
+                    button("Swap", SWAP, value),
+                    button("Re-run", RERUN, value),
                 ],
             }
         )
@@ -106,24 +91,24 @@ def intro_blocks(
 ) -> list[dict[str, Any]]:
     why = "\n".join(f"• {escape(reason)}" for reason in reasons)
     blocks = [
-        _section(
+        section(
             f"*You've been matched for {escape(programme)}* ({escape(format.lower())}): "
             f"{people(members)}.\n*Why you were matched*\n{why}\n*Next step:* {escape(next_step)}"
         )
     ]
     if STATUS_LINES.get(status):
-        blocks.append(_section(STATUS_LINES[status]))
+        blocks.append(section(STATUS_LINES[status]))
     value = str(match_id)
     if status == "introduced":
         elements = [
-            _button("We've set a date", DATE_SET, value, "primary"),
-            _button("Done", DONE, value),
-            _button("Can't go ahead", CANCEL, value),
+            button("We've set a date", DATE_SET, value, "primary"),
+            button("Done", DONE, value),
+            button("Can't go ahead", CANCEL, value),
         ]
     elif status == "date_set":
         elements = [
-            _button("Done", DONE, value, "primary"),
-            _button("Can't go ahead", CANCEL, value),
+            button("Done", DONE, value, "primary"),
+            button("Can't go ahead", CANCEL, value),
         ]
     else:
         elements = []
@@ -135,10 +120,10 @@ def intro_blocks(
 def feedback_request(match_id: int, programme: str) -> tuple[str, list[dict[str, Any]]]:
     text = f"How did your {programme} exchange go?"
     return text, [
-        _section(
+        section(
             f"*How did your {escape(programme)} exchange go?* Three quick questions: a rating, "
             "what you learned, and whether you'd recommend it. What you learned may be shared "
             "in the community's learning digest, without your name."
         ),
-        {"type": "actions", "elements": [_button("Give feedback", FEEDBACK, str(match_id))]},
+        {"type": "actions", "elements": [button("Give feedback", FEEDBACK, str(match_id))]},
     ]

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.blocks import button
 from bot.ideas.insights import STATUS_LABELS, status_label
 from bot.text import escape, plain, truncate
 from storage import Challenge, Idea, IdeaStatus
@@ -108,31 +109,19 @@ def idea_card(idea: Idea, context: CardContext) -> tuple[str, list[dict[str, Any
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": byline}]})
     value = str(idea.id)
     if status is IdeaStatus.MERGED:
-        buttons = [_button("Discuss", DISCUSS, value)]
+        buttons = [button("Discuss", DISCUSS, value)]
     else:
         buttons = [
-            _button("Support", SUPPORT, value, style="primary"),
-            _button("Unsupport", UNSUPPORT, value),
-            _button("Discuss", DISCUSS, value),
-            _button("Manage", MANAGE, value),
+            button("Support", SUPPORT, value, style="primary"),
+            button("Unsupport", UNSUPPORT, value),
+            button("Discuss", DISCUSS, value),
+            button("Manage", MANAGE, value),
         ]
     blocks.append({"type": "actions", "block_id": f"idea_{idea.id}", "elements": buttons})
     fallback = (
         f"Idea: {escape(idea.title)} ({STATUS_LABELS[status]}, {supporters(idea.supporter_count)})"
     )
     return fallback, blocks
-
-
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label},
-        "action_id": action_id,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def status_dm(
@@ -197,13 +186,13 @@ def challenge_announcement(
             "type": "actions",
             "block_id": f"challenge_{challenge.id}",
             "elements": [
-                _button(
+                button(
                     "Share an idea for this challenge",
                     CHALLENGE_SHARE,
                     str(challenge.id),
                     "primary",
                 ),
-                _button("Close now", CHALLENGE_CLOSE, str(challenge.id)),
+                button("Close now", CHALLENGE_CLOSE, str(challenge.id)),
             ],
         },
     ]

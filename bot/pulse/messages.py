@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.blocks import section
 from bot.errors import UserError
 from bot.ids import MAX_ID
 from bot.pulse.questions import NPS_0_10, RANGES, SCALE_1_5
@@ -155,10 +156,6 @@ def delivery_blocks(
     return blocks
 
 
-def _section(markdown: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown}}
-
-
 def results_blocks(results: RunResults) -> list[dict[str, Any]]:
     rate = results.response_rate
     head = (
@@ -166,7 +163,7 @@ def results_blocks(results: RunResults) -> list[dict[str, Any]]:
         + (f" ({rate:.0%})" if rate is not None else "")
     )
     if results.withheld:
-        return [_section(f"{head}\n{escape(results.notice or 'Results are withheld.')}")]
+        return [section(f"{head}\n{escape(results.notice or 'Results are withheld.')}")]
     lines = [head]
     for question in results.questions:
         lines.append(f"*{question.index + 1}. {escape(question.text)}*")
@@ -187,4 +184,4 @@ def results_blocks(results: RunResults) -> list[dict[str, Any]]:
         if rows:
             lines.append(f"*By {escape(name)}:* " + ", ".join(f"{escape(g)} {n}" for g, n in rows))
     lines.append(f"_Groups under {results.anonymity_min} people are never shown on their own._")
-    return [_section(truncate("\n".join(lines), 3000))]
+    return [section(truncate("\n".join(lines), 3000))]

@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import audit, outbox
+from bot.blocks import section
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import NOT_GIVEN, Breakdown, fold_small_groups
@@ -368,15 +369,7 @@ def _themes_blocks(
         return []
     lines = "\n".join(f"• {escape(point)}" for point in points)
     note = f"\n_{escape(summary.notice)}_" if summary.notice else ""
-    return [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": truncate(f"*Themes in what people wrote*\n{lines}{note}", 3000),
-            },
-        }
-    ]
+    return [section(f"*Themes in what people wrote*\n{lines}{note}")]
 
 
 RESPOND_ACTION = "pulse_respond"
