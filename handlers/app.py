@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
 from bot import members
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.roles import Actor
 from bot.runtime import Runtime
 from bot.slack import WebClientPort, make_web_client
@@ -45,12 +46,16 @@ def build_app(
     deps = Deps(settings=settings, db=database or Database(settings.database_url), runtime=runtime)
     bolt_log = logging.getLogger("copbot.bolt")
     bolt_log.addFilter(_QuietTokenWarning())
-    app = App(
-        client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
-        process_before_response=True,
-        request_verification_enabled=False,
-        logger=bolt_log,
-    )
+    try:
+        app = App(
+            client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),
+            process_before_response=True,
+            request_verification_enabled=False,
+            logger=bolt_log,
+        )
+    except BoltError as error:  # Slack refused the token at start (auth.test)
+        refused = "invalid_auth" if "invalid_auth" in str(error) else "auth.test failed"
+        raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({refused})") from None
 
     @app.middleware
     def attach_actor(context: BoltContext, body: dict[str, Any], next: Any) -> None:
