@@ -196,7 +196,7 @@ def describe(body: dict[str, Any]) -> str:
 
 # A submitted form whose values don't have the shapes copbot's own form gives them (a
 # forged or out-of-date view) fails while being read; it is answered like bad input.
-UNREADABLE = (TypeError, ValueError, KeyError, AttributeError)
+UNREADABLE = (TypeError, ValueError, LookupError, AttributeError)
 FORM_UNREADABLE = "Sorry, I couldn't read this form. Please close it and start again."
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.defaults import STAFF_GROUPS
+from bot.errors import UserError
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, STARTER_QUESTIONS, YES_NO
 from bot.text import escape, truncate
 from handlers.kit import button, input_block, option, plain_text, section, static_select
@@ -136,6 +137,9 @@ PREFIXES = {"1-5:": SCALE_1_5, "0-10:": NPS_0_10, "yes/no:": YES_NO}
 
 def questions_from(chosen: list[str], own: str | None) -> list[dict[str, Any]]:
     """Starter questions picked by number, then the lead's own, one a line."""
+    starters = [str(n) for n in range(len(STARTER_QUESTIONS))]
+    if any(n not in starters for n in chosen):
+        raise UserError("Choose questions from the list.", field="questions")
     questions = [dict(STARTER_QUESTIONS[int(n)]) for n in chosen]
     for line in (own or "").splitlines():
         line = line.strip()
