@@ -15,7 +15,7 @@ from datetime import date
 from datetime import time as clock_time
 from typing import Any
 
-from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_bolt import Ack, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.kwargs_injection import build_required_kwargs
 from slack_bolt.util.utils import get_arg_names_of_callable
 from slack_sdk import WebClient
@@ -103,6 +103,17 @@ class Deps:
             cache=self.embeddings,
             document_frequency=document_frequency(session, team_id),
         )
+
+
+def ack_only(ack: Ack) -> None:
+    """For listeners whose work all happens after the ack."""
+    ack()
+
+
+def subcommand(command: dict[str, Any]) -> tuple[str, str]:
+    """``/pulse results weekly`` -> ("results", "weekly")."""
+    word, _, rest = (command.get("text") or "").strip().partition(" ")
+    return word.lower(), rest.strip()
 
 
 def deps(context: BoltContext) -> Deps:

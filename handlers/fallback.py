@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from handlers.common import ack_then, ephemeral, notice_modal
+from handlers.common import ack_only, ack_then, ephemeral, notice_modal
 
 ANYTHING = re.compile(".*")
 
@@ -20,10 +20,6 @@ def register(app: App) -> None:
     app.shortcut(ANYTHING)(ack_then(ack_only, explain_stale_action))
     app.options(ANYTHING)(no_options)
     app.event(ANYTHING)(ack_only)
-
-
-def ack_only(ack: Ack) -> None:
-    ack()
 
 
 def unknown_command(ack: Ack, command: dict[str, Any]) -> None:

@@ -56,6 +56,21 @@ def static_select(options: list[dict[str, Any]], initial: str | None = None) -> 
     return element
 
 
+def modal(
+    callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]], meta: str = ""
+) -> dict[str, Any]:
+    """A form with a submit button and Cancel; ``meta`` travels back as private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain_text(title),
+        "submit": plain_text(submit),
+        "close": plain_text("Cancel"),
+        "blocks": blocks,
+        "private_metadata": meta,
+    }
+
+
 def notice(title: str, markdown: str) -> dict[str, Any]:
     """A modal that only tells the person something."""
     return {

@@ -256,20 +256,13 @@ def _cancelled(session: Session, view: MatchView, by: str) -> None:
     ):
         row.priority = True
         session.add(row)
-    if view.programme.created_by:
-        outbox.enqueue(
-            session,
-            team_id=view.programme.team_id,
-            key=f"exchange:{view.match.id}:cancelled",
-            kind="exchange.cancelled",
-            channel=view.programme.created_by,
-            user_id=view.programme.created_by,
-            text=(
-                f"A {view.programme.name} match can't go ahead ({messages.people(view.members)}; "
-                f"<@{by}> pressed it). They will be matched first next round."
-            ),
-            essential=True,
-        )
+    _tell_lead(
+        session,
+        view.programme,
+        f"exchange:{view.match.id}:cancelled",
+        f"A {view.programme.name} match can't go ahead ({messages.people(view.members)}; "
+        f"<@{by}> pressed it). They will be matched first next round.",
+    )
 
 
 def record_feedback(
@@ -345,7 +338,12 @@ def steps(
             try:
                 round_ = propose(session, programme, now=now)
             except UserError as error:
-                _tell_lead_once(session, programme, str(error), now)
+                _tell_lead(
+                    session,
+                    programme,
+                    f"exchange:{programme.id}:round:{programme.round_number}:unmatched",
+                    f"Sign-ups for {programme.name} have closed. {error}",
+                )
                 continue
             session.commit()
             send_review(session, slack, round_.id or 0)
@@ -366,19 +364,25 @@ def steps(
     return report
 
 
-def _tell_lead_once(
-    session: Session, programme: ExchangeProgramme, text: str, now: datetime
+def _tell_lead(
+    session: Session,
+    programme: ExchangeProgramme,
+    key: str,
+    text: str,
+    due_at: datetime | None = None,
 ) -> None:
+    """A DM to the lead who runs the programme, once per key."""
     if programme.created_by:
         outbox.enqueue(
             session,
             team_id=programme.team_id,
-            key=f"exchange:{programme.id}:round:{programme.round_number}:unmatched",
+            key=key,
             kind="exchange.lead",
             channel=programme.created_by,
             user_id=programme.created_by,
-            text=f"Sign-ups for {programme.name} have closed. {text}",
+            text=text,
             essential=True,
+            due_at=due_at,
         )
 
 
@@ -432,24 +436,20 @@ def _report_stalled(session: Session, settings: Settings, now: datetime) -> int:
         by_programme.setdefault(match.programme_id, []).append(match)
     for programme_id, found in by_programme.items():
         programme = session.get(ExchangeProgramme, programme_id)
-        if programme is None or not programme.created_by:
+        if programme is None:
             continue
         lines = [
             f"• {messages.people(_members(session, m.id or 0))}: "
             + ("date set, not yet done" if m.status == "date_set" else "no date yet")
             for m in found
         ]
-        outbox.enqueue(
+        _tell_lead(
             session,
-            team_id=programme.team_id,
-            key=f"exchange:{programme_id}:stalled:{now:%Y-%m-%d}",
-            kind="exchange.lead",
-            channel=programme.created_by,
-            user_id=programme.created_by,
-            text=f"{len(found)} {programme.name} matches have stalled for four weeks:\n"
+            programme,
+            f"exchange:{programme_id}:stalled:{now:%Y-%m-%d}",
+            f"{len(found)} {programme.name} matches have stalled for four weeks:\n"
             + "\n".join(lines[:30]),
-            essential=True,
-            due_at=_working_time(session, settings, programme.team_id, now),
+            _working_time(session, settings, programme.team_id, now),
         )
     for match in stalled:
         match.stalled_reported_at = now

@@ -306,7 +306,8 @@ def build(
     return digest
 
 
-def _draft(session: Session, actor: Actor, digest_id: int) -> Digest:
+def publishable(session: Session, actor: Actor, digest_id: int) -> Digest:
+    """The draft a lead may still edit or publish (checked before anything is posted)."""
     actor.require(Role.LEAD, "publish digests")
     digest = session.get(Digest, digest_id)
     if digest is None or digest.team_id != actor.team_id:
@@ -318,7 +319,7 @@ def _draft(session: Session, actor: Actor, digest_id: int) -> Digest:
 
 def edit(session: Session, actor: Actor, digest_id: int, texts: dict[str, str]) -> Digest:
     """A lead's edits, section by section; an emptied section is left out."""
-    digest = _draft(session, actor, digest_id)
+    digest = publishable(session, actor, digest_id)
     edited = []
     for index, section in enumerate(digest.sections):
         text = (texts.get(f"section_{index}") or "").strip()
@@ -332,7 +333,7 @@ def edit(session: Session, actor: Actor, digest_id: int, texts: dict[str, str]) 
 
 
 def mark_published(session: Session, actor: Actor, digest_id: int, channel: str, ts: str) -> Digest:
-    digest = _draft(session, actor, digest_id)
+    digest = publishable(session, actor, digest_id)
     digest.published_channel, digest.published_ts = channel, ts
     digest.published_at = utcnow()
     session.add(digest)
@@ -345,11 +346,6 @@ def mark_published(session: Session, actor: Actor, digest_id: int, channel: str,
         after={"channel": channel},
     )
     return digest
-
-
-def publishable(session: Session, actor: Actor, digest_id: int) -> Digest:
-    """The draft a lead may publish now (checked before anything is posted)."""
-    return _draft(session, actor, digest_id)
 
 
 RETRY_WAITS = (2.0, 4.0, 8.0)  # seconds: rides out a short Slack outage or rate limit

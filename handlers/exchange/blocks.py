@@ -17,7 +17,7 @@ from bot.defaults import (
 from bot.exchange.service import MENTORING_FORMATS, MODES, ROLES, WEEKDAYS, WEIGHT_NAMES
 from bot.exchange.stats import Figures
 from bot.text import escape
-from handlers.kit import button, input_block, option, plain_text, section, static_select
+from handlers.kit import button, input_block, modal, option, plain_text, section, static_select
 from storage import ExchangeInterest, ExchangeProgramme, Member
 
 PROGRAMME = "exchange_programme"
@@ -37,18 +37,6 @@ WEIGHT_LABELS = {
     "career_bridge": "Senior and early-career together",
     "availability": "Free on the same days",
 }
-
-
-def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]], **extra: Any):
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain_text(title),
-        "submit": plain_text(submit),
-        "close": plain_text("Cancel"),
-        "blocks": blocks,
-        **extra,
-    }
 
 
 def _multi(options: Sequence[str], initial: Sequence[str] = ()) -> dict[str, Any]:
@@ -75,7 +63,7 @@ def _text(initial: str = "", *, multiline: bool = False, max_length: int = 500) 
 
 def programme_modal(today: date) -> dict[str, Any]:
     differ = [option("Organisation", "organisation"), option("Staff group", "staff_group")]
-    return _modal(
+    return modal(
         PROGRAMME,
         "New exchange",
         "Create",
@@ -263,17 +251,17 @@ def signup_modal(
         ),
         input_block("paused", "Pause", pause_box, optional=True),
     ]
-    return _modal(
+    return modal(
         SIGNUP,
         "Join an exchange",
         "Save" if previous else "Join",
         blocks,
-        private_metadata=str(programme.id),
+        str(programme.id),
     )
 
 
 def swap_modal(round_id: int) -> dict[str, Any]:
-    return _modal(
+    return modal(
         SWAP_FORM,
         "Swap two people",
         "Swap",
@@ -282,7 +270,7 @@ def swap_modal(round_id: int) -> dict[str, Any]:
             input_block("first", "Person", {"type": "users_select"}),
             input_block("second", "Other person", {"type": "users_select"}),
         ],
-        private_metadata=str(round_id),
+        str(round_id),
     )
 
 
@@ -305,11 +293,11 @@ def rerun_modal(round_id: int, weights: dict[str, float]) -> dict[str, Any]:
                 optional=True,
             )
         )
-    return _modal(RERUN_FORM, "Re-run matching", "Re-run", blocks, private_metadata=str(round_id))
+    return modal(RERUN_FORM, "Re-run matching", "Re-run", blocks, str(round_id))
 
 
 def feedback_modal(match_id: int, programme: str) -> dict[str, Any]:
-    return _modal(
+    return modal(
         FEEDBACK_FORM,
         "Exchange feedback",
         "Send",
@@ -337,7 +325,7 @@ def feedback_modal(match_id: int, programme: str) -> dict[str, Any]:
                 optional=True,
             ),
         ],
-        private_metadata=str(match_id),
+        str(match_id),
     )
 
 

@@ -16,7 +16,17 @@ from bot.exchange import followup, messages, stats
 from bot.exchange import service as exchanges
 from bot.roles import Role
 from bot.text import escape
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack
+from handlers.common import (
+    ack_only,
+    ack_then,
+    actor,
+    deps,
+    ephemeral,
+    form_values,
+    parse_id,
+    slack,
+    subcommand,
+)
 from handlers.exchange import blocks
 from handlers.home.listeners import refresh_home
 from handlers.kit import section
@@ -48,18 +58,9 @@ def register(app: App) -> None:
     app.view(blocks.FEEDBACK_FORM)(ack_then(save_feedback, thank_for_feedback))
 
 
-def ack_only(ack: Ack) -> None:
-    ack()
-
-
 def ack_lead(ack: Ack, context: BoltContext) -> None:
     actor(context).require(Role.LEAD, "run exchange programmes")
     ack()
-
-
-def _words(command: dict[str, Any]) -> tuple[str, str]:
-    word, _, rest = (command.get("text") or "").strip().partition(" ")
-    return word.lower(), rest.strip()
 
 
 def _today(context: BoltContext, session: Any) -> date:
@@ -74,7 +75,7 @@ def _today(context: BoltContext, session: Any) -> date:
 
 def exchange_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     """Everything that can be refused is refused here, before the ack; forms open after."""
-    sub, name = _words(command)
+    sub, name = subcommand(command)
     who = actor(context)
     if sub in LEAD_ONLY:
         who.require(Role.LEAD, f"use /exchange {sub}")
@@ -112,7 +113,7 @@ def exchange_command(ack: Ack, command: dict[str, Any], context: BoltContext) ->
 def after_exchange_command(
     command: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
-    sub, name = _words(command)
+    sub, name = subcommand(command)
     if sub == "new":
         with deps(context).db.session() as session:
             today = _today(context, session)

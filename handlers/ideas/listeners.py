@@ -20,7 +20,17 @@ from bot.ideas.cards import CHALLENGE_CLOSE, CHALLENGE_SHARE, DISCUSS, MANAGE, S
 from bot.roles import Role
 from bot.similarity import terms
 from bot.text import escape, truncate
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack, throttle
+from handlers.common import (
+    ack_only,
+    ack_then,
+    actor,
+    deps,
+    ephemeral,
+    form_values,
+    parse_id,
+    slack,
+    throttle,
+)
 from handlers.ideas import blocks
 from handlers.kit import notice
 from storage import Challenge, Idea, utcnow
@@ -48,10 +58,6 @@ def register(app: App) -> None:
     app.action(blocks.DECLINE_CREDIT)(ack_then(ack_only, decline_credit))
     app.action(MANAGE)(ack_then(ack_lead_only, open_manage))
     app.view(blocks.MANAGE)(ack_then(save_decision, announce_decision))
-
-
-def ack_only(ack: Ack) -> None:
-    ack()
 
 
 def ack_lead_only(ack: Ack, context: BoltContext) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.learning.casestudy import FIELDS
 from bot.learning.summariser import CaseStudyDraft
 from bot.text import escape
-from handlers.kit import button, input_block, plain_text, section
+from handlers.kit import button, input_block, modal, plain_text, section
 from storage import Digest
 
 CAPTURE_FORM = "capture_form"
@@ -21,20 +21,8 @@ DIGEST_EDIT_FORM = "digest_edit_form"
 CASE_STUDY_FORM = "case_study_form"
 
 
-def _modal(callback_id: str, title: str, submit: str, blocks: list[dict[str, Any]], meta: str):
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain_text(title),
-        "submit": plain_text(submit),
-        "close": plain_text("Cancel"),
-        "blocks": blocks,
-        "private_metadata": meta,
-    }
-
-
 def capture_modal() -> dict[str, Any]:
-    return _modal(
+    return modal(
         CAPTURE_FORM,
         "Learning capture",
         "Turn on",
@@ -53,7 +41,6 @@ def capture_modal() -> dict[str, Any]:
                 },
             ),
         ],
-        "",
     )
 
 
@@ -101,7 +88,7 @@ def digest_edit_modal(digest: Digest) -> dict[str, Any]:
         )
         for n, section_ in enumerate(digest.sections)
     ]
-    return _modal(DIGEST_EDIT_FORM, "Edit digest", "Save", blocks, str(digest.id))
+    return modal(DIGEST_EDIT_FORM, "Edit digest", "Save", blocks, str(digest.id))
 
 
 def case_study_modal(draft: CaseStudyDraft, channel: str, ts: str) -> dict[str, Any]:
@@ -125,4 +112,4 @@ def case_study_modal(draft: CaseStudyDraft, channel: str, ts: str) -> dict[str, 
             )
         )
     meta = json.dumps({"channel": channel, "ts": ts, "engine": draft.engine})
-    return _modal(CASE_STUDY_FORM, "Case study", "Publish", blocks, meta)
+    return modal(CASE_STUDY_FORM, "Case study", "Publish", blocks, meta)

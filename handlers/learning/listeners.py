@@ -17,7 +17,17 @@ from bot.learning import capture, casestudy, digest, messages, usage
 from bot.learning.summariser import make_summariser
 from bot.roles import Role
 from bot.text import escape, truncate
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack, throttle
+from handlers.common import (
+    ack_only,
+    ack_then,
+    actor,
+    deps,
+    ephemeral,
+    form_values,
+    parse_id,
+    slack,
+    throttle,
+)
 from handlers.home.listeners import refresh_home
 from handlers.kit import notice, section
 from handlers.learning import blocks
@@ -41,10 +51,6 @@ def register(app: App) -> None:
     app.action(blocks.CAPTURE_STOP)(ack_then(disable_capture, refresh_home))
     app.action(blocks.EXCLUDE_ME)(ack_then(exclude_me, refresh_home))
     app.action(blocks.INCLUDE_ME)(ack_then(include_me, refresh_home))
-
-
-def ack_only(ack: Ack) -> None:
-    ack()
 
 
 def ack_lead(ack: Ack, context: BoltContext) -> None:

@@ -13,7 +13,7 @@ from bot.errors import UserError
 from bot.nudges import send as nudges
 from bot.roles import Role
 from bot.workspaces import community_settings
-from handlers.common import ack_then, actor, deps, ephemeral, form_values
+from handlers.common import ack_only, ack_then, actor, deps, ephemeral, form_values
 from handlers.home.listeners import refresh_home
 from handlers.nudges import blocks
 
@@ -23,10 +23,6 @@ def register(app: App) -> None:
     app.view(blocks.SETTINGS)(ack_then(save_settings, refresh_home))
     app.action("nudges_snooze")(ack_then(snooze, refresh_home))
     app.action("nudges_resume")(ack_then(resume, refresh_home))
-
-
-def ack_only(ack: Ack) -> None:
-    ack()
 
 
 def open_settings(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:

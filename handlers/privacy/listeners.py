@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot import audit, rights
 from bot.roles import Role
-from handlers.common import ack_then, actor, deps, ephemeral, slack, throttle
+from handlers.common import ack_only, ack_then, actor, deps, ephemeral, slack, throttle
 from handlers.kit import notice
 from handlers.privacy import blocks
 
@@ -20,10 +20,6 @@ def register(app: App) -> None:
     app.action(blocks.SHOW)(ack_then(ack_only, show_rights))
     app.view(blocks.FORGET_CONFIRM)(ack_then(forget_me, say_forgotten))
     app.action(blocks.AUDIT_CSV)(ack_then(ack_admin, send_audit_log))
-
-
-def ack_only(ack: Ack) -> None:
-    ack()
 
 
 def ack_download(ack: Ack, context: BoltContext) -> None:

@@ -20,7 +20,17 @@ from bot.pulse.questions import Answer
 from bot.roles import Role
 from bot.scheduling import weekly_trigger
 from bot.text import escape
-from handlers.common import ack_then, actor, deps, ephemeral, form_values, parse_id, slack
+from handlers.common import (
+    ack_only,
+    ack_then,
+    actor,
+    deps,
+    ephemeral,
+    form_values,
+    parse_id,
+    slack,
+    subcommand,
+)
 from handlers.home.listeners import refresh_home
 from handlers.ideas.blocks import challenge_modal
 from handlers.pulse import blocks
@@ -44,17 +54,8 @@ def register(app: App) -> None:
     app.action(blocks.OPT_IN)(ack_then(opt_in, refresh_home))
 
 
-def ack_only(ack: Ack) -> None:
-    ack()
-
-
-def _words(command: dict[str, Any]) -> tuple[str, str]:
-    word, _, rest = (command.get("text") or "").strip().partition(" ")
-    return word.lower(), rest.strip()
-
-
 def pulse_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-    sub, name = _words(command)
+    sub, name = subcommand(command)
     who, settings = actor(context), deps(context).settings
     if sub in LEAD_ONLY:
         who.require(Role.LEAD, f"use /pulse {sub}")
@@ -100,7 +101,7 @@ def _my_pulses(session: Any, user_id: str) -> dict[str, Any]:
 def after_pulse_command(
     command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond
 ) -> None:
-    sub, name = _words(command)
+    sub, name = subcommand(command)
     who = actor(context)
     if sub == "new":
         with deps(context).db.session() as session:
