@@ -103,7 +103,14 @@ class Terminal:
         self.show_new()  # the twin shows the command's answer as an ephemeral message
 
     def open_home(self) -> None:
+        published = len(self.world.twin.calls_to("views.publish"))
         self.world.driver.app_home_opened(self.me.user_id)
+        # Building the Home tab is database work with no Slack calls until it is published,
+        # so wait for that publish rather than for a quiet moment.
+        self.world.twin.wait_for(
+            lambda: len(self.world.twin.calls_to("views.publish")) > published,
+            message="the Home tab",
+        )
         self.world.settle()
         self.show_home()
         self.show_new()

@@ -334,8 +334,10 @@ def _post(context: BoltContext, draft_id: int) -> Idea:
 
 
 def _refresh(context: BoltContext, idea_id: int | None) -> None:
+    """Redraw the card under the idea's row lock, so two supports at once can't leave the
+    older count on the card (each redraw reads and posts in commit order)."""
     with deps(context).db.session() as session:
-        idea = ideas.get(session, actor(context).team_id, idea_id)
+        idea = ideas.get(session, actor(context).team_id, idea_id, lock=True)
         publish.refresh_card(session, slack(context), idea)
 
 
