@@ -28,8 +28,7 @@ def card_context(session: Session, idea: Idea) -> CardContext:
 
 
 def post_card(session: Session, slack: SlackPort, idea: Idea) -> None:
-    """Post the new idea's card and remember where it is (inside the creating transaction,
-    so a failed post leaves no idea without a card)."""
+    """Post the new idea's card and remember where it is."""
     assert idea.channel_id is not None
     text, blocks = idea_card(idea, card_context(session, idea))
     idea.card_ts = slack.post_message(idea.channel_id, text, blocks=blocks)

@@ -208,7 +208,8 @@ def take_draft(session: Session, actor: Actor, draft_id: int) -> IdeaFields:
 
 
 def create(session: Session, actor: Actor, fields: IdeaFields, channel_id: str | None) -> Idea:
-    """Record a new idea; the caller posts its card once this commits."""
+    """Record a new idea; the caller posts its card once this commits (a card posted
+    before the commit could be clicked before its idea exists)."""
     challenge = session.get(Challenge, fields.challenge_id) if fields.challenge_id else None
     channel = challenge.channel_id if challenge else channel_id
     if not channel:
@@ -235,6 +236,22 @@ def create(session: Session, actor: Actor, fields: IdeaFields, channel_id: str |
     for user_id in {author, actor.user_id}:
         subscribe(session, idea, user_id)
     return idea
+
+
+def withdraw_unposted(
+    session: Session, actor: Actor, idea_id: int, draft_id: int, fields: IdeaFields
+) -> None:
+    """Undo `create` when the card could not be posted: the idea goes and its draft comes
+    back under the same id, so the person's "Post" button works when they try again."""
+    idea = session.get(Idea, idea_id)
+    if idea is None or idea.card_ts is not None:
+        return
+    session.exec(delete(IdeaTerm).where(col(IdeaTerm.idea_id) == idea_id))
+    session.exec(delete(IdeaSubscriber).where(col(IdeaSubscriber.idea_id) == idea_id))
+    session.delete(idea)
+    draft = IdeaDraft(id=draft_id, team_id=actor.team_id, user_id=actor.user_id)
+    draft.fields = fields.as_json()
+    session.add(draft)
 
 
 def subscribe(session: Session, idea: Idea, user_id: str) -> None:

@@ -369,3 +369,13 @@ def credit_notice(sharer: str, idea: Idea) -> tuple[str, list[dict[str, Any]]]:
             "elements": [button("Remove my name", DECLINE_CREDIT, value=str(idea.id))],
         },
     ]
+
+
+def kept_draft(draft_id: int, title: str) -> tuple[str, list[dict[str, Any]]]:
+    """The idea whose card Slack refused, kept for the person to post again in one tap."""
+    text = (
+        f"Slack didn't take the card for your idea *{escape(title)}*, so it isn't posted yet. "
+        "I've kept it for you."
+    )
+    post = button("Post it now", POST_ANYWAY, value=str(draft_id), primary=True)
+    return text, [section(text), {"type": "actions", "elements": [post]}]

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot import dedupe, members, workspaces
+from bot import dedupe, members, outbox, workspaces
 from bot.errors import UserError
 from bot.ideas import challenges, insights, publish
 from bot.ideas import service as ideas
@@ -302,23 +303,57 @@ def post_draft(context: BoltContext) -> None:
 
 
 def post_draft_from_button(
-    body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
 ) -> None:
+    """ "Post mine anyway" in the similar-ideas modal, or "Post it now" in a kept-draft DM."""
     idea = _post(context, parse_id(action.get("value"), "That draft"))
-    client.views_update(
-        view_id=body["view"]["id"],
-        view=notice("Idea shared", f"Thank you. Your idea is posted: {idea.permalink}"),
-    )
+    thanks = f"Thank you. Your idea is posted: {idea.permalink}"
+    if body.get("view"):
+        client.views_update(view_id=body["view"]["id"], view=notice("Idea shared", thanks))
+    else:
+        respond(text=thanks, replace_original=True)
 
 
 def _post(context: BoltContext, draft_id: int) -> Idea:
-    """Create the idea and post its card in one transaction, then thank its author."""
-    who, settings, port = actor(context), deps(context).settings, slack(context)
-    with deps(context).db.session() as session:
+    """Create the idea, then post its card (undoing the idea if Slack refuses the card),
+    then thank its author."""
+    who, settings, port, db = (
+        actor(context),
+        deps(context).settings,
+        slack(context),
+        deps(context).db,
+    )
+    with db.session() as session:
         fields = ideas.take_draft(session, who, draft_id)
         channel = workspaces.community_settings(session, who.team_id, settings).ideas_channel
-        idea = ideas.create(session, who, fields, channel)
-        publish.post_card(session, port, idea)
+        idea_id = ideas.create(session, who, fields, channel).id
+    try:
+        with db.session() as session:
+            idea = ideas.get(session, who.team_id, idea_id, lock=True)
+            publish.post_card(session, port, idea)
+    except SlackApiError as error:
+        text, kept = blocks.kept_draft(draft_id, fields.title)
+        with db.session() as session:
+            ideas.withdraw_unposted(session, who, idea_id, draft_id, fields)
+            outbox.enqueue(
+                session,
+                team_id=who.team_id,
+                key=f"idea.kept:{draft_id}:{idea_id}",
+                kind="idea.kept",
+                channel=who.user_id,
+                user_id=who.user_id,
+                text=text,
+                blocks=kept,
+                essential=True,
+            )
+        raise UserError(
+            "Slack didn't take your idea's card just now, so it isn't posted yet. "
+            "It's kept: you'll get a DM from copbot with a button to post it."
+        ) from error
     where = f"<{idea.permalink}|your idea>" if idea.permalink else "your idea"
     port.post_message(
         who.user_id,

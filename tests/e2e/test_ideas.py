@@ -620,3 +620,34 @@ def test_similar_ideas_use_embeddings_when_a_model_is_configured(
             )
         finally:
             served.stop()
+
+
+def test_a_card_slack_refuses_leaves_no_idea_and_the_kept_draft_posts_in_one_tap(
+    driver: SlackDriver, twin: SlackTwin, database: Database
+) -> None:
+    post_idea(driver, twin, OTHER, "Open a discharge lounge to free beds earlier")
+    share(driver, twin, MEMBER, {"Title": "An earlier discharge lounge to free up beds"})
+    twin.fail("chat.postMessage", status=503, times=3)  # the first try and both retries
+    driver.click(MEMBER, "Post mine anyway", modal=True)
+    twin.wait_for(
+        lambda: "isn't posted yet" in json.dumps(twin.current_modal(MEMBER)), message="the refusal"
+    )
+    kept = twin.wait_for(
+        lambda: [m for m in twin.dms(MEMBER) if "Post it now" in json.dumps(m)],
+        message="the kept idea in a DM",
+    )[0]
+    assert "An earlier discharge lounge" in kept["text"]
+    assert len(cards(twin)) == 1
+    with database.session() as session:
+        assert session.exec(select(func.count()).select_from(Idea)).one() == 1
+
+    driver.click(MEMBER, "Post it now", message=(twin.dm_channel(MEMBER), kept["ts"]))
+    twin.wait_for(lambda: len(cards(twin)) == 2, message="the card on the second try")
+    ts = cards(twin)[-1]["ts"]
+    assert "An earlier discharge lounge" in card_text(twin, ts)
+    twin.wait_for(lambda: "is posted" in dms_text(twin, MEMBER), message="thank-you DM")
+    driver.click(OTHER, "Support", message=(CHANNEL, ts))
+    wait_for_card(twin, ts, "1 supporters")
+    replaced = twin.message(twin.dm_channel(MEMBER), kept["ts"])
+    assert replaced is not None and "Your idea is posted" in replaced["text"]
+    assert "Post it now" not in json.dumps(replaced)  # it can't be posted twice
