@@ -26,7 +26,9 @@ member by each message's outbox key against the run's participants (both must be
 preview in their DM) once per scenario: no fault; the language model (the LLM twin,
 through ``OPENAI_BASE_URL``) answering 500, then 429; Slack answering 503, then 429, for a
 few seconds; and ``copbot serve`` SIGKILLed while the digest is being written (after its
-"Reading N messages" message, while the model is slow), then started again. Each
+"Reading N messages" message, while the model is slow), then started again: the digest
+was written down before the work began, so the restarted copbot finishes it once its
+claim lapses. Each
 ``/digest`` must give exactly one preview (Publish, Edit): the bench prints previews,
 lost and duplicated per scenario, the time to the preview and what the lead saw.
 
@@ -69,6 +71,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import col, func, select  # noqa: E402
 
 from bot import demo  # noqa: E402
+from bot.learning.digest import LEASE  # noqa: E402
 from bot.outbox import EVENT_TYPE  # noqa: E402
 from llmtwin import LLMTwin  # noqa: E402
 from slacktwin import RateLimits, SlackDriver, SlackTwin  # noqa: E402
@@ -690,7 +693,10 @@ def run_digest(
         driver.command(lead, "/digest", "", channel=TALK)
     fault("after", lead)
     seconds = None
-    deadline = time.monotonic() + args.digest_wait
+    # A digest cut short by a crash waits for its claim to lapse (bot.learning.digest.LEASE)
+    # and the next "unfinished digests" job run, once a minute.
+    wait = args.digest_wait + (LEASE.total_seconds() + 75 if "SIGKILL" in name else 0)
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if any(is_preview(m) for m in lead_dms_since(twin, lead, since)):
             seconds = time.monotonic() - began

@@ -268,8 +268,22 @@ def weekly_digests() -> None:
     """Each lead's private preview of the week's learning digest."""
     ctx = context()
     digest.weekly(
-        ctx.database.session, ctx.slack(), ctx.settings, make_summariser(ctx.settings), utcnow()
+        ctx.database.session,
+        ctx.slack(),
+        ctx.settings,
+        make_summariser(ctx.settings),
+        scheduled_time() or utcnow(),
     )
+
+
+UNFINISHED_DIGESTS = "bot.jobs:unfinished_digests"
+
+
+def unfinished_digests() -> None:
+    """Finish digests that were asked for but not prepared (a process died, or a try
+    failed and is due again)."""
+    ctx = context()
+    digest.resume(ctx.database.session, ctx.slack(), ctx.settings, make_summariser(ctx.settings))
 
 
 def retention() -> None:

@@ -11,8 +11,11 @@ before it is tried again, so no retry can make a second copy.
 
 Throughput follows Slack's limits, not a fixed sleep: a small pool posts concurrently,
 one conversation at a time per channel (chat.postMessage allows about one a second per
-channel), and a 429 pauses every sender for its ``Retry-After``. Tier 3 methods
-(``conversations.open``, ``conversations.history``) are only called in recovery.
+channel), and a 429 pauses every sender for its ``Retry-After``. Three server errors or
+unanswered calls in a row pause every sender too (2 s, doubling to 60 s, then one probe
+post), so an outage leaves a handful of messages to check, not one per message queued.
+Tier 3 methods (``conversations.open``, ``conversations.history``) are only called in
+recovery.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ HISTORY_LIMIT = 20
 HISTORY_PAGES = 3
 KEY_MAX = 200
 TEXT_MAX = 4000
+OUTAGE_THRESHOLD = 3  # server errors or unanswered calls in a row that pause sending
+OUTAGE_PAUSE = 2.0  # seconds; doubles while Slack keeps failing
+OUTAGE_PAUSE_MAX = 60.0
 
 # fmt: off
 # Errors about the app itself, not one message: stop delivering and say so.
@@ -162,7 +168,8 @@ class DeliveryReport:
 
     ``recovered``: rows found already delivered after a crash or an unknown outcome,
     recorded without a resend; ``requeued``: such rows not found in Slack, put back to
-    pending to be sent once; ``retried``: failed sends that will be tried again.
+    pending to be sent once; ``retried``: failed sends that will be tried again;
+    ``outage_waits``: pauses of all sending because Slack kept failing (5xx or no answer).
     """
 
     claimed: int = 0
@@ -172,6 +179,7 @@ class DeliveryReport:
     recovered: int = 0
     requeued: int = 0
     rate_limit_waits: int = 0
+    outage_waits: int = 0
 
     @property
     def busy(self) -> bool:
@@ -254,6 +262,14 @@ def classify(error: BaseException) -> Failure:
     return Failure("unknown", _describe(error))
 
 
+def is_outage(failure: Failure) -> bool:
+    """Slack did not answer, or answered with a server error: Slack is failing, not the
+    message (a 4xx or a Slack error code is an answer)."""
+    if failure.kind == "unsent":
+        return True
+    return failure.kind == "unknown" and (failure.status is None or failure.status >= 500)
+
+
 def _describe(error: object) -> str:
     name = type(error).__name__
     text = str(error)
@@ -283,6 +299,69 @@ def backoff(attempts: int) -> timedelta:
 # --------------------------------------------------------------------------- pacing
 
 
+class _Breaker:
+    """Stops posting while Slack keeps failing: a circuit breaker for server errors.
+
+    A post that fails with a 5xx or no answer leaves a row whose outcome is unknown, and
+    each such row costs a Tier 3 ``conversations.history`` call before it may be retried;
+    so hammering a failing Slack turns a 5-second blip into minutes of checks. After
+    ``OUTAGE_THRESHOLD`` such failures in a row (across all senders, and recovery) every
+    sender waits ``pause`` seconds; then one probe post goes alone while the others wait
+    for its answer. A failed probe doubles the pause (up to ``ceiling``); an answer to any
+    post closes the breaker. Failures of calls already on the wire when a pause began do
+    not count.
+    """
+
+    PROBE_POLL = 0.05  # seconds between looks while the probe is out
+
+    def __init__(self, pause: float = OUTAGE_PAUSE, ceiling: float = OUTAGE_PAUSE_MAX) -> None:
+        self.pause = pause
+        self.ceiling = max(ceiling, pause)
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._current = 0.0  # the latest pause, in seconds; 0 while closed
+        self._open_until = 0.0
+        self._probing = False
+
+    def record(self, outage: bool) -> float | None:
+        """Note how a call to Slack ended (``outage``: 5xx or no answer); returns the pause
+        this starts, in seconds, or None."""
+        with self._lock:
+            if not outage:
+                self._failures, self._current, self._open_until = 0, 0.0, 0.0
+                self._probing = False
+                return None
+            now = time.monotonic()
+            if now < self._open_until:
+                return None
+            self._failures += 1
+            if not self._current and self._failures < OUTAGE_THRESHOLD:
+                return None
+            self._current = min(self._current * 2, self.ceiling) if self._current else self.pause
+            self._open_until = now + self._current
+            self._probing = False
+            return self._current
+
+    def paused(self) -> float:
+        """Seconds left in the current pause (0: not paused)."""
+        with self._lock:
+            return max(0.0, self._open_until - time.monotonic())
+
+    def admit(self) -> float:
+        """Seconds to wait before posting; 0 to go. After a pause only the first caller gets
+        0 (the probe) until an answer comes."""
+        with self._lock:
+            left = self._open_until - time.monotonic()
+            if left > 0:
+                return left
+            if not self._current:
+                return 0.0
+            if self._probing:
+                return self.PROBE_POLL
+            self._probing = True
+            return 0.0
+
+
 class _Pacer:
     """Shared pacing of Slack calls across the sender threads.
 
@@ -292,15 +371,19 @@ class _Pacer:
     short of the limit; so after a 429 the senders also keep a learned pace: a little under
     the rate achieved before the 429, rising a few per cent a second until the next 429
     (additive-increase, multiplicative-decrease, as TCP does). chat.postMessage also keeps
-    about one post a second per channel.
+    about one post a second per channel. A method's ``_Breaker`` (in ``breakers``) holds
+    its senders while Slack is failing.
     """
 
     DECREASE = 0.8  # new pace: this share of the rate achieved before a 429
     GROWTH = 0.05  # the pace rises by this share each second without a 429
     MIN_RATE = 0.5  # per second
 
-    def __init__(self, channel_interval: float) -> None:
+    def __init__(
+        self, channel_interval: float, breakers: dict[str, _Breaker] | None = None
+    ) -> None:
         self.channel_interval = channel_interval
+        self.breakers = breakers or {}
         self._lock = threading.Lock()
         self._paused_until: dict[str, float] = {}
         self._last_post: dict[str, float] = {}
@@ -366,6 +449,9 @@ class _Pacer:
                     last = self._last_post.get(channel)
                     if last is not None:
                         left = max(left, last + self.channel_interval - now)
+                breaker = self.breakers.get(method)
+                if left <= 0 and breaker is not None:
+                    left = breaker.admit()  # asked last: the probe's turn is taken only to go
                 if left <= 0:
                     if rate is not None:
                         self._next_slot[method] = now + 1.0 / rate
@@ -449,6 +535,8 @@ class Deliverer:
         max_attempts: int = MAX_ATTEMPTS,
         channel_interval: float = 1.0,
         idle_interval: float = 1.0,
+        outage_pause: float = OUTAGE_PAUSE,
+        outage_pause_max: float = OUTAGE_PAUSE_MAX,
     ) -> None:
         if not worker_id or len(worker_id) > 64:
             raise ValueError("worker_id must be 1 to 64 characters")
@@ -466,7 +554,8 @@ class Deliverer:
         self.lease = lease
         self.max_attempts = max(1, max_attempts)
         self.idle_interval = idle_interval
-        self.pacer = _Pacer(channel_interval)
+        self.breaker = _Breaker(outage_pause, outage_pause_max)
+        self.pacer = _Pacer(channel_interval, {"chat.postMessage": self.breaker})
         self.stop_event = threading.Event()
         self._totals = _Tally()
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="outbox-send")
@@ -583,6 +672,19 @@ class Deliverer:
         run.add(name, amount)
         self._totals.add(name, amount)
         _TOTALS.add(name, amount)
+
+    def _note_outcome(self, failure: Failure | None, during: str, run: _Tally) -> None:
+        """Tell the breaker how a Slack call ended (None: it succeeded); log and count the
+        pause this starts, once per pause."""
+        pause = self.breaker.record(failure is not None and is_outage(failure))
+        if pause is not None and failure is not None:
+            self._count(run, "outage_waits")
+            log.warning(
+                "outbox: Slack keeps failing (%s, during %s); all sending paused for %.0f s",
+                failure.code,
+                during,
+                pause,
+            )
 
     # ------------------------------------------------------------------ claiming
 
@@ -723,6 +825,7 @@ class Deliverer:
                 )
             except Exception as error:  # classified below; nothing escapes a sender
                 failure = classify(error)
+                self._note_outcome(failure, "sending", run)  # first: it may end a probe
                 if failure.kind == "unsent":
                     self.pacer.forget(row.channel)  # Slack never saw it: no turn used
                 else:
@@ -737,6 +840,7 @@ class Deliverer:
                     continue
                 self._failed(row, failure, clock(), run)
                 return
+            self._note_outcome(None, "sending", run)
             self.pacer.posted(row.channel)
             self.pacer.succeeded("chat.postMessage")
             self._record_sent(row, str(response["ts"]), str(response["channel"]), clock(), run)
@@ -933,8 +1037,14 @@ class Deliverer:
         """Settle rows left in ``sending`` beyond their lease: a dead worker's, or ours after
         an unknown outcome. Found in Slack by key: recorded as sent. Not found: back to
         pending (or undeliverable after ``max_attempts``). At most ``batch`` per round, and
-        none while conversations.history is rate limited, so sending never waits on it."""
-        if self.pacer.paused("conversations.history") or self.pacer.paused("conversations.open"):
+        none while conversations.history is rate limited, so sending never waits on it.
+        Each check is a Tier 3 call, so while Slack is failing recovery waits for the
+        breaker's pause, and a server error or no answer ends the round."""
+        if (
+            self.breaker.paused()
+            or self.pacer.paused("conversations.history")
+            or self.pacer.paused("conversations.open")
+        ):
             return
         rows, claimed = self._claim_stale(clock())
         for index, row in enumerate(rows):
@@ -969,7 +1079,16 @@ class Deliverer:
                     self._undeliverable(row, failure, clock(), run)
                     continue
                 self._check_later(row, failure.code, clock())
+                if is_outage(failure):
+                    self._note_outcome(failure, "recovery", run)
+                    self._unclaim_stale(rows[index + 1 :], clock())
+                    return
                 continue
+            except OSError as error:  # no answer (timeout, dropped connection)
+                self._check_later(row, _describe(error), clock())
+                self._note_outcome(classify(error), "recovery", run)
+                self._unclaim_stale(rows[index + 1 :], clock())
+                return
             except Exception as error:
                 self._check_later(row, _describe(error), clock())
                 continue
@@ -1125,5 +1244,6 @@ __all__ = [
     "default_worker_id",
     "delivery_client",
     "enqueue",
+    "is_outage",
     "metrics",
 ]

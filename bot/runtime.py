@@ -54,6 +54,12 @@ def standing_jobs(settings: Settings) -> list[JobSpec]:
             name="Weekly learning digest previews (to leads)",
         ),
         JobSpec(
+            "learning:unfinished-digests",
+            jobs.UNFINISHED_DIGESTS,
+            IntervalTrigger(minutes=1, timezone=UTC),
+            name="Learning digests: finish any cut short",
+        ),
+        JobSpec(
             "copbot:retention",
             jobs.RETENTION,
             daily_trigger("02:30", settings.copbot_timezone),

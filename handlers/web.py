@@ -22,7 +22,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -34,6 +34,11 @@ from storage.migrate import is_current
 
 MAX_BODY = 1024 * 1024
 MAX_SKEW_SECONDS = 5 * 60
+# A request still waiting for a dispatch thread after this long would answer after Slack's
+# 3 s: it is answered at once instead, so an overload sheds requests rather than making
+# every request late (the queue stays short and what is served is served in time).
+SHED_AFTER_SECONDS = 2.0
+BUSY = "copbot is very busy right now and nothing was changed. Please try again in a minute."
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 
 
@@ -75,6 +80,12 @@ class Metrics:
         self.registry.register(OutboxCollector(database))
         self.requests = Counter(
             "copbot_requests", "Slack requests", ["kind", "status"], registry=self.registry
+        )
+        self.shed = Counter(
+            "copbot_shed_requests",
+            "Requests answered 'busy' because they waited too long for a dispatch thread",
+            ["kind"],
+            registry=self.registry,
         )
         self.ack_seconds = Histogram(
             "copbot_ack_seconds",
@@ -303,8 +314,22 @@ def _check_view(view: dict[str, Any]) -> None:
             raise BadRequest(f"view.state.values.{block_id} must map action ids to objects")
 
 
+def busy(kind: str) -> BoltResponse:
+    """The answer to a request shed under overload. A person who typed a command is told;
+    anything else gets 503, which Slack shows as a failed action and for an event
+    answers by sending it again later (so no event is lost)."""
+    if kind == "command":
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": BUSY})
+    return BoltResponse(status=503, body=BUSY, headers={"Retry-After": "5"})
+
+
 def create_web_app(
-    bolt_app: App, database: Database, *, signing_secret: str, dispatch_threads: int = 64
+    bolt_app: App,
+    database: Database,
+    *,
+    signing_secret: str,
+    dispatch_threads: int = 64,
+    shed_after: float = SHED_AFTER_SECONDS,
 ) -> Starlette:
     metrics = Metrics(database)
     limiter = anyio.CapacityLimiter(dispatch_threads)
@@ -337,9 +362,14 @@ def create_web_app(
                 # Bolt reads ids from every corner of a request; one it cannot read is malformed.
                 status = 400
                 return PlainTextResponse(f"malformed request: {error!r}", status_code=status)
-            bolt_response = await anyio.to_thread.run_sync(
-                bolt_app.dispatch, bolt_request, limiter=limiter
-            )
+
+            def dispatch() -> BoltResponse:
+                if time.perf_counter() - started > shed_after:
+                    metrics.shed.labels(kind).inc()
+                    return busy(kind)
+                return bolt_app.dispatch(bolt_request)
+
+            bolt_response = await anyio.to_thread.run_sync(dispatch, limiter=limiter)
             status = bolt_response.status
             return Response(
                 content=bolt_response.body,

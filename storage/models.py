@@ -525,11 +525,22 @@ class Reflection(SQLModel, table=True):
 
 
 class Digest(SQLModel, table=True):
-    """A learning digest: drafted privately for a lead, published only on approval."""
+    """A learning digest: drafted privately for a lead, published only on approval.
+
+    The row is written when the preview is asked for (status "preparing"), before any work,
+    so a process that dies half-way leaves it for another to finish (``claimed_until``)."""
+
+    __table_args__ = (
+        Index("ux_digest_occasion", "team_id", "requested_by", "occasion", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
     requested_by: str = Field(max_length=32)
+    status: str = Field(default="ready", max_length=16, index=True)  # preparing, ready, failed
+    occasion: str | None = Field(default=None, max_length=64)  # "weekly <time>": one per lead
+    attempts: int = 0
+    claimed_until: datetime | None = None
     period_start: datetime
     period_end: datetime
     engine: str = Field(default="offline", max_length=16)

@@ -247,7 +247,8 @@ def withdraw_unposted(
     if idea is None or idea.card_ts is not None:
         return
     session.exec(delete(IdeaTerm).where(col(IdeaTerm.idea_id) == idea_id))
-    session.exec(delete(IdeaSubscriber).where(col(IdeaSubscriber.idea_id) == idea_id))
+    for table in (IdeaSubscriber, Support):
+        session.exec(delete(table).where(col(table.idea_id) == idea_id))
     session.delete(idea)
     draft = IdeaDraft(id=draft_id, team_id=actor.team_id, user_id=actor.user_id)
     draft.fields = fields.as_json()

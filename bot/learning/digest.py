@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
-from sqlmodel import Session, col, func, select
+from sqlalchemy import or_
+from sqlmodel import Session, col, func, select, update
 
 from bot import audit, members
 from bot.config import Settings
@@ -52,6 +54,15 @@ PERIOD = timedelta(days=7)
 MAX_SOURCES = 20_000  # a digest reads at most this many messages: learning-marked, then newest
 TOP = 3
 QUIET = "A quiet week: nothing new was shared in the channels you follow. Enjoy the calm."
+
+# preparing: asked for; drafted: written but maybe not yet shown; ready: shown to the lead
+PREPARING, DRAFTED, READY, FAILED = "preparing", "drafted", "ready", "failed"
+UNFINISHED_STATES = (PREPARING, DRAFTED)
+LEASE = timedelta(seconds=90)  # a claim not renewed for this long was a process that died
+RETRY_AFTER = timedelta(minutes=1)
+MAX_ATTEMPTS = 3
+UNFINISHED = "Sorry, I couldn't finish this digest. Please try `/digest` again in a few minutes."
+TRYING_AGAIN = "This digest hit a problem on the way. I'll try again in a minute."
 
 
 @dataclass
@@ -288,29 +299,38 @@ def build(
 ) -> Digest:
     """Gather, summarise and store a draft digest for ``requested_by`` to preview."""
     end = end or utcnow()
-    start = end - PERIOD
-    found = gather(session, settings, team_id, channels, start, end)
-    summary = summariser.digest(found.sources)
-    record_usage(session, team_id, "digest", summary.usage, requested_by)
-    digest = Digest(
-        team_id=team_id,
-        requested_by=requested_by,
-        period_start=start,
-        period_end=end,
-        engine=summary.engine,
-        notice=summary.notice if summary.engine == "offline" and found.sources else "",
-        sections=compose(summary, found, permalinker(slack, found)),
+    draft = Digest(
+        team_id=team_id, requested_by=requested_by, period_start=end - PERIOD, period_end=end
     )
-    session.add(digest)
+    fill(session, slack, settings, summariser, draft, channels)
     session.flush()
-    return digest
+    return draft
+
+
+def fill(
+    session: Session,
+    slack: SlackPort,
+    settings: Settings,
+    summariser: Summariser,
+    draft: Digest,
+    channels: Sequence[str],
+) -> None:
+    """Write the digest's sections from ``channels`` over its period."""
+    found = gather(session, settings, draft.team_id, channels, draft.period_start, draft.period_end)
+    summary = summariser.digest(found.sources)
+    record_usage(session, draft.team_id, "digest", summary.usage, draft.requested_by)
+    draft.engine = summary.engine
+    draft.notice = summary.notice if summary.engine == "offline" and found.sources else ""
+    draft.sections = compose(summary, found, permalinker(slack, found))
+    draft.status = DRAFTED
+    session.add(draft)
 
 
 def publishable(session: Session, actor: Actor, digest_id: int) -> Digest:
     """The draft a lead may still edit or publish (checked before anything is posted)."""
     actor.require(Role.LEAD, "publish digests")
     digest = session.get(Digest, digest_id)
-    if digest is None or digest.team_id != actor.team_id:
+    if digest is None or digest.team_id != actor.team_id or digest.status not in (DRAFTED, READY):
         raise UserError("That digest no longer exists.")
     if digest.published_at is not None:
         raise UserError("This digest is already published.")
@@ -366,19 +386,97 @@ def _patiently(call: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def request(
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    end: datetime | None = None,
+    occasion: str | None = None,
+) -> int | None:
+    """Write down that a lead is owed a preview, before any work is done, so a process
+    that dies half-way leaves it for another to finish. One per ``occasion`` (a weekly
+    run that is repeated asks once); None when it was already asked for."""
+    if occasion is not None:
+        asked = select(Digest.id).where(
+            Digest.team_id == team_id, Digest.requested_by == user_id, Digest.occasion == occasion
+        )
+        if session.exec(asked).first() is not None:
+            return None
+    end = end or utcnow()
+    draft = Digest(
+        team_id=team_id,
+        requested_by=user_id,
+        period_start=end - PERIOD,
+        period_end=end,
+        status=PREPARING,
+        occasion=occasion,
+    )
+    session.add(draft)
+    session.flush()
+    return draft.id
+
+
 def prepare(
     session_factory: Callable[[], Any],
     slack: SlackPort,
     settings: Settings,
     summariser: Summariser,
-    *,
-    team_id: str,
-    user_id: str,
-    end: datetime | None = None,
-) -> Digest:
-    """A lead's private preview in their DM: one message that first says what is being
-    read, then becomes the preview (Publish, Edit). If it can't be finished, that message
-    says so rather than promising a preview that will not come."""
+    digest_id: int,
+) -> bool:
+    """Turn a requested digest into the lead's private preview in their DM: one message
+    that first says what is being read, then becomes the preview (Publish, Edit).
+
+    Only the process holding the digest's claim works on it; the claim is renewed while it
+    works, so only a dead process's claim lapses and ``resume`` hands it to another. The
+    same progress message is reused on every try, so the lead never gets two. False when
+    another process has it or it is already done."""
+    if not _claim(session_factory, digest_id):
+        return False
+    with _holding(session_factory, digest_id):
+        channel = ts = None
+        try:
+            with session_factory() as session:
+                draft = session.get(Digest, digest_id)
+                assert draft is not None
+                channel, ts = draft.preview_channel, draft.preview_ts
+                drafted = draft.status == DRAFTED
+            if not drafted:
+                channel, ts = _draft(session_factory, slack, settings, summariser, digest_id)
+            with session_factory() as session:
+                draft = session.get(Digest, digest_id)
+                assert draft is not None and channel and ts
+                blocks = preview_blocks(draft)
+            _patiently(
+                lambda: slack.update_message(
+                    channel, ts, "Your learning digest preview", blocks=blocks
+                )
+            )
+            with session_factory() as session:
+                _set(session, digest_id, status=READY, claimed_until=None)
+        except Exception:
+            gave_up = _release(session_factory, digest_id)
+            if channel and ts:
+                with contextlib.suppress(Exception):
+                    slack.update_message(channel, ts, UNFINISHED if gave_up else TRYING_AGAIN)
+            raise
+    return True
+
+
+def _draft(
+    session_factory: Callable[[], Any],
+    slack: SlackPort,
+    settings: Settings,
+    summariser: Summariser,
+    digest_id: int,
+) -> tuple[str, str]:
+    """Show progress in the lead's DM (one message, reused on a second try), then write
+    the digest; returns where the progress message is."""
+    with session_factory() as session:
+        draft = session.get(Digest, digest_id)
+        assert draft is not None
+        team_id, user_id, end = draft.team_id, draft.requested_by, draft.period_end
+        channel, ts = draft.preview_channel, draft.preview_ts
 
     def readable() -> tuple[list[str], int]:
         with session_factory() as session:
@@ -386,34 +484,105 @@ def prepare(
             return found, count_messages(session, team_id, found, end)
 
     channels, count = _patiently(readable)
-    channel = _patiently(lambda: slack.open_conversation([user_id]))
-    ts = _patiently(lambda: slack.post_message(channel, progress_text(count, len(channels))))
-    try:
+    progress = progress_text(count, len(channels))
+    if channel and ts:
+        _patiently(lambda: slack.update_message(channel, ts, progress))
+    else:
+        channel = _patiently(lambda: slack.open_conversation([user_id]))
+        ts = _patiently(lambda: slack.post_message(channel, progress))
         with session_factory() as session:
-            draft = build(
-                session,
-                slack,
-                settings,
-                summariser,
-                team_id=team_id,
-                requested_by=user_id,
-                channels=channels,
-                end=end,
+            _set(session, digest_id, preview_channel=channel, preview_ts=ts)
+    with session_factory() as session:
+        draft = session.get(Digest, digest_id)
+        assert draft is not None
+        fill(session, slack, settings, summariser, draft, channels)
+    return channel, ts
+
+
+def resume(
+    session_factory: Callable[[], Any],
+    slack: SlackPort,
+    settings: Settings,
+    summariser: Summariser,
+) -> int:
+    """Prepare every requested digest nobody is working on (never started, cut short by a
+    crash, or waiting to try again); a failure for one is logged and the others go on.
+    Returns how many previews were finished."""
+    now = utcnow()
+    with session_factory() as session:
+        waiting = list(
+            session.exec(
+                select(Digest.id)
+                .where(
+                    col(Digest.status).in_(UNFINISHED_STATES),
+                    or_(col(Digest.claimed_until).is_(None), col(Digest.claimed_until) < now),
+                )
+                .order_by(col(Digest.id))
             )
-            draft.preview_channel, draft.preview_ts = channel, ts
-            session.add(draft)
-            blocks = preview_blocks(draft)
-        _patiently(
-            lambda: slack.update_message(channel, ts, "Your learning digest preview", blocks=blocks)
         )
-    except Exception:
-        with contextlib.suppress(Exception):
-            slack.update_message(channel, ts, UNFINISHED)
-        raise
-    return draft
+    finished = 0
+    for digest_id in waiting:
+        try:
+            finished += prepare(session_factory, slack, settings, summariser, digest_id or 0)
+        except Exception:
+            log.exception("digest %s could not be prepared; it will be tried again", digest_id)
+    return finished
 
 
-UNFINISHED = "Sorry, I couldn't finish this digest. Please try `/digest` again in a few minutes."
+def _set(session: Session, digest_id: int, **values: Any) -> int:
+    result = session.exec(update(Digest).where(col(Digest.id) == digest_id).values(**values))
+    return int(result.rowcount)
+
+
+def _claim(session_factory: Callable[[], Any], digest_id: int) -> bool:
+    now = utcnow()
+    with session_factory() as session:
+        claimed = session.exec(
+            update(Digest)
+            .where(
+                col(Digest.id) == digest_id,
+                col(Digest.status).in_(UNFINISHED_STATES),
+                or_(col(Digest.claimed_until).is_(None), col(Digest.claimed_until) < now),
+            )
+            .values(claimed_until=now + LEASE, attempts=Digest.attempts + 1)
+        )
+        return bool(claimed.rowcount)
+
+
+@contextlib.contextmanager
+def _holding(session_factory: Callable[[], Any], digest_id: int) -> Iterator[None]:
+    """Renew the claim while this process works, so it lapses only if the process dies."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(LEASE.total_seconds() / 3):
+            with contextlib.suppress(Exception), session_factory() as session:
+                session.exec(
+                    update(Digest)
+                    .where(col(Digest.id) == digest_id, col(Digest.status).in_(UNFINISHED_STATES))
+                    .values(claimed_until=utcnow() + LEASE)
+                )
+
+    threading.Thread(target=renew, name=f"digest-{digest_id}-claim", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def _release(session_factory: Callable[[], Any], digest_id: int) -> bool:
+    """After a failed try: let a later one take it, or give up after ``MAX_ATTEMPTS``.
+    True when it has given up."""
+    with session_factory() as session:
+        draft = session.get(Digest, digest_id)
+        if draft is None:
+            return True
+        if draft.attempts >= MAX_ATTEMPTS:
+            draft.status, draft.claimed_until = FAILED, None
+        else:
+            draft.claimed_until = utcnow() + RETRY_AFTER
+        session.add(draft)
+        return draft.status == FAILED
 
 
 def weekly(
@@ -423,28 +592,12 @@ def weekly(
     summariser: Summariser,
     now: datetime | None = None,
 ) -> int:
-    """Every lead of every workspace gets this week's preview; a failure for one lead is
-    logged and the others still get theirs."""
+    """Every lead of every workspace is owed this week's preview: all are written down
+    first, then prepared, so a run cut short is finished by ``resume``."""
+    now = now or utcnow()
+    occasion = f"weekly {now:%Y-%m-%dT%H:%M}"
     with session_factory() as session:
-        teams = list(session.exec(select(Workspace.team_id)))
-        leads = {
-            team: [lead.user_id for lead in members.leads(session, team, settings)]
-            for team in teams
-        }
-    sent = 0
-    for team, people in leads.items():
-        for user_id in people:
-            try:
-                prepare(
-                    session_factory,
-                    slack,
-                    settings,
-                    summariser,
-                    team_id=team,
-                    user_id=user_id,
-                    end=now,
-                )
-                sent += 1
-            except Exception:
-                log.exception("the weekly digest for %s could not be prepared", user_id)
-    return sent
+        for team in list(session.exec(select(Workspace.team_id))):
+            for lead in members.leads(session, team, settings):
+                request(session, team_id=team, user_id=lead.user_id, end=now, occasion=occasion)
+    return resume(session_factory, slack, settings, summariser)

@@ -354,6 +354,10 @@ def _post(context: BoltContext, draft_id: int) -> Idea:
             "Slack didn't take your idea's card just now, so it isn't posted yet. "
             "It's kept: you'll get a DM from copbot with a button to post it."
         ) from error
+    with db.session() as session:
+        supported = ideas.get(session, who.team_id, idea_id).supporter_count
+    if supported:  # between the card appearing and its ts being saved: not redrawn yet
+        _refresh(context, idea_id)
     where = f"<{idea.permalink}|your idea>" if idea.permalink else "your idea"
     port.post_message(
         who.user_id,

@@ -144,23 +144,23 @@ def digest_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         )
     elif sub == "":
         throttle(context, "digest")
+        with deps(context).db.session() as session:
+            context["digest_id"] = digest.request(session, team_id=who.team_id, user_id=who.user_id)
         ack(ephemeral("Preparing your digest: the preview will arrive in your DMs."))
     else:
         raise UserError("Try `/digest` for a preview now, or `/digest usage`.")
 
 
-def after_digest_command(command: dict[str, Any], context: BoltContext) -> None:
-    if (command.get("text") or "").strip():
-        return
-    who, settings = actor(context), deps(context).settings
-    digest.prepare(
-        deps(context).db.session,
-        slack(context),
-        settings,
-        make_summariser(settings),
-        team_id=who.team_id,
-        user_id=who.user_id,
-    )
+def after_digest_command(context: BoltContext) -> None:
+    if context.get("digest_id"):
+        settings = deps(context).settings
+        digest.prepare(
+            deps(context).db.session,
+            slack(context),
+            settings,
+            make_summariser(settings),
+            context["digest_id"],
+        )
 
 
 def publish(action: dict[str, Any], context: BoltContext) -> None:

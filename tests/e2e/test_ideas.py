@@ -626,11 +626,15 @@ def test_a_card_slack_refuses_leaves_no_idea_and_the_kept_draft_posts_in_one_tap
     driver: SlackDriver, twin: SlackTwin, database: Database
 ) -> None:
     post_idea(driver, twin, OTHER, "Open a discharge lounge to free beds earlier")
+    twin.wait_for(lambda: "is posted" in dms_text(twin, OTHER), message="thank-you DM")
     share(driver, twin, MEMBER, {"Title": "An earlier discharge lounge to free up beds"})
     twin.fail("chat.postMessage", status=503, times=3)  # the first try and both retries
     driver.click(MEMBER, "Post mine anyway", modal=True)
-    twin.wait_for(
-        lambda: "isn't posted yet" in json.dumps(twin.current_modal(MEMBER)), message="the refusal"
+    twin.wait_for(  # in the modal, or by DM once the click's trigger has expired
+        lambda: (
+            "isn't posted yet" in json.dumps(twin.current_modal(MEMBER)) + dms_text(twin, MEMBER)
+        ),
+        message="the refusal",
     )
     kept = twin.wait_for(
         lambda: [m for m in twin.dms(MEMBER) if "Post it now" in json.dumps(m)],

@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
-from bot import retention
+from bot import jobs, retention
+from bot.config import Settings
+from bot.learning import digest
+from bot.slack import WebClientPort, make_web_client
 from slacktwin import SlackDriver, SlackTwin
 from storage import CapturedMessage, CaseStudy, Database, Digest, Reflection, utcnow
-from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER
+from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER
 
 DIGESTS = "C0DIGEST1"
 SECRET = "C0PRIVATE"
@@ -46,6 +50,31 @@ def preview(twin: SlackTwin) -> dict:
     return next((m for m in reversed(twin.dms(LEAD)) if "digest" in m["text"].lower()), {})
 
 
+def digest_messages(twin: SlackTwin, user: str = LEAD) -> list[dict]:
+    """Every digest message in the person's DM: progress, preview or apology."""
+    words = ("digest", "Reading ")
+    return [m for m in twin.dms(user) if any(w in m["text"] for w in words)]
+
+
+def wait_until_kept(twin: SlackTwin, database: Database, count: int) -> None:
+    def kept() -> int:
+        with database.session() as session:
+            return len(session.exec(select(CapturedMessage)).all())
+
+    twin.wait_for(lambda: kept() == count, message=f"{count} messages kept")
+
+
+@pytest.fixture
+def port(twin: SlackTwin) -> WebClientPort:
+    return WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
+
+
+@pytest.fixture
+def job_context(database: Database, settings: Settings, port: WebClientPort):
+    yield jobs.configure(database, settings, lambda: port)
+    jobs.reset()
+
+
 def test_capture_digest_preview_edit_and_publish(
     driver: SlackDriver, twin: SlackTwin, database: Database
 ) -> None:
@@ -66,15 +95,27 @@ def test_capture_digest_preview_edit_and_publish(
     driver.post_message(OTHER, CHANNEL, "My private worry about staffing levels on nights.")
     driver.post_message(MEMBER, CHANNEL, INJECTION)
     driver.post_message(MEMBER, CHANNEL, "The main barrier is a delay in social care assessments.")
+    # Events are kept after their ack, in any order; a person reacts to a message they see.
+    wait_until_kept(twin, database, 4)
     driver.react(LEAD, CHANNEL, ts, "memo")
+
+    def marked() -> bool:
+        with database.session() as session:
+            return bool(
+                session.exec(
+                    select(CapturedMessage.learning).where(CapturedMessage.ts == ts)
+                ).first()
+            )
+
+    twin.wait_for(marked, message="the :memo: mark")
     with database.session() as session:
         kept = session.exec(select(CapturedMessage)).all()
-        assert len(kept) == 4 and all(m.user_id != OTHER for m in kept)
-        assert next(m for m in kept if m.ts == ts).learning
+        assert all(m.user_id != OTHER for m in kept)
     # A private channel the lead is not in: captured (an admin turned it on), never read for them.
     twin.add_channel(SECRET, name="private-ward", members=[ADMIN], is_private=True)
     turn_on_capture(driver, twin, ADMIN, SECRET)
     driver.post_message(ADMIN, SECRET, "Confidential restructuring plans for the ward team.")
+    wait_until_kept(twin, database, 5)
 
     reply = driver.command(LEAD, "/copbot", "learned Shadowing a paramedic changed how I refer")
     assert "reflection is saved" in reply.text
@@ -177,3 +218,73 @@ def test_captured_messages_expire_after_the_retention_limit(
         assert retention.enforce(session, utcnow() + timedelta(days=89)).messages == 0
         assert retention.enforce(session, utcnow() + timedelta(days=91)).messages == 1
         assert not session.exec(select(CapturedMessage)).all()
+
+
+def test_a_digest_that_fails_once_is_tried_again_in_the_same_message(
+    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: jobs.JobContext
+) -> None:
+    turn_on_capture(driver, twin, LEAD, CHANNEL)
+    driver.post_message(MEMBER, CHANNEL, "Virtual wards helped us reduce readmissions.")
+    wait_until_kept(twin, database, 1)
+    twin.fail("chat.update", status=400, error="internal_error")  # the preview won't show
+    driver.command(LEAD, "/digest", "", channel=CHANNEL)
+    twin.wait_for(lambda: "try again in a minute" in preview(twin).get("text", ""))
+    jobs.unfinished_digests()  # not due yet: nothing happens
+    assert "try again in a minute" in preview(twin)["text"]
+
+    with database.session() as session:  # a minute passes
+        draft = session.exec(select(Digest)).one()
+        draft.claimed_until = utcnow() - timedelta(seconds=1)
+        session.add(draft)
+    jobs.unfinished_digests()
+    shown = twin.wait_for(lambda: [m for m in digest_messages(twin) if "Publish" in json.dumps(m)])
+    assert len(digest_messages(twin)) == 1 and "Virtual wards" in json.dumps(shown[0])
+    with database.session() as session:
+        draft = session.exec(select(Digest)).one()
+        assert (draft.status, draft.attempts) == ("ready", 2)
+
+
+def test_a_digest_cut_short_by_a_crash_is_finished_in_the_same_message(
+    driver: SlackDriver,
+    twin: SlackTwin,
+    database: Database,
+    port: WebClientPort,
+    job_context: jobs.JobContext,
+) -> None:
+    turn_on_capture(driver, twin, LEAD, CHANNEL)
+    driver.post_message(MEMBER, CHANNEL, "Discharge letters worked better with a checklist.")
+    wait_until_kept(twin, database, 1)
+    # What a process killed half-way leaves: the request, its progress message, a claim
+    # that is no longer renewed.
+    channel = port.open_conversation([LEAD])
+    ts = port.post_message(channel, "Reading 1 message from 1 channel…")
+    with database.session() as session:
+        digest_id = digest.request(session, team_id=twin.team_id, user_id=LEAD)
+        draft = session.get(Digest, digest_id)
+        assert draft is not None
+        draft.preview_channel, draft.preview_ts, draft.attempts = channel, ts, 1
+        draft.claimed_until = utcnow() - timedelta(seconds=1)
+        session.add(draft)
+
+    jobs.unfinished_digests()
+    message = twin.message(channel, ts)
+    assert message is not None and "Publish" in json.dumps(message)
+    assert "Discharge letters" in json.dumps(message)
+    assert len(digest_messages(twin)) == 1
+    jobs.unfinished_digests()  # done: nothing more is sent
+    assert len(digest_messages(twin)) == 1
+
+
+def test_the_weekly_digest_run_twice_for_one_week_sends_one_preview_per_lead(
+    driver: SlackDriver, twin: SlackTwin, job_context: jobs.JobContext
+) -> None:
+    for user in (LEAD, ADMIN, MEMBER):  # copbot knows them: a lead, an admin, a member
+        driver.command(user, "/copbot", "help", channel=CHANNEL)
+    monday = utcnow().replace(microsecond=0)
+    for _ in range(2):  # a scheduler takeover can run the same occurrence again
+        with jobs.running_for(monday):
+            jobs.weekly_digests()
+    assert len(digest_messages(twin, LEAD)) == 1
+    assert "quiet week" in json.dumps(digest_messages(twin, LEAD)).lower()
+    assert len(digest_messages(twin, ADMIN)) == 1
+    assert not digest_messages(twin, MEMBER)
