@@ -431,10 +431,13 @@ def prepare(
     works, so only a dead process's claim lapses and ``resume`` hands it to another. The
     same progress message is reused on every try, so the lead never gets two. False when
     another process has it or it is already done."""
-    if not _claim(session_factory, digest_id):
+    attempt = _claim(session_factory, digest_id)
+    if not attempt:
+        return False
+    if attempt > MAX_ATTEMPTS:  # every try so far died with its process
+        _give_up(session_factory, slack, digest_id)
         return False
     with _holding(session_factory, digest_id):
-        channel = ts = None
         try:
             with session_factory() as session:
                 draft = session.get(Digest, digest_id)
@@ -455,10 +458,10 @@ def prepare(
             with session_factory() as session:
                 _set(session, digest_id, status=READY, claimed_until=None)
         except Exception:
-            gave_up = _release(session_factory, digest_id)
-            if channel and ts:
-                with contextlib.suppress(Exception):
-                    slack.update_message(channel, ts, UNFINISHED if gave_up else TRYING_AGAIN)
+            if attempt >= MAX_ATTEMPTS:
+                _give_up(session_factory, slack, digest_id)
+            else:
+                _try_later(session_factory, slack, digest_id)
             raise
     return True
 
@@ -529,12 +532,12 @@ def resume(
     return finished
 
 
-def _set(session: Session, digest_id: int, **values: Any) -> int:
-    result = session.exec(update(Digest).where(col(Digest.id) == digest_id).values(**values))
-    return int(result.rowcount)
+def _set(session: Session, digest_id: int, **values: Any) -> None:
+    session.exec(update(Digest).where(col(Digest.id) == digest_id).values(**values))
 
 
-def _claim(session_factory: Callable[[], Any], digest_id: int) -> bool:
+def _claim(session_factory: Callable[[], Any], digest_id: int) -> int:
+    """This try's number, or 0 when another process holds the digest or it is done."""
     now = utcnow()
     with session_factory() as session:
         claimed = session.exec(
@@ -546,7 +549,35 @@ def _claim(session_factory: Callable[[], Any], digest_id: int) -> bool:
             )
             .values(claimed_until=now + LEASE, attempts=Digest.attempts + 1)
         )
-        return bool(claimed.rowcount)
+        if not claimed.rowcount:
+            return 0
+        return int(session.exec(select(Digest.attempts).where(col(Digest.id) == digest_id)).one())
+
+
+def _give_up(session_factory: Callable[[], Any], slack: SlackPort, digest_id: int) -> None:
+    _settle(session_factory, slack, digest_id, UNFINISHED, status=FAILED, claimed_until=None)
+
+
+def _try_later(session_factory: Callable[[], Any], slack: SlackPort, digest_id: int) -> None:
+    retry_at = utcnow() + RETRY_AFTER
+    _settle(session_factory, slack, digest_id, TRYING_AGAIN, claimed_until=retry_at)
+
+
+def _settle(
+    session_factory: Callable[[], Any],
+    slack: SlackPort,
+    digest_id: int,
+    say: str,
+    **values: Any,
+) -> None:
+    """After a failed try: record what happens next and say so in the progress message."""
+    with session_factory() as session:
+        _set(session, digest_id, **values)
+        draft = session.get(Digest, digest_id)
+        channel, ts = (draft.preview_channel, draft.preview_ts) if draft else (None, None)
+    if channel and ts:
+        with contextlib.suppress(Exception):
+            slack.update_message(channel, ts, say)
 
 
 @contextlib.contextmanager
@@ -568,21 +599,6 @@ def _holding(session_factory: Callable[[], Any], digest_id: int) -> Iterator[Non
         yield
     finally:
         done.set()
-
-
-def _release(session_factory: Callable[[], Any], digest_id: int) -> bool:
-    """After a failed try: let a later one take it, or give up after ``MAX_ATTEMPTS``.
-    True when it has given up."""
-    with session_factory() as session:
-        draft = session.get(Digest, digest_id)
-        if draft is None:
-            return True
-        if draft.attempts >= MAX_ATTEMPTS:
-            draft.status, draft.claimed_until = FAILED, None
-        else:
-            draft.claimed_until = utcnow() + RETRY_AFTER
-        session.add(draft)
-        return draft.status == FAILED
 
 
 def weekly(

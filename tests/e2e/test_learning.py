@@ -244,6 +244,23 @@ def test_a_digest_that_fails_once_is_tried_again_in_the_same_message(
         assert (draft.status, draft.attempts) == ("ready", 2)
 
 
+def cut_short(
+    twin: SlackTwin, database: Database, port: WebClientPort, tries: int
+) -> tuple[str, str]:
+    """What a process killed half-way through a digest leaves: the request, its progress
+    message, a claim that is no longer renewed. Returns where the message is."""
+    channel = port.open_conversation([LEAD])
+    ts = port.post_message(channel, "Reading 1 message from 1 channel…")
+    with database.session() as session:
+        digest_id = digest.request(session, team_id=twin.team_id, user_id=LEAD)
+        draft = session.get(Digest, digest_id)
+        assert draft is not None
+        draft.preview_channel, draft.preview_ts, draft.attempts = channel, ts, tries
+        draft.claimed_until = utcnow() - timedelta(seconds=1)
+        session.add(draft)
+    return channel, ts
+
+
 def test_a_digest_cut_short_by_a_crash_is_finished_in_the_same_message(
     driver: SlackDriver,
     twin: SlackTwin,
@@ -254,24 +271,26 @@ def test_a_digest_cut_short_by_a_crash_is_finished_in_the_same_message(
     turn_on_capture(driver, twin, LEAD, CHANNEL)
     driver.post_message(MEMBER, CHANNEL, "Discharge letters worked better with a checklist.")
     wait_until_kept(twin, database, 1)
-    # What a process killed half-way leaves: the request, its progress message, a claim
-    # that is no longer renewed.
-    channel = port.open_conversation([LEAD])
-    ts = port.post_message(channel, "Reading 1 message from 1 channel…")
-    with database.session() as session:
-        digest_id = digest.request(session, team_id=twin.team_id, user_id=LEAD)
-        draft = session.get(Digest, digest_id)
-        assert draft is not None
-        draft.preview_channel, draft.preview_ts, draft.attempts = channel, ts, 1
-        draft.claimed_until = utcnow() - timedelta(seconds=1)
-        session.add(draft)
-
+    channel, ts = cut_short(twin, database, port, tries=1)
     jobs.unfinished_digests()
     message = twin.message(channel, ts)
     assert message is not None and "Publish" in json.dumps(message)
     assert "Discharge letters" in json.dumps(message)
     assert len(digest_messages(twin)) == 1
     jobs.unfinished_digests()  # done: nothing more is sent
+    assert len(digest_messages(twin)) == 1
+
+
+def test_a_digest_whose_every_try_died_is_given_up_with_an_apology(
+    twin: SlackTwin, database: Database, port: WebClientPort, job_context: jobs.JobContext
+) -> None:
+    channel, ts = cut_short(twin, database, port, tries=digest.MAX_ATTEMPTS)
+    jobs.unfinished_digests()
+    message = twin.message(channel, ts)
+    assert message is not None and "couldn't finish this digest" in message["text"]
+    with database.session() as session:
+        assert session.exec(select(Digest.status)).one() == "failed"
+    jobs.unfinished_digests()  # not tried again
     assert len(digest_messages(twin)) == 1
 
 
