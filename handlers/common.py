@@ -93,7 +93,7 @@ class Deps:
         default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="copbot-background")
     )
     after_ack: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(32, thread_name_prefix="copbot-after-ack")
+        default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="copbot-after-ack")
     )
 
     def ranker(self, session: Session, team_id: str) -> Ranker:
