@@ -85,6 +85,8 @@ class SlackPort(Protocol):
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]: ...
 
+    def find_tagged(self, channel: str, event_type: str, key: str) -> str | None: ...
+
 
 def make_web_client(token: str | None, base_url: str, timeout: int = 10) -> WebClient:
     """A WebClient that retries on 429 (honouring Retry-After), 5xx and dropped connections."""
@@ -173,6 +175,21 @@ class WebClientPort:
     def open_conversation(self, user_ids: list[str]) -> str:
         """copbot's DM with one person, or group DM with several (the same one each time)."""
         return str(self.client.conversations_open(users=user_ids)["channel"]["id"])
+
+    def find_tagged(self, channel: str, event_type: str, key: str) -> str | None:
+        """The ts of one of copbot's latest messages in ``channel`` posted with metadata
+        ``event_type`` and payload ``{"key": key}``, or None. One page of history, a Tier 3
+        call: only for recovering after a crash, never on the common path."""
+        page = self.client.conversations_history(
+            channel=channel, limit=20, include_all_metadata=True
+        )
+        for message in page.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == event_type and (
+                (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                return str(message["ts"])
+        return None
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """A thread's messages, parent first (one thread, never a channel's history)."""

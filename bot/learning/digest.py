@@ -63,6 +63,7 @@ RETRY_AFTER = timedelta(minutes=1)
 MAX_ATTEMPTS = 3
 UNFINISHED = "Sorry, I couldn't finish this digest. Please try `/digest` again in a few minutes."
 TRYING_AGAIN = "This digest hit a problem on the way. I'll try again in a minute."
+PROGRESS_EVENT = "copbot_digest"  # metadata on the progress message, to find it after a crash
 
 
 @dataclass
@@ -445,7 +446,9 @@ def prepare(
                 channel, ts = draft.preview_channel, draft.preview_ts
                 drafted = draft.status == DRAFTED
             if not drafted:
-                channel, ts = _draft(session_factory, slack, settings, summariser, digest_id)
+                channel, ts = _draft(
+                    session_factory, slack, settings, summariser, digest_id, attempt
+                )
             with session_factory() as session:
                 draft = session.get(Digest, digest_id)
                 assert draft is not None and channel and ts
@@ -472,6 +475,7 @@ def _draft(
     settings: Settings,
     summariser: Summariser,
     digest_id: int,
+    attempt: int,
 ) -> tuple[str, str]:
     """Show progress in the lead's DM (one message, reused on a second try), then write
     the digest; returns where the progress message is."""
@@ -488,13 +492,17 @@ def _draft(
 
     channels, count = _patiently(readable)
     progress = progress_text(count, len(channels))
-    if channel and ts:
+    tag = {"event_type": PROGRESS_EVENT, "event_payload": {"key": str(digest_id)}}
+    if not (channel and ts):
+        channel = _patiently(lambda: slack.open_conversation([user_id]))
+        if attempt > 1:  # a try that died between posting progress and saving where
+            ts = _patiently(lambda: slack.find_tagged(channel, PROGRESS_EVENT, str(digest_id)))
+    if ts:
         _patiently(lambda: slack.update_message(channel, ts, progress))
     else:
-        channel = _patiently(lambda: slack.open_conversation([user_id]))
-        ts = _patiently(lambda: slack.post_message(channel, progress))
-        with session_factory() as session:
-            _set(session, digest_id, preview_channel=channel, preview_ts=ts)
+        ts = _patiently(lambda: slack.post_message(channel, progress, metadata=tag))
+    with session_factory() as session:
+        _set(session, digest_id, preview_channel=channel, preview_ts=ts)
     with session_factory() as session:
         draft = session.get(Digest, digest_id)
         assert draft is not None

@@ -245,33 +245,39 @@ def test_a_digest_that_fails_once_is_tried_again_in_the_same_message(
 
 
 def cut_short(
-    twin: SlackTwin, database: Database, port: WebClientPort, tries: int
+    twin: SlackTwin, database: Database, port: WebClientPort, tries: int, saved: bool = True
 ) -> tuple[str, str]:
     """What a process killed half-way through a digest leaves: the request, its progress
-    message, a claim that is no longer renewed. Returns where the message is."""
+    message (``saved``: killed after saving where it is, else just before), a claim that is
+    no longer renewed. Returns where the message is."""
     channel = port.open_conversation([LEAD])
-    ts = port.post_message(channel, "Reading 1 message from 1 channel…")
     with database.session() as session:
         digest_id = digest.request(session, team_id=twin.team_id, user_id=LEAD)
+        assert digest_id is not None
+        tag = {"event_type": digest.PROGRESS_EVENT, "event_payload": {"key": str(digest_id)}}
+        ts = port.post_message(channel, "Reading 1 message from 1 channel…", metadata=tag)
         draft = session.get(Digest, digest_id)
         assert draft is not None
-        draft.preview_channel, draft.preview_ts, draft.attempts = channel, ts, tries
-        draft.claimed_until = utcnow() - timedelta(seconds=1)
+        if saved:
+            draft.preview_channel, draft.preview_ts = channel, ts
+        draft.attempts, draft.claimed_until = tries, utcnow() - timedelta(seconds=1)
         session.add(draft)
     return channel, ts
 
 
+@pytest.mark.parametrize("saved", [True, False], ids=["after-saving", "before-saving"])
 def test_a_digest_cut_short_by_a_crash_is_finished_in_the_same_message(
     driver: SlackDriver,
     twin: SlackTwin,
     database: Database,
     port: WebClientPort,
     job_context: jobs.JobContext,
+    saved: bool,
 ) -> None:
     turn_on_capture(driver, twin, LEAD, CHANNEL)
     driver.post_message(MEMBER, CHANNEL, "Discharge letters worked better with a checklist.")
     wait_until_kept(twin, database, 1)
-    channel, ts = cut_short(twin, database, port, tries=1)
+    channel, ts = cut_short(twin, database, port, tries=1, saved=saved)
     jobs.unfinished_digests()
     message = twin.message(channel, ts)
     assert message is not None and "Publish" in json.dumps(message)
