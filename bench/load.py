@@ -28,9 +28,9 @@ the offered rate, the sustained rate (requests answered 2xx per second, from the
 send to the last answer), p50/p95/p99 ack latency (send to answer, on the client) and the
 error rate: non-2xx, no answer within 3 s (Slack's limit: counted as an error at 3 s),
 connection failures, and for copbot an answer carrying its apology or its "busy" answer
-(a command shed under overload). Ratios compare copbot with the bare app. At the end it prints the highest rate at which copbot sustained the
-offered load (at least 95% of it answered per second) with p99 under 1 s and under 1%
-errors. It never asserts timings.
+(a command shed under overload). Ratios compare copbot with the bare app. At the end it
+prints the highest rate at which copbot sustained the offered load (at least 95% of it
+answered per second) with p99 under 1 s and under 1% errors. It never asserts timings.
 
     .venv/bin/python bench/load.py                                   # 10..200 req/s, 60 s
     .venv/bin/python bench/load.py --rates 10,50 --duration 10       # a smoke run

@@ -256,6 +256,18 @@ def set_opt_out(session: Session, team_id: str, user_id: str, pulse_id: int, out
     return pulse
 
 
+def open_for(session: Session, user_id: str) -> list[tuple[str, bool]]:
+    """A member's open pulses by name, with whether they answered (their own
+    participation, shown only to them)."""
+    query = (
+        select(Pulse.name, PulseParticipation.answered)
+        .join(PulseRun, col(PulseRun.id) == PulseParticipation.run_id)
+        .join(Pulse, col(Pulse.id) == PulseRun.pulse_id)
+        .where(PulseParticipation.user_id == user_id, PulseRun.status == "open")
+    )
+    return [(name, bool(answered)) for name, answered in session.exec(query)]
+
+
 def pulses_for(session: Session, team_id: str, user_id: str) -> list[tuple[Pulse, bool]]:
     """The pulses this member is in the audience of (channel pulses once they have had
     one), with whether they opted out: for their App Home."""

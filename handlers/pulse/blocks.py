@@ -247,3 +247,12 @@ def response_modal(run_id: int, pulse_name: str) -> dict[str, Any]:
             ),
         ],
     }
+
+
+def my_pulses(mine: list[tuple[str, bool]]) -> dict[str, Any]:
+    """``/pulse`` for a member: their open pulses and whether they answered."""
+    lines = [
+        f"• *{escape(name)}*: {'answered' if done else 'waiting in your DMs'}"
+        for name, done in mine
+    ]
+    return section("\n".join(lines) or "No pulse is open for you now. They arrive by DM.")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot import members, workspaces
 from bot.errors import UserError
@@ -34,7 +34,7 @@ from handlers.common import (
 from handlers.home.listeners import refresh_home
 from handlers.ideas.blocks import challenge_modal
 from handlers.pulse import blocks
-from storage import Pulse, PulseParticipation, PulseRun, utcnow
+from storage import Pulse, PulseRun, utcnow
 
 ANSWER = re.compile(rf"^{messages.ANSWER_ACTION}_\d+_\d+$")
 THEME_CHALLENGE = re.compile(rf"^{results.CHALLENGE_ACTION}:\d+$")
@@ -77,25 +77,10 @@ def pulse_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> No
         elif sub == "new":
             ack()
         elif sub == "":
-            ack(ephemeral("Your pulses", [_my_pulses(session, who.user_id)]))
+            mine = pulses.open_for(session, who.user_id)
+            ack(ephemeral("Your pulses", [blocks.my_pulses(mine)]))
         else:
             raise UserError("Try `/pulse`, or for leads `/pulse new`, `list`, `results <name>`.")
-
-
-def _my_pulses(session: Any, user_id: str) -> dict[str, Any]:
-    """A member's own open pulses (their own participation, shown only to them)."""
-    query = (
-        select(Pulse.name, PulseParticipation.answered)
-        .join(PulseRun, col(PulseRun.id) == PulseParticipation.run_id)
-        .join(Pulse, col(Pulse.id) == PulseRun.pulse_id)
-        .where(PulseParticipation.user_id == user_id, PulseRun.status == "open")
-    )
-    rows = list(session.exec(query))
-    lines = [
-        f"• *{escape(n)}*: {'answered' if done else 'waiting in your DMs'}" for n, done in rows
-    ]
-    text = "\n".join(lines) or "No pulse is open for you now. They arrive by DM."
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def after_pulse_command(
