@@ -537,6 +537,7 @@ class Deliverer:
         idle_interval: float = 1.0,
         outage_pause: float = OUTAGE_PAUSE,
         outage_pause_max: float = OUTAGE_PAUSE_MAX,
+        retry_delay: Callable[[int], timedelta] = backoff,
     ) -> None:
         if not worker_id or len(worker_id) > 64:
             raise ValueError("worker_id must be 1 to 64 characters")
@@ -554,6 +555,7 @@ class Deliverer:
         self.lease = lease
         self.max_attempts = max(1, max_attempts)
         self.idle_interval = idle_interval
+        self.retry_delay = retry_delay
         self.breaker = _Breaker(outage_pause, outage_pause_max)
         self.pacer = _Pacer(channel_interval, {"chat.postMessage": self.breaker})
         self.stop_event = threading.Event()
@@ -892,7 +894,7 @@ class Deliverer:
         if last and failure.kind == "unsent":
             self._give_up(row, error, now, run)
             return
-        delay = backoff(row.attempts)
+        delay = self.retry_delay(row.attempts)
         if failure.kind == "unsent":
             updated = self._update_claimed(
                 row,
@@ -1157,7 +1159,7 @@ class Deliverer:
         log.warning(
             "outbox: could not check whether %s was delivered (%s); will look again", row.key, error
         )
-        self._update_claimed(row, claimed_at=now - self.lease + backoff(1))
+        self._update_claimed(row, claimed_at=now - self.lease + self.retry_delay(1))
 
     def _find_delivered(
         self, row: OutboxMessage, claimed_at: datetime | None

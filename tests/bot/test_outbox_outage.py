@@ -88,10 +88,7 @@ def test_an_outage_pauses_sending_and_each_message_arrives_once(
     twin: SlackTwin,
     deliverers: list[Deliverer],
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Rows whose outcome is unknown are checked after a short backoff, not 2 s.
-    monkeypatch.setattr(outbox, "backoff", lambda attempts: timedelta(seconds=0.1))
     keys = queue_dms(database, twin, 50)
     twin.fail("chat.postMessage", status=503, times=UNTIL_CLEARED)
     deliverer = Deliverer(
@@ -104,6 +101,7 @@ def test_an_outage_pauses_sending_and_each_message_arrives_once(
         idle_interval=0.05,
         outage_pause=0.1,
         outage_pause_max=0.4,
+        retry_delay=lambda attempts: timedelta(seconds=0.1),  # check unknown outcomes soon
     )
     deliverers.append(deliverer)
     stop = threading.Event()
