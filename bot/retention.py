@@ -8,7 +8,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, select
 
-from storage import AuditEntry, CapturedMessage, OutboxMessage, OutboxStatus, Workspace, utcnow
+from storage import (
+    AuditEntry,
+    CapturedMessage,
+    LearningMark,
+    OutboxMessage,
+    OutboxStatus,
+    Workspace,
+    utcnow,
+)
 
 DEFAULTS = {"messages": 90, "audit": 730, "outbox": 30}
 LIMITS = (1, 3650)
@@ -50,6 +58,13 @@ def enforce(session: Session, now: datetime | None = None) -> Deleted:
             delete(CapturedMessage).where(
                 CapturedMessage.team_id == team_id,
                 col(CapturedMessage.captured_at) < now - timedelta(days=keep.messages),
+            ),
+        )
+        _delete(  # marks whose message never came (an excluded member's, say)
+            session,
+            delete(LearningMark).where(
+                LearningMark.team_id == team_id,
+                col(LearningMark.marked_at) < now - timedelta(days=keep.messages),
             ),
         )
         deleted.audit += _delete(

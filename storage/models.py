@@ -514,6 +514,18 @@ class CapturedMessage(SQLModel, table=True):
     captured_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class LearningMark(SQLModel, table=True):
+    """A :memo: on a message of a captured channel that copbot has not kept yet (Slack may
+    deliver the reaction before the message); applied when the message arrives."""
+
+    __tablename__ = "learning_mark"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    channel_id: str = Field(max_length=32, primary_key=True)
+    ts: str = Field(max_length=32, primary_key=True)
+    marked_at: datetime = Field(default_factory=utcnow, index=True)
+
+
 class Reflection(SQLModel, table=True):
     """What a member learned, from ``/copbot learned <text>``."""
 

@@ -19,6 +19,7 @@ from storage import (
     CaptureChannel,
     CapturedMessage,
     CaptureOptOut,
+    LearningMark,
     Reflection,
     insert_or_ignore,
 )
@@ -64,11 +65,10 @@ def disable(session: Session, actor: Actor, channel_id: str) -> None:
     if captured is None:
         raise UserError("That channel isn't being captured.")
     session.delete(captured)
-    session.exec(
-        delete(CapturedMessage).where(
-            CapturedMessage.team_id == actor.team_id, CapturedMessage.channel_id == channel_id
-        )  # type: ignore[call-overload]
-    )
+    for table in (CapturedMessage, LearningMark):
+        session.exec(
+            delete(table).where(table.team_id == actor.team_id, table.channel_id == channel_id)  # type: ignore[call-overload]
+        )
     audit.record(
         session,
         team_id=actor.team_id,
@@ -132,16 +132,20 @@ def on_message(session: Session, team_id: str, event: dict[str, Any]) -> str:
     text = (event.get("text") or "").strip()
     if not text:
         return "ignored"
-    thread_ts = event.get("thread_ts")
+    ts, thread_ts = event.get("ts") or "", event.get("thread_ts")
+    mark = session.get(LearningMark, (team_id, channel, ts))
+    if mark is not None:  # its :memo: came first
+        session.delete(mark)
     kept = insert_or_ignore(
         session,
         CapturedMessage(
             team_id=team_id,
             channel_id=channel,
-            ts=event.get("ts") or "",
-            thread_ts=thread_ts if thread_ts != event.get("ts") else None,
+            ts=ts,
+            thread_ts=thread_ts if thread_ts != ts else None,
             user_id=user,
             text=text[:MAX_TEXT],
+            learning=mark is not None,
         ),
     )
     return "kept" if kept else "duplicate"
@@ -158,12 +162,17 @@ def _find(session: Session, team_id: str, channel: str, ts: str) -> CapturedMess
 
 
 def mark_learning(session: Session, team_id: str, channel: str, ts: str) -> bool:
-    """:memo: on a kept message marks it as learning (digests put it first)."""
+    """:memo: on a kept message marks it as learning (digests put it first). Slack may
+    deliver the reaction before the message: then the mark waits for it. False when the
+    channel is not captured."""
+    if session.get(CaptureChannel, (team_id, channel)) is None:
+        return False
     row = _find(session, team_id, channel, ts)
     if row is None:
-        return False
-    row.learning = True
-    session.add(row)
+        insert_or_ignore(session, LearningMark(team_id=team_id, channel_id=channel, ts=ts))
+    else:
+        row.learning = True
+        session.add(row)
     return True
 
 
