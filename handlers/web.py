@@ -363,9 +363,10 @@ def create_web_app(
                 # Bolt reads ids from every corner of a request; one it cannot read is malformed.
                 status = 400
                 return PlainTextResponse(f"malformed request: {error!r}", status_code=status)
+            queued = time.perf_counter()
 
             def dispatch() -> BoltResponse:
-                if time.perf_counter() - started > shed_after:
+                if time.perf_counter() - queued > shed_after:
                     metrics.shed.labels(kind).inc()
                     return busy(kind)
                 return bolt_app.dispatch(bolt_request)
