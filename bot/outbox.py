@@ -39,6 +39,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, case
 from sqlmodel import Session, col, func, select, update
 
+from bot.slack import tagged
 from storage import (
     Database,
     NudgePreference,
@@ -1181,9 +1182,7 @@ class Deliverer:
             )
             messages = response.get("messages") or []
             for message in messages:
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == EVENT_TYPE and payload.get("key") == row.key:
+                if tagged(message, EVENT_TYPE, row.key):
                     return str(message["ts"]), channel
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             oldest = float(messages[-1]["ts"]) if messages else 0.0

@@ -46,6 +46,15 @@ def profile_from_user(user: dict[str, Any]) -> SlackProfile:
     )
 
 
+def tagged(message: dict[str, Any], event_type: str, key: str) -> bool:
+    """Whether a message was posted with metadata ``event_type`` and payload ``{"key": key}``
+    (how copbot finds a message again after a crash between posting and recording it)."""
+    metadata = message.get("metadata") or {}
+    return metadata.get("event_type") == event_type and (
+        (metadata.get("event_payload") or {}).get("key") == key
+    )
+
+
 class SlackPort(Protocol):
     def user_info(self, user_id: str) -> SlackProfile | None: ...
 
@@ -183,13 +192,8 @@ class WebClientPort:
         page = self.client.conversations_history(
             channel=channel, limit=20, include_all_metadata=True
         )
-        for message in page.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == event_type and (
-                (metadata.get("event_payload") or {}).get("key") == key
-            ):
-                return str(message["ts"])
-        return None
+        found = (m for m in page.get("messages") or [] if tagged(m, event_type, key))
+        return next((str(m["ts"]) for m in found), None)
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """A thread's messages, parent first (one thread, never a channel's history)."""

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot import jobs
 from bot.config import Settings
+from bot.slack import WebClientPort, make_web_client
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database
 from storage.migrate import upgrade
@@ -110,3 +112,18 @@ def copbot(settings: Settings) -> Iterator[Copbot]:
 @pytest.fixture
 def driver(twin: SlackTwin, copbot: Copbot) -> SlackDriver:
     return SlackDriver(twin, app_url=f"{copbot.url}/slack/events", signing_secret=SIGNING_SECRET)
+
+
+@pytest.fixture
+def slack_port(twin: SlackTwin) -> WebClientPort:
+    """copbot's Slack port on the twin, as a scheduler process builds it."""
+    return WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
+
+
+@pytest.fixture
+def job_context(
+    database: Database, settings: Settings, slack_port: WebClientPort
+) -> Iterator[jobs.JobContext]:
+    """What a scheduler process sets up before running jobs."""
+    yield jobs.configure(database, settings, lambda: slack_port)
+    jobs.reset()

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.blocks import button
+from bot.blocks import button, section
 from bot.ideas.insights import STATUS_LABELS, status_label
 from bot.text import escape, plain, truncate
 from storage import Challenge, Idea, IdeaStatus
@@ -35,6 +35,7 @@ SUPPORT, UNSUPPORT, DISCUSS, MANAGE = (
     "idea_discuss",
     "idea_manage",
 )
+POST_ANYWAY = "idea_post_anyway"  # post a waiting draft: the similar-ideas step, a kept draft
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,16 @@ def merged_dm(source: Idea, target: Idea) -> tuple[str, list[dict[str, Any]]]:
     return f"“{escape(source.title)}” was merged into “{escape(target.title)}”", [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}}
     ]
+
+
+def kept_draft_dm(draft_id: int, title: str) -> tuple[str, list[dict[str, Any]]]:
+    """The idea whose card Slack refused, kept for the person to post again in one tap."""
+    text = (
+        f"Slack didn't take the card for your idea *{escape(title)}*, so it isn't posted yet. "
+        "I've kept it for you."
+    )
+    post = button("Post it now", POST_ANYWAY, value=str(draft_id), style="primary")
+    return text, [section(text), {"type": "actions", "elements": [post]}]
 
 
 CHALLENGE_SHARE, CHALLENGE_CLOSE = "challenge_share", "challenge_close"

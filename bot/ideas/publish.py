@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot import members, outbox
-from bot.ideas.cards import CardContext, idea_card, merged_dm, status_dm
+from bot.ideas.cards import CardContext, idea_card, kept_draft_dm, merged_dm, status_dm
 from bot.ideas.service import Decision
+from bot.roles import Actor
 from bot.slack import SlackPort
 from storage import Challenge, Idea
 
@@ -70,4 +71,23 @@ def tell_decision(session: Session, decision: Decision) -> int:
             essential=True,
         )
         for user_id in decision.recipients
+    )
+
+
+def offer_draft_again(
+    session: Session, actor: Actor, draft_id: int, idea_id: int, title: str
+) -> None:
+    """After Slack refused an idea's card: a DM with the kept draft and "Post it now",
+    through the outbox, so it arrives once Slack takes messages again."""
+    text, blocks = kept_draft_dm(draft_id, title)
+    outbox.enqueue(
+        session,
+        team_id=actor.team_id,
+        key=f"idea.kept:{draft_id}:{idea_id}",
+        kind="idea.kept",
+        channel=actor.user_id,
+        user_id=actor.user_id,
+        text=text,
+        blocks=blocks,
+        essential=True,
     )

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.defaults import CHALLENGE_TAGS, IMPROVEMENT_THEMES, STAFF_GROUPS
-from bot.ideas.cards import supporters
+from bot.ideas.cards import POST_ANYWAY, supporters
 from bot.ideas.insights import (
     STATUS_LABELS,
     Breakdown,
@@ -28,7 +28,6 @@ NEW = "idea_new"
 SIMILAR = "idea_similar"
 MANAGE = "idea_manage"
 SUPPORT_INSTEAD = "idea_support_instead"
-POST_ANYWAY = "idea_post_anyway"
 FROM_MESSAGE = "idea_from_message"
 DECLINE_CREDIT = "idea_decline_credit"
 ANONYMOUS = "Post anonymously"
@@ -369,13 +368,3 @@ def credit_notice(sharer: str, idea: Idea) -> tuple[str, list[dict[str, Any]]]:
             "elements": [button("Remove my name", DECLINE_CREDIT, value=str(idea.id))],
         },
     ]
-
-
-def kept_draft(draft_id: int, title: str) -> tuple[str, list[dict[str, Any]]]:
-    """The idea whose card Slack refused, kept for the person to post again in one tap."""
-    text = (
-        f"Slack didn't take the card for your idea *{escape(title)}*, so it isn't posted yet. "
-        "I've kept it for you."
-    )
-    post = button("Post it now", POST_ANYWAY, value=str(draft_id), primary=True)
-    return text, [section(text), {"type": "actions", "elements": [post]}]

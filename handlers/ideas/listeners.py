@@ -13,11 +13,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot import dedupe, members, outbox, workspaces
+from bot import dedupe, members, workspaces
 from bot.errors import UserError
 from bot.ideas import challenges, insights, publish
 from bot.ideas import service as ideas
-from bot.ideas.cards import CHALLENGE_CLOSE, CHALLENGE_SHARE, DISCUSS, MANAGE, SUPPORT, UNSUPPORT
+from bot.ideas.cards import (
+    CHALLENGE_CLOSE,
+    CHALLENGE_SHARE,
+    DISCUSS,
+    MANAGE,
+    POST_ANYWAY,
+    SUPPORT,
+    UNSUPPORT,
+)
 from bot.roles import Role
 from bot.similarity import terms
 from bot.text import escape, truncate
@@ -51,7 +59,7 @@ def register(app: App) -> None:
     app.action(blocks.FROM_MESSAGE)(ack_then(ack_only, open_capture_from_offer))
     app.view(blocks.NEW)(ack_then(submit_idea, post_draft))
     app.view(blocks.SIMILAR)(ack_then(post_mine_anyway, post_draft))
-    app.action(blocks.POST_ANYWAY)(ack_then(ack_only, post_draft_from_button))
+    app.action(POST_ANYWAY)(ack_then(ack_only, post_draft_from_button))
     app.action(SUPPORT_INSTEAD)(ack_then(ack_only, support_instead))
     app.action(SUPPORT)(ack_then(ack_only, support))
     app.action(UNSUPPORT)(ack_then(ack_only, unsupport))
@@ -336,20 +344,9 @@ def _post(context: BoltContext, draft_id: int) -> Idea:
             idea = ideas.get(session, who.team_id, idea_id, lock=True)
             publish.post_card(session, port, idea)
     except SlackApiError as error:
-        text, kept = blocks.kept_draft(draft_id, fields.title)
         with db.session() as session:
             ideas.withdraw_unposted(session, who, idea_id, draft_id, fields)
-            outbox.enqueue(
-                session,
-                team_id=who.team_id,
-                key=f"idea.kept:{draft_id}:{idea_id}",
-                kind="idea.kept",
-                channel=who.user_id,
-                user_id=who.user_id,
-                text=text,
-                blocks=kept,
-                essential=True,
-            )
+            publish.offer_draft_again(session, who, draft_id, idea_id, fields.title)
         raise UserError(
             "Slack didn't take your idea's card just now, so it isn't posted yet. "
             "It's kept: you'll get a DM from copbot with a button to post it."

@@ -25,14 +25,6 @@ def settings(twin: SlackTwin, database_url: str) -> Settings:
     return make_settings(twin, database_url, copbot_ideas_channel=CHANNEL)
 
 
-@pytest.fixture
-def job_context(database: Database, settings: Settings, twin: SlackTwin):
-    """What a scheduler process sets up before running jobs."""
-    port = WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
-    yield jobs.configure(database, settings, lambda: port)
-    jobs.reset()
-
-
 def channel_posts(twin: SlackTwin) -> str:
     return json.dumps(twin.messages(CHANNEL))
 

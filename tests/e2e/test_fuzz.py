@@ -140,7 +140,7 @@ ACTION_IDS = [
     cards.CHALLENGE_CLOSE,
     "home_share_idea",
     idea_blocks.FROM_MESSAGE,
-    idea_blocks.POST_ANYWAY,
+    cards.POST_ANYWAY,
     f"{idea_blocks.SUPPORT_INSTEAD}_1",
     f"{idea_blocks.SUPPORT_INSTEAD}_99999999999999999999",
     idea_blocks.DECLINE_CREDIT,

@@ -11,12 +11,11 @@ import pytest
 from sqlmodel import select
 
 from bot import jobs, retention
-from bot.config import Settings
 from bot.learning import digest
-from bot.slack import WebClientPort, make_web_client
+from bot.slack import WebClientPort
 from slacktwin import SlackDriver, SlackTwin
 from storage import CapturedMessage, CaseStudy, Database, Digest, Reflection, utcnow
-from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER
+from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER
 
 DIGESTS = "C0DIGEST1"
 SECRET = "C0PRIVATE"
@@ -62,17 +61,6 @@ def wait_until_kept(twin: SlackTwin, database: Database, count: int) -> None:
             return len(session.exec(select(CapturedMessage)).all())
 
     twin.wait_for(lambda: kept() == count, message=f"{count} messages kept")
-
-
-@pytest.fixture
-def port(twin: SlackTwin) -> WebClientPort:
-    return WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
-
-
-@pytest.fixture
-def job_context(database: Database, settings: Settings, port: WebClientPort):
-    yield jobs.configure(database, settings, lambda: port)
-    jobs.reset()
 
 
 def test_capture_digest_preview_edit_and_publish(
@@ -270,14 +258,14 @@ def test_a_digest_cut_short_by_a_crash_is_finished_in_the_same_message(
     driver: SlackDriver,
     twin: SlackTwin,
     database: Database,
-    port: WebClientPort,
+    slack_port: WebClientPort,
     job_context: jobs.JobContext,
     saved: bool,
 ) -> None:
     turn_on_capture(driver, twin, LEAD, CHANNEL)
     driver.post_message(MEMBER, CHANNEL, "Discharge letters worked better with a checklist.")
     wait_until_kept(twin, database, 1)
-    channel, ts = cut_short(twin, database, port, tries=1, saved=saved)
+    channel, ts = cut_short(twin, database, slack_port, tries=1, saved=saved)
     jobs.unfinished_digests()
     message = twin.message(channel, ts)
     assert message is not None and "Publish" in json.dumps(message)
@@ -288,9 +276,9 @@ def test_a_digest_cut_short_by_a_crash_is_finished_in_the_same_message(
 
 
 def test_a_digest_whose_every_try_died_is_given_up_with_an_apology(
-    twin: SlackTwin, database: Database, port: WebClientPort, job_context: jobs.JobContext
+    twin: SlackTwin, database: Database, slack_port: WebClientPort, job_context: jobs.JobContext
 ) -> None:
-    channel, ts = cut_short(twin, database, port, tries=digest.MAX_ATTEMPTS)
+    channel, ts = cut_short(twin, database, slack_port, tries=digest.MAX_ATTEMPTS)
     jobs.unfinished_digests()
     message = twin.message(channel, ts)
     assert message is not None and "couldn't finish this digest" in message["text"]

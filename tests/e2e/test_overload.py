@@ -4,11 +4,9 @@ instead of joining a queue that would make every request miss Slack's 3 s."""
 
 from __future__ import annotations
 
-import hmac
 import json
 import threading
 import time
-from hashlib import sha256
 from urllib.parse import urlencode
 
 import httpx
@@ -16,7 +14,7 @@ from slack_bolt import Ack, App
 
 from bot.slack import make_web_client
 from handlers.web import BUSY, BackgroundServer, create_web_app
-from slacktwin import SlackTwin
+from slacktwin import SlackDriver, SlackTwin
 from storage import Database
 from tests.support import BOT_TOKEN, TEAM
 
@@ -24,17 +22,10 @@ SECRET = "overload-secret"
 HOLD_SECONDS = 1.5
 
 
-def signed(body: bytes, content_type: str) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"v0:{timestamp}:".encode() + body, sha256)
-    return {
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": "v0=" + digest.hexdigest(),
-        "Content-Type": content_type,
-    }
+FORM, JSON = "application/x-www-form-urlencoded", "application/json"
 
 
-def command(text: str) -> tuple[bytes, dict[str, str]]:
+def command(text: str) -> tuple[bytes, str]:
     body = urlencode(
         {
             "command": "/work",
@@ -46,10 +37,10 @@ def command(text: str) -> tuple[bytes, dict[str, str]]:
             "response_url": "http://127.0.0.1:9/respond",
         }
     ).encode()
-    return body, signed(body, "application/x-www-form-urlencoded")
+    return body, FORM
 
 
-def event() -> tuple[bytes, dict[str, str]]:
+def event() -> tuple[bytes, str]:
     body = json.dumps(
         {
             "type": "event_callback",
@@ -66,7 +57,7 @@ def event() -> tuple[bytes, dict[str, str]]:
             },
         }
     ).encode()
-    return body, signed(body, "application/json")
+    return body, JSON
 
 
 def test_requests_that_wait_too_long_are_answered_busy_and_not_run(
@@ -90,13 +81,11 @@ def test_requests_that_wait_too_long_are_answered_busy_and_not_run(
         app, database, signing_secret=SECRET, dispatch_threads=1, shed_after=HOLD_SECONDS / 3
     )
     server = BackgroundServer(web).start()
+    slack = SlackDriver(twin, app_url=f"{server.url}/slack/events", signing_secret=SECRET)
     answers: dict[str, httpx.Response] = {}
 
-    def send(name: str, request: tuple[bytes, dict[str, str]]) -> None:
-        body, headers = request
-        answers[name] = httpx.post(
-            f"{server.url}/slack/events", content=body, headers=headers, timeout=10
-        )
+    def send(name: str, request: tuple[bytes, str]) -> None:
+        answers[name] = slack.send_raw(*request)
 
     try:
         first = threading.Thread(target=send, args=("first", command("first")))
@@ -110,11 +99,10 @@ def test_requests_that_wait_too_long_are_answered_busy_and_not_run(
             thread.start()
         for thread in (first, *queued):
             thread.join()
-        after = httpx.post(
-            f"{server.url}/slack/events", content=command("third")[0], headers=command("third")[1]
-        )
+        after = slack.send_raw(*command("third"))
         metrics = httpx.get(f"{server.url}/metrics").text
     finally:
+        slack.shutdown()
         server.stop()
 
     assert answers["first"].status_code == 200 and "done first" in answers["first"].text

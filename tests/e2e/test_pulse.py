@@ -11,9 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot import jobs
-from bot.config import Settings
 from bot.outbox import Deliverer
-from bot.slack import WebClientPort, make_web_client
+from bot.slack import make_web_client
 from slacktwin import SlackDriver, SlackTwin
 from storage import Challenge, Database, OutboxMessage, Pulse, PulseAnswer, PulseRun, utcnow
 from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER
@@ -31,13 +30,6 @@ def people(twin: SlackTwin, driver: SlackDriver) -> list[str]:
     for user_id in everyone:
         driver.command(user_id, "/copbot", "help", channel=CHANNEL)
     return everyone
-
-
-@pytest.fixture
-def job_context(database: Database, settings: Settings, twin: SlackTwin):
-    port = WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
-    yield jobs.configure(database, settings, lambda: port)
-    jobs.reset()
 
 
 def latest_dm(twin: SlackTwin, user: str) -> dict:
