@@ -34,6 +34,7 @@ def build_app(
     client: WebClient | None = None,
     *,
     runtime: Runtime | None = None,
+    deps: Deps | None = None,
 ) -> App:
     """Build copbot's Bolt app.
 
@@ -41,9 +42,12 @@ def build_app(
     (Bolt otherwise polls for the ack every 10 ms), and slow work such as Web API
     calls runs after it (``handlers.common.ack_then``). Signatures are checked by ``handlers.web``
     before dispatch, so that it can tell a forged request (401) from a malformed one
-    (400); Socket Mode needs no signature.
+    (400); Socket Mode needs no signature. A caller may pass its own ``deps`` to watch
+    their pools (the sandbox waits until they are idle).
     """
-    deps = Deps(settings=settings, db=database or Database(settings.database_url), runtime=runtime)
+    deps = deps or Deps(
+        settings=settings, db=database or Database(settings.database_url), runtime=runtime
+    )
     bolt_log = logging.getLogger("copbot.bolt")
     bolt_log.addFilter(_QuietTokenWarning())
     try:

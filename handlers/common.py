@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import date
@@ -79,6 +79,30 @@ class ActorCache:
                 self._items.pop((team_id, user_id), None)
 
 
+class Pool(ThreadPoolExecutor):
+    """A thread pool that can tell whether everything it was given has finished."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        super().__init__(workers, thread_name_prefix=name)
+        self._unfinished = 0
+        self._count_lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._count_lock:
+            self._unfinished += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _: Future[Any]) -> None:
+        with self._count_lock:
+            self._unfinished -= 1
+
+    @property
+    def idle(self) -> bool:
+        return self._unfinished == 0
+
+
 @dataclass(frozen=True)
 class Deps:
     """Shared for the app's lifetime; put on every request's context by middleware."""
@@ -89,12 +113,13 @@ class Deps:
     embeddings: EmbeddingCache = field(default_factory=EmbeddingCache)
     actors: ActorCache = field(default_factory=ActorCache)
     limiter: RateLimiter = field(default_factory=RateLimiter)
-    background: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(2, thread_name_prefix="copbot-background")
-    )
-    after_ack: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="copbot-after-ack")
-    )
+    background: Pool = field(default_factory=lambda: Pool(2, "copbot-background"))
+    after_ack: Pool = field(default_factory=lambda: Pool(16, "copbot-after-ack"))
+
+    @property
+    def idle(self) -> bool:
+        """No work after an ack, and no background refresh, is still running or queued."""
+        return self.background.idle and self.after_ack.idle
 
     def ranker(self, session: Session, team_id: str) -> Ranker:
         """Similar-idea ranking: embeddings when an LLM is configured, else TF-IDF."""

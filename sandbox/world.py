@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.runtime import Runtime
 from bot.slack import make_web_client
 from handlers.app import build_app
+from handlers.common import Deps
 from handlers.web import BackgroundServer, create_web_app
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database
@@ -25,9 +26,15 @@ class World:
     """Everything the terminal drives; data persists in var/sandbox.db between runs."""
 
     def __init__(
-        self, twin: SlackTwin, database: Database, server: BackgroundServer, runtime: Runtime
+        self,
+        twin: SlackTwin,
+        database: Database,
+        server: BackgroundServer,
+        runtime: Runtime,
+        deps: Deps,
     ) -> None:
         self.twin = twin
+        self.deps = deps
         self.database = database
         self.server = server
         self.runtime = runtime
@@ -75,18 +82,20 @@ class World:
             demo.seed(session, demo.TEAM_ID)
         runtime = Runtime(sandbox_settings, database, idle_seconds=0.2).start()
         client = make_web_client(sandbox_settings.slack_bot_token, twin.api_url)
-        app = build_app(sandbox_settings, database, client=client, runtime=runtime)
+        deps = Deps(settings=sandbox_settings, db=database, runtime=runtime)
+        app = build_app(sandbox_settings, database, client=client, runtime=runtime, deps=deps)
         web = create_web_app(app, database, signing_secret=signing_secret)
-        return cls(twin, database, BackgroundServer(web).start(), runtime)
+        return cls(twin, database, BackgroundServer(web).start(), runtime, deps)
 
     def settle(self, timeout: float = 5.0, quiet: float = 0.3) -> None:
-        """Wait until copbot's work after an ack has reached the twin (no calls for ``quiet`` s)."""
+        """Wait until copbot's work after an ack has finished and reached the twin: nothing
+        left in its pools and no calls for ``quiet`` s (the outbox sends within that)."""
         deadline = time.monotonic() + timeout
         seen, since = len(self.twin.calls), time.monotonic()
         while time.monotonic() < deadline:
             time.sleep(0.03)
             now = len(self.twin.calls)
-            if now != seen:
+            if now != seen or not self.deps.idle:
                 seen, since = now, time.monotonic()
             elif time.monotonic() - since >= quiet:
                 return
