@@ -6,7 +6,7 @@ import secrets
 import time
 from types import TracebackType
 
-from bot import demo
+from bot import demo, outbox
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.slack import make_web_client
@@ -89,16 +89,23 @@ class World:
 
     def settle(self, timeout: float = 5.0, quiet: float = 0.3) -> None:
         """Wait until copbot's work after an ack has finished and reached the twin: nothing
-        left in its pools and no calls for ``quiet`` s (the outbox sends within that)."""
+        left in its pools or due in its outbox, and no calls for ``quiet`` s."""
         deadline = time.monotonic() + timeout
         seen, since = len(self.twin.calls), time.monotonic()
         while time.monotonic() < deadline:
             time.sleep(0.03)
             now = len(self.twin.calls)
-            if now != seen or not self.deps.idle:
+            if now != seen or self.busy():
                 seen, since = now, time.monotonic()
             elif time.monotonic() - since >= quiet:
                 return
+
+    def busy(self) -> bool:
+        if not self.deps.idle:
+            return True
+        with self.database.session() as session:
+            waiting = outbox.backlog(session)
+        return bool(waiting["pending_due"] or waiting["sending"])
 
     def close(self) -> None:
         self.server.stop()
