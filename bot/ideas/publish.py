@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from bot import members, outbox
+from bot.ideas import service as ideas
 from bot.ideas.cards import CardContext, idea_card, kept_draft_dm, merged_dm, status_dm
 from bot.ideas.service import Decision
 from bot.roles import Actor
 from bot.slack import SlackPort
-from storage import Challenge, Idea
+from storage import Challenge, Database, Idea
+
+MAX_REDRAWS = 5  # each needs another change to land meanwhile; five in a row is a storm
 
 
 def card_context(session: Session, idea: Idea) -> CardContext:
@@ -37,11 +42,26 @@ def post_card(session: Session, slack: SlackPort, idea: Idea) -> None:
     session.add(idea)
 
 
-def refresh_card(session: Session, slack: SlackPort, idea: Idea) -> None:
-    """Update the card in place (chat.update) from the idea as committed."""
-    if idea.channel_id and idea.card_ts:
-        text, blocks = idea_card(idea, card_context(session, idea))
-        slack.update_message(idea.channel_id, idea.card_ts, text, blocks=blocks)
+def refresh_card(db: Database, slack: SlackPort, team_id: str, idea_id: int) -> None:
+    """Bring the idea's card up to date (chat.update), even when changes race to redraw it.
+
+    Each redraw reads the idea, posts the card, then reads again: if the card it posted
+    is already out of date (another change committed meanwhile, and that change's own
+    redraw may have reached Slack first), it posts again. So the card Slack shows last
+    is drawn from the idea as last committed, on either database, and no lock is held
+    while Slack is called.
+    """
+    posted: tuple[str, list[dict[str, Any]]] | None = None
+    for _ in range(MAX_REDRAWS):
+        with db.session() as session:
+            idea = ideas.get(session, team_id, idea_id)
+            if not (idea.channel_id and idea.card_ts):
+                return
+            card = idea_card(idea, card_context(session, idea))
+        if card == posted:
+            return
+        slack.update_message(idea.channel_id, idea.card_ts, card[0], blocks=card[1])
+        posted = card
 
 
 def tell_decision(session: Session, decision: Decision) -> int:

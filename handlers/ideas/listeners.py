@@ -370,11 +370,8 @@ def _post(context: BoltContext, draft_id: int) -> Idea:
 
 
 def _refresh(context: BoltContext, idea_id: int | None) -> None:
-    """Redraw the card under the idea's row lock, so two supports at once can't leave the
-    older count on the card (each redraw reads and posts in commit order)."""
-    with deps(context).db.session() as session:
-        idea = ideas.get(session, actor(context).team_id, idea_id, lock=True)
-        publish.refresh_card(session, slack(context), idea)
+    assert idea_id is not None
+    publish.refresh_card(deps(context).db, slack(context), actor(context).team_id, idea_id)
 
 
 def support(action: dict[str, Any], context: BoltContext) -> None:
@@ -475,17 +472,16 @@ def save_decision(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
 
 def announce_decision(context: BoltContext) -> None:
     """After a decision commits: refresh the card(s) and tell everyone who cares."""
-    decided, team_id, port = context.get("decided"), actor(context).team_id, slack(context)
+    decided, team_id = context.get("decided"), actor(context).team_id
     if not decided:
         return
+    for idea_id in filter(None, (decided["idea"], decided["merged_into"])):
+        _refresh(context, idea_id)
     with deps(context).db.session() as session:
         idea = ideas.get(session, team_id, decided["idea"])
         target = (
             ideas.get(session, team_id, decided["merged_into"]) if decided["merged_into"] else None
         )
-        publish.refresh_card(session, port, idea)
-        if target is not None:
-            publish.refresh_card(session, port, target)
         decision = ideas.Decision(idea, decided["recipients"], merged_into=target)
         publish.tell_decision(session, decision)
 
