@@ -3,7 +3,7 @@
 Knows nothing of Slack or of ``bot``.
 """
 
-from storage.db import Database, insert_or_ignore, utcnow
+from storage.db import Database, insert_copies_or_ignore, insert_or_ignore, utcnow
 from storage.models import (
     AuditEntry,
     CaptureChannel,
@@ -75,6 +75,7 @@ __all__ = [
     "Reflection",
     "Support",
     "Workspace",
+    "insert_copies_or_ignore",
     "insert_or_ignore",
     "utcnow",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,10 +87,30 @@ def insert_or_ignore(session: Session, row: SQLModel) -> bool:
     ``ON CONFLICT DO NOTHING`` on both SQLite and PostgreSQL: no exception, no aborted
     transaction, and on PostgreSQL a concurrent duplicate waits for the first to commit.
     """
-    table = type(row).__table__  # type: ignore[attr-defined]
-    values = {k: v for k, v in row.model_dump().items() if k in table.c and v is not None}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table, values = _table_values(row)
     key = next(iter(table.primary_key.columns))
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    statement = _insert(session, table).values(**values).on_conflict_do_nothing().returning(key)
     return session.execute(statement).first() is not None
+
+
+def insert_copies_or_ignore(
+    session: Session, template: SQLModel, changes: Sequence[dict[str, Any]]
+) -> None:
+    """Insert one row per item of ``changes`` (the template's values with those changed),
+    skipping rows that clash with a unique key: many rows that differ in a column or two,
+    in one statement and without building a model for each."""
+    table, values = _table_values(template)
+    if changes:
+        rows = [values | change for change in changes]
+        session.execute(_insert(session, table).values(rows).on_conflict_do_nothing())
+
+
+def _table_values(row: SQLModel) -> tuple[Any, dict[str, Any]]:
+    table = type(row).__table__  # type: ignore[attr-defined]
+    return table, {k: v for k, v in row.model_dump().items() if k in table.c and v is not None}
+
+
+def _insert(session: Session, table: Any) -> Any:
+    return (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )(table)

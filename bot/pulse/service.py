@@ -25,7 +25,6 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.members import find
 from bot.nudges import send as nudges
-from bot.nudges.rules import next_allowed
 from bot.pulse import messages
 from bot.pulse.questions import Answer, check_answer, clean_questions
 from bot.roles import Actor, Role
@@ -347,15 +346,15 @@ def open_run(
     if pulse.paused and not send_now:
         raise UserError(f"The {pulse.name} pulse is paused.", field="name")
     recipients = audience(session, pulse, channel_members)
+    reach = nudges.reach_of(session, settings, pulse.team_id, recipients)
     zone = pulse.timezone or community_settings(session, pulse.team_id, settings).timezone
     dues: dict[str, datetime] = {}
     for user_id in recipients:
         if send_now or not pulse.local_time:
             dues[user_id] = now
         else:
-            member_zone = nudges.timezone_of(session, pulse.team_id, user_id, settings)
             day = on_date or now.astimezone(ZoneInfo(zone)).date()
-            dues[user_id] = _local_due(day, pulse.local_time, member_zone, now)
+            dues[user_id] = _local_due(day, pulse.local_time, reach[user_id].zone, now)
     latest = max(dues.values(), default=now)
     insert_or_ignore(
         session,
@@ -383,7 +382,7 @@ def open_run(
     queued = outside = 0
     for user_id in recipients:
         insert_or_ignore(session, PulseParticipation(run_id=run.id, user_id=user_id))  # type: ignore[arg-type]
-        if send_now and _in_quiet_hours(session, settings, pulse.team_id, user_id, now):
+        if send_now and reach[user_id].quiet_now(now):
             outside += 1
         outcome = nudges.send(
             session,
@@ -396,6 +395,7 @@ def open_run(
             blocks=blocks,
             now=dues[user_id],
             respect_quiet=not send_now,
+            reach=reach[user_id],
         )
         queued += outcome.queued
     return OpenedRun(run, len(recipients), queued, outside)
@@ -418,14 +418,6 @@ def send_now(
     )
     _audit(session, actor, "pulse.send_now", pulse, {"invited": opened.invited})
     return opened
-
-
-def _in_quiet_hours(
-    session: Session, settings: Settings, team_id: str, user_id: str, now: datetime
-) -> bool:
-    preference = nudges.preferences(session, team_id, user_id)
-    zone = nudges.timezone_of(session, team_id, user_id, settings)
-    return next_allowed(now, nudges.quiet_of(preference), zone) > now
 
 
 # ----------------------------------------------------------------------------- answers
@@ -611,6 +603,7 @@ def send_reminders(
             col(PulseParticipation.reminded).is_(False),
         )
     ).all()
+    reach = nudges.reach_of(session, settings, pulse.team_id, (p.user_id for p in pending))
     queued = 0
     for participation in pending:
         key = f"pulse:{run_id}:{participation.user_id}:reminder"
@@ -624,6 +617,7 @@ def send_reminders(
             text=messages.delivery_text(pulse.name, reminder=True),
             blocks=blocks,
             now=now,
+            reach=reach[participation.user_id],
         )
         if outcome.queued and outcome.due_at and outcome.due_at >= run.closes_at:
             _cancel_reminder(session, run_id, participation.user_id)

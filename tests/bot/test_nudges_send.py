@@ -138,3 +138,44 @@ def test_preferences_are_validated(session: Session) -> None:
             weekly_budget=99,
             opted_out=[],
         )
+
+
+def test_a_fan_out_looks_members_up_as_one_at_a_time_would(
+    session: Session, settings: Settings
+) -> None:
+    """``reach_of`` (many members at once) agrees with ``preferences`` and ``timezone_of``,
+    saves defaults for members who have none, and keeps the choices others made."""
+    night = nudges.preferences(session, TEAM, NURSE)
+    night.quiet_start, night.opted_out = time(22, 0), ["pulse.reminder"]
+    session.add(night)
+    others = [f"U0NEW{n:04d}" for n in range(1200)]  # more than one lookup chunk
+    session.add(Member(team_id=TEAM, slack_user_id=others[0], tz="Asia/Kolkata"))
+    session.flush()
+
+    reach = nudges.reach_of(session, settings, TEAM, [NURSE, *others, NURSE])
+
+    assert sorted(reach) == sorted([NURSE, *others])
+    assert reach[NURSE].preference.quiet_start == time(22, 0)
+    assert reach[NURSE].preference.opted_out == ["pulse.reminder"]
+    for user_id in (NURSE, others[0], others[-1]):
+        assert reach[user_id].zone == nudges.timezone_of(session, TEAM, user_id, settings)
+        one = nudges.preferences(session, TEAM, user_id)
+        assert reach[user_id].preference.id == one.id  # saved once, found again
+        assert (one.quiet_start, one.weekly_budget) == (
+            reach[user_id].preference.quiet_start,
+            reach[user_id].preference.weekly_budget,
+        )
+    assert reach[others[-1]].preference.quiet_start == time(19, 0)  # the defaults
+    assert reach[others[-1]].preference.opted_out == []
+    outcome = nudges.send(
+        session,
+        settings,
+        team_id=TEAM,
+        user_id=NURSE,
+        kind="pulse.reminder",
+        key="r-fan",
+        text="A gentle reminder",
+        now=WEDNESDAY_NOON,
+        reach=reach[NURSE],
+    )
+    assert outcome.skipped == "opted_out"
