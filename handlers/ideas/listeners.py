@@ -475,15 +475,15 @@ def announce_decision(context: BoltContext) -> None:
     decided, team_id = context.get("decided"), actor(context).team_id
     if not decided:
         return
-    for idea_id in filter(None, (decided["idea"], decided["merged_into"])):
-        _refresh(context, idea_id)
-    with deps(context).db.session() as session:
+    with deps(context).db.session() as session:  # the DMs first: the outbox keeps them
         idea = ideas.get(session, team_id, decided["idea"])
         target = (
             ideas.get(session, team_id, decided["merged_into"]) if decided["merged_into"] else None
         )
         decision = ideas.Decision(idea, decided["recipients"], merged_into=target)
         publish.tell_decision(session, decision)
+    for idea_id in filter(None, (decided["idea"], decided["merged_into"])):
+        _refresh(context, idea_id)
 
 
 # --------------------------------------------------------------------------- challenges
