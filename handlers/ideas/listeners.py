@@ -340,8 +340,8 @@ def _post(context: BoltContext, draft_id: int) -> Idea:
         channel = workspaces.community_settings(session, who.team_id, settings).ideas_channel
         idea_id = ideas.create(session, who, fields, channel).id
     try:
-        with db.session() as session:
-            idea = ideas.get(session, who.team_id, idea_id, lock=True)
+        with db.session() as session:  # no row lock across the Slack call: a Support
+            idea = ideas.get(session, who.team_id, idea_id)  # meanwhile is redrawn below
             publish.post_card(session, port, idea)
     except SlackApiError as error:
         with db.session() as session:
