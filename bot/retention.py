@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, delete, select
 
+from bot import dedupe
 from storage import (
     AuditEntry,
     CapturedMessage,
@@ -49,6 +50,7 @@ def enforce(session: Session, now: datetime | None = None) -> Deleted:
     """Delete what every workspace keeps past its limits (defaults where unset)."""
     now = now or utcnow()
     deleted = Deleted()
+    dedupe.forget_signatures(session, now)
     workspaces = {w.team_id: w for w in session.exec(select(Workspace))}
     teams = set(workspaces) | set(session.exec(select(CapturedMessage.team_id).distinct()))
     for team_id in sorted(teams):

@@ -9,19 +9,29 @@ _CONTROL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 
 
-def escape(text: str) -> str:
+def escape(text: str, limit: int | None = None) -> str:
     """Make text safe for mrkdwn: no ``<!channel>``, ``<@U..>`` or links can form.
 
     ``&``, ``<`` and ``>`` are Slack's control characters; escaping them means a
     typed ``<!here>`` shows as text. A bare ``@here`` gets a zero-width joiner so
-    it can never become a mention either.
+    it can never become a mention either. With ``limit``, the *escaped* text fits in
+    that many characters (Slack counts what it receives: 600 typed ``&`` are 3,000).
     """
-    return _BROADCAST.sub(lambda m: "@\u2060" + m.group(1), text.translate(_CONTROL))
+    escaped = _BROADCAST.sub(lambda m: "@\u2060" + m.group(1), text.translate(_CONTROL))
+    return escaped if limit is None else truncate(escaped, limit)
+
+
+# An entity or a guarded mention that a cut must not split.
+_UNIT_AT_END = re.compile(r"(&[a-z]*|@\u2060?)$")
 
 
 def truncate(text: str, limit: int) -> str:
-    """Cut to ``limit`` characters with an ellipsis, for Slack's per-field limits."""
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
+    """Cut to ``limit`` characters with an ellipsis, for Slack's per-field limits; never
+    inside ``&amp;`` and the like, which would show as a broken entity."""
+    if len(text) <= limit:
+        return text
+    kept = _UNIT_AT_END.sub("", text[: max(limit - 1, 0)])
+    return kept.rstrip() + "…"
 
 
 _ANGLES = str.maketrans({"<": "‹", ">": "›"})

@@ -7,7 +7,7 @@ from slack_bolt import App
 
 
 def register_listeners(app: App) -> None:
-    from handlers import fallback, help, members
+    from handlers import fallback, help, integrity, members
     from handlers.exchange import listeners as exchange
     from handlers.home import listeners as home
     from handlers.ideas import listeners as ideas
@@ -16,6 +16,7 @@ def register_listeners(app: App) -> None:
     from handlers.privacy import listeners as privacy
     from handlers.pulse import listeners as pulse
 
+    integrity.register(app)  # first: seals are opened before any listener reads a form
     for feature in (help, home, members, ideas, nudges, pulse, exchange, learning, privacy):
         feature.register(app)
     fallback.register(app)  # last: it answers whatever no feature claimed

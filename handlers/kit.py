@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.integrity import seal
+
 
 def plain_text(text: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": text}
@@ -67,7 +69,7 @@ def modal(
         "submit": plain_text(submit),
         "close": plain_text("Cancel"),
         "blocks": blocks,
-        "private_metadata": meta,
+        "private_metadata": seal(callback_id, meta),
     }
 
 

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot import logs, outbox
+from bot import dedupe, logs, outbox
 from storage import Database
 from storage.migrate import is_current
 
@@ -112,13 +112,18 @@ def signed_by_slack(secret: str, body: bytes, headers: dict[str, str]) -> bool:
         headers.get("x-slack-request-timestamp"),
         headers.get("x-slack-signature"),
     )
-    if not secret or not timestamp or not signature or not timestamp.isdigit():
+    if not secret or not timestamp or not signature or not _ascii_digits(timestamp):
         return False
     if abs(time.time() - int(timestamp)) > MAX_SKEW_SECONDS:
         return False
     base = b"v0:" + timestamp.encode() + b":" + body
     expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
+
+
+def _ascii_digits(value: str) -> bool:
+    """Digits 0-9 only: ``str.isdigit`` also accepts "¹" or "٣", which ``int`` refuses."""
+    return value.isascii() and value.isdigit()
 
 
 def request_kind(body: bytes, content_type: str) -> str:
@@ -136,6 +141,8 @@ def request_kind(body: bytes, content_type: str) -> str:
                     raise BadRequest("an event_callback needs an event with a type")
                 check_event(payload)
                 return "event"
+            if payload["type"] not in JSON_TYPES:
+                check_interaction(payload)  # Socket Mode's shape over HTTP: the same checks
             return payload["type"]
         form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
         check_text(form)
@@ -183,6 +190,8 @@ def check_text(value: Any) -> None:
 # The shape of what Slack sends, as far as Bolt and copbot read it: a request whose fields
 # have another shape was not sent by Slack, and is answered 400 before it reaches a handler
 # (where it would fail with a traceback). Values are the handlers' business, not shapes.
+# What Slack sends as a JSON body besides event_callback (app_rate_limited is not an event).
+JSON_TYPES = {"url_verification", "app_rate_limited"}
 COMMAND_FIELDS = ("command", "user_id", "team_id", "channel_id", "trigger_id", "response_url")
 INTERACTIONS = {
     # type: the fields it always has (present, though a trigger_id may be "")
@@ -295,6 +304,8 @@ def check_interaction(payload: dict[str, Any]) -> None:
 
 def _check_view(view: dict[str, Any]) -> None:
     _check_fields("view", {k: v for k, v in view.items() if k != "blocks"})
+    if not isinstance(view.get("type"), str):
+        raise BadRequest("a view needs a type")
     blocks = view.get("blocks")
     if blocks is not None and not (
         isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks)
@@ -323,6 +334,14 @@ def busy(kind: str) -> BoltResponse:
     if kind == "command":
         return BoltResponse(status=200, body={"response_type": "ephemeral", "text": BUSY})
     return BoltResponse(status=503, body=BUSY, headers={"Retry-After": "5"})
+
+
+def replayed(kind: str) -> BoltResponse:
+    """The answer to signed bytes that came before. An event is acknowledged (it was
+    handled the first time); anything else is refused, and nothing happens twice."""
+    if kind == "event":
+        return BoltResponse(status=200, body="")
+    return BoltResponse(status=401, body="this request was already received")
 
 
 def create_web_app(
@@ -369,6 +388,10 @@ def create_web_app(
                 if time.perf_counter() - started > shed_after:
                     metrics.shed.labels(kind).inc()
                     return busy(kind)
+                with database.session() as session:
+                    first = dedupe.first_delivery(session, headers["x-slack-signature"])
+                if not first:
+                    return replayed(kind)
                 return bolt_app.dispatch(bolt_request)
 
             bolt_response = await anyio.to_thread.run_sync(dispatch, limiter=limiter)

@@ -67,7 +67,7 @@ def idea_card(idea: Idea, context: CardContext) -> tuple[str, list[dict[str, Any
         blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": escape(truncate(idea.description, 2900))},
+                "text": {"type": "mrkdwn", "text": escape(idea.description, limit=2900)},
             }
         )
     fields = [
@@ -82,7 +82,7 @@ def idea_card(idea: Idea, context: CardContext) -> tuple[str, list[dict[str, Any
         {"type": "section", "fields": [{"type": "mrkdwn", "text": text} for text in fields]}
     )
     if idea.rationale:
-        decision = f"*Latest decision:* {escape(truncate(idea.rationale, 2500))}"
+        decision = f"*Latest decision:* {escape(idea.rationale, limit=2500)}"
         if context.owner:
             decision += f"\n*Owner:* {escape(context.owner)}"
         if idea.next_review:
@@ -133,7 +133,7 @@ def status_dm(
     title = _link(idea.permalink, idea.title)
     lines = [f"*You said, we did.* The idea {title} is now *{label}*."]
     if idea.rationale:
-        lines.append("> " + escape(truncate(idea.rationale, 2500)).replace("\n", "\n> "))
+        lines.append("> " + escape(idea.rationale, limit=2500).replace("\n", "\n> "))
     if owner:
         lines.append(f"Owner: {escape(owner)}")
     if next_review:
@@ -151,7 +151,7 @@ def merged_dm(source: Idea, target: Idea) -> tuple[str, list[dict[str, Any]]]:
         f"{supporters(target.supporter_count)}. Your support and updates carry over to it."
     )
     if source.rationale:
-        text += "\n> " + escape(truncate(source.rationale, 2500)).replace("\n", "\n> ")
+        text += "\n> " + escape(source.rationale, limit=2500).replace("\n", "\n> ")
     return f"“{escape(source.title)}” was merged into “{escape(target.title)}”", [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}}
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -12,8 +13,11 @@ from bot.ideas.cards import CardContext, idea_card, kept_draft_dm, merged_dm, st
 from bot.ideas.service import Decision
 from bot.roles import Actor
 from bot.slack import SlackPort
-from storage import Challenge, Database, Idea
+from storage import Challenge, Database, Idea, utcnow
 
+CARD_EVENT = "copbot_idea_card"
+# A card not linked this long after its idea was created was cut short by a crash.
+POST_WINDOW = timedelta(minutes=5)
 MAX_REDRAWS = 5  # each needs another change to land meanwhile; five in a row is a storm
 
 
@@ -34,12 +38,67 @@ def card_context(session: Session, idea: Idea) -> CardContext:
 
 
 def post_card(session: Session, slack: SlackPort, idea: Idea) -> None:
-    """Post the new idea's card and remember where it is."""
+    """Post the new idea's card and remember where it is. The card carries the idea's key
+    in its metadata, so a process killed before saving the ts can be found again."""
     assert idea.channel_id is not None
     text, blocks = idea_card(idea, card_context(session, idea))
-    idea.card_ts = slack.post_message(idea.channel_id, text, blocks=blocks)
-    idea.permalink = slack.permalink(idea.channel_id, idea.card_ts)
+    metadata = {"event_type": CARD_EVENT, "event_payload": {"key": card_key(idea)}}
+    _link_card(
+        session,
+        slack,
+        idea,
+        slack.post_message(idea.channel_id, text, blocks=blocks, metadata=metadata),
+    )
+
+
+def card_key(idea: Idea) -> str:
+    return f"idea:{idea.id}"
+
+
+def _link_card(session: Session, slack: SlackPort, idea: Idea, ts: str) -> None:
+    assert idea.channel_id is not None
+    idea.card_ts = ts
+    idea.permalink = slack.permalink(idea.channel_id, ts)
     session.add(idea)
+
+
+def thank_author(session: Session, idea: Idea) -> None:
+    """The poster hears their idea is up (once, whichever process gets there)."""
+    if not idea.submitted_by:
+        return
+    where = f"<{idea.permalink}|your idea>" if idea.permalink else "your idea"
+    outbox.enqueue(
+        session,
+        team_id=idea.team_id,
+        key=f"{card_key(idea)}:posted",
+        kind="idea.posted",
+        channel=idea.submitted_by,
+        user_id=idea.submitted_by,
+        text=f"Thank you: {where} is posted. You'll hear here whenever its status changes.",
+        essential=True,
+    )
+
+
+def recover_unposted_cards(db: Database, slack: SlackPort, now: datetime | None = None) -> int:
+    """Ideas whose process died while their card was being posted: link the card Slack
+    took (found by its metadata key), or post it if Slack never got it; then redraw it
+    and thank the author. Returns how many were mended."""
+    cutoff = (now or utcnow()) - POST_WINDOW
+    with db.session() as session:
+        orphans = [(i.team_id, i.id) for i in ideas.unposted(session, before=cutoff)]
+    for team_id, idea_id in orphans:
+        assert idea_id is not None
+        with db.session() as session:
+            idea = ideas.get(session, team_id, idea_id)
+            assert idea.channel_id is not None
+            found = slack.find_tagged(idea.channel_id, CARD_EVENT, card_key(idea))
+            if found:
+                _link_card(session, slack, idea, found)
+            else:
+                post_card(session, slack, idea)
+            thank_author(session, idea)
+        refresh_card(db, slack, team_id, idea_id)  # Supports pressed meanwhile
+    return len(orphans)
 
 
 def refresh_card(db: Database, slack: SlackPort, team_id: str, idea_id: int) -> None:

@@ -6,6 +6,7 @@ so a failed send never leaves the database half-changed and retries are safe.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -122,9 +123,21 @@ def validate(
         themes=tuple(themes or ()),
         challenge_id=challenge_id,
         anonymous=anonymous,
-        source_permalink=source_permalink,
+        source_permalink=source_permalink if is_slack_permalink(source_permalink) else None,
         credited_author=credited_author,
     )
+
+
+# What chat.getPermalink answers: https://<workspace>.slack.com/archives/<channel>/p<ts>,
+# and for a reply ?thread_ts=<ts>&cid=<channel>. Nothing else is put in a card's link.
+_PERMALINK = re.compile(
+    r"https://[a-z0-9][a-z0-9-]*\.slack\.com/archives/[CDG][A-Z0-9]{2,30}/p\d{10,20}"
+    r"(\?thread_ts=\d+\.\d+&cid=[CDG][A-Z0-9]{2,30})?"
+)
+
+
+def is_slack_permalink(url: str | None) -> bool:
+    return bool(url) and _PERMALINK.fullmatch(url or "") is not None
 
 
 def is_open(challenge: Challenge, now: datetime) -> bool:
@@ -236,6 +249,17 @@ def create(session: Session, actor: Actor, fields: IdeaFields, channel_id: str |
     for user_id in {author, actor.user_id}:
         subscribe(session, idea, user_id)
     return idea
+
+
+def unposted(session: Session, *, before: datetime) -> list[Idea]:
+    """Ideas created before ``before`` whose card was never linked (see withdraw_unposted
+    for a card Slack refused: that idea is gone)."""
+    query = select(Idea).where(
+        col(Idea.card_ts).is_(None),
+        col(Idea.channel_id).is_not(None),
+        col(Idea.created_at) < before,
+    )
+    return list(session.exec(query.order_by(col(Idea.id))))
 
 
 def withdraw_unposted(

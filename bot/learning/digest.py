@@ -32,7 +32,7 @@ from bot.learning.usage import record_usage
 from bot.pulse.results import run_results
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
-from bot.text import escape, truncate
+from bot.text import escape
 from storage import (
     CapturedMessage,
     Digest,
@@ -174,7 +174,7 @@ def _ideas(session: Session, team_id: str, start: datetime, end: datetime, found
         .order_by(col(Idea.decided_at))
         .limit(5)
     ):
-        why = f": {escape(truncate(idea.rationale, 200))}" if idea.rationale else ""
+        why = f": {escape(idea.rationale, limit=200)}" if idea.rationale else ""
         found.ideas.append(
             f"You said, we did: {_link(idea.title, idea.permalink)} is "
             f"*{status_label(idea.status).lower()}*{why}"
@@ -209,7 +209,7 @@ def _pulses(
         if shown:
             q = shown[0]
             change = f" ({q.change:+.2f} since last time)" if q.change is not None else ""
-            head += f"; “{escape(truncate(q.text, 80))}” averaged {q.mean:.2f}{change}"
+            head += f"; “{escape(q.text, limit=80)}” averaged {q.mean:.2f}{change}"
         themes = [p for q in results.questions for p, _ in q.phrases][:3]
         if themes:
             head += f"; often said: {escape(', '.join(themes))}"
@@ -240,7 +240,7 @@ def _exchanges(
     if done:
         found.exchanges.append(f"{done} exchanges completed.")
     if learned:
-        quote = escape(truncate(learned[0], 200))
+        quote = escape(learned[0], limit=200)
         found.exchanges.append(f"{len(learned)} reflections shared, such as: “{quote}”")
 
 

@@ -21,6 +21,7 @@ from bot.ideas.insights import (
 )
 from bot.ideas.service import SETTABLE, IdeaFields
 from bot.text import escape, truncate
+from handlers.integrity import seal
 from handlers.kit import button, input_block, option, plain_text, section
 from storage import Challenge, Idea, IdeaStatus
 
@@ -84,7 +85,7 @@ def capture_modal(
         "title": plain_text("Share an idea"),
         "submit": plain_text("Share"),
         "close": plain_text("Cancel"),
-        "private_metadata": json.dumps(source or {}),
+        "private_metadata": seal(NEW, json.dumps(source or {})),
         "blocks": blocks,
     }
 
@@ -114,7 +115,7 @@ def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
         "title": plain_text("Similar ideas"),
         "submit": plain_text("Post mine anyway"),
         "close": plain_text("Cancel"),
-        "private_metadata": str(draft_id),
+        "private_metadata": seal(SIMILAR, str(draft_id)),
         "blocks": blocks,
     }
 
@@ -169,7 +170,7 @@ def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
         "title": plain_text("Manage idea"),
         "submit": plain_text("Save"),
         "close": plain_text("Cancel"),
-        "private_metadata": str(idea.id),
+        "private_metadata": seal(MANAGE, str(idea.id)),
         "blocks": blocks,
     }
 

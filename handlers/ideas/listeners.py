@@ -353,13 +353,9 @@ def _post(context: BoltContext, draft_id: int) -> Idea:
         ) from error
     with db.session() as session:
         supported = ideas.get(session, who.team_id, idea_id).supporter_count
+        publish.thank_author(session, idea)
     if supported:  # between the card appearing and its ts being saved: not redrawn yet
         _refresh(context, idea_id)
-    where = f"<{idea.permalink}|your idea>" if idea.permalink else "your idea"
-    port.post_message(
-        who.user_id,
-        f"Thank you: {where} is posted. You'll hear here whenever its status changes.",
-    )
     if idea.author_id and idea.author_id != who.user_id:
         text, credit = blocks.credit_notice(who.name, idea)
         port.post_message(idea.author_id, text, blocks=credit)

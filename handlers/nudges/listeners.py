@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot import outbox
 from bot.errors import UserError
 from bot.nudges import send as nudges
+from bot.pulse import service as pulses
 from bot.roles import Role
 from bot.workspaces import community_settings
 from handlers.common import ack_only, ack_then, actor, deps, ephemeral, form_values
@@ -77,8 +78,9 @@ def schedule_reply(context: BoltContext) -> dict[str, Any]:
     """``/copbot schedule`` for leads: upcoming jobs and the outbox backlog."""
     who, runtime = actor(context), deps(context).runtime
     who.require(Role.LEAD, "see copbot's schedule")
-    upcoming = runtime.scheduling.upcoming(10) if runtime else []
+    upcoming = runtime.scheduling.upcoming(None) if runtime else []
     with deps(context).db.session() as session:
+        upcoming = [j for j in upcoming if pulses.job_visible_to(session, who.team_id, j.id)][:10]
         waiting = outbox.backlog(session, team_id=who.team_id)
         zone = community_settings(session, who.team_id, deps(context).settings).timezone
     reply = blocks.schedule_blocks(

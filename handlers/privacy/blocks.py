@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.text import escape, truncate
+from bot.text import escape
 from handlers.kit import button, plain_text, section
 from storage import AuditEntry
 
@@ -63,7 +63,7 @@ def home_section(audit: list[AuditEntry] | None) -> list[dict[str, Any]]:
     if audit is not None:
         lines = [
             f"• {entry.at:%-d %b %H:%M} {escape(entry.actor_id or 'copbot')}: "
-            f"{escape(entry.action)} {escape(truncate(entry.target, 60))}"
+            f"{escape(entry.action)} {escape(entry.target, limit=60)}"
             for entry in audit
         ]
         blocks += [

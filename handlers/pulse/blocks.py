@@ -8,7 +8,9 @@ from typing import Any
 from bot.defaults import STAFF_GROUPS
 from bot.errors import UserError
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, STARTER_QUESTIONS, YES_NO
+from bot.pulse.service import OpenedRun
 from bot.text import escape, truncate
+from handlers.integrity import seal
 from handlers.kit import button, input_block, option, plain_text, section, static_select
 from storage import Organisation, Pulse
 
@@ -179,7 +181,7 @@ def answer_form(
         "title": plain_text(truncate(f"Pulse: {pulse_name}", 24)),
         "submit": plain_text("Send"),
         "close": plain_text("Cancel"),
-        "private_metadata": json.dumps(metadata),
+        "private_metadata": seal(FORM, json.dumps(metadata)),
         "blocks": blocks,
     }
 
@@ -237,7 +239,7 @@ def response_modal(run_id: int, pulse_name: str) -> dict[str, Any]:
         "title": plain_text("Close the loop"),
         "submit": plain_text("Send"),
         "close": plain_text("Cancel"),
-        "private_metadata": str(run_id),
+        "private_metadata": seal(RESPONSE, str(run_id)),
         "blocks": [
             section(f"Everyone who answered the *{escape(pulse_name)}* pulse will get this by DM."),
             input_block(
@@ -256,3 +258,19 @@ def my_pulses(mine: list[tuple[str, bool]]) -> dict[str, Any]:
         for name, done in mine
     ]
     return section("\n".join(lines) or "No pulse is open for you now. They arrive by DM.")
+
+
+def sent_now(name: str, opened: OpenedRun) -> str:
+    """What ``/pulse send-now`` did, in numbers that add up to its audience."""
+    text = (
+        f"Sent the {escape(name)} pulse to {opened.queued} "
+        f"{'person' if opened.queued == 1 else 'people'} now; "
+        f"{opened.outside_working_hours} of them are outside working hours."
+    )
+    missed = opened.invited - opened.queued
+    if missed:
+        text += (
+            f" {missed} of the {opened.invited} in its audience won't get it: they turned "
+            "pulses off, paused copbot's messages or can't be reached."
+        )
+    return text

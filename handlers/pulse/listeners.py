@@ -104,11 +104,7 @@ def after_pulse_command(
                 name,
                 channel_members=_channel_members(context, pulse),
             )
-        respond(
-            text=f"Sent the {pulse.name} pulse to {opened.invited} people now; "
-            f"{opened.outside_working_hours} of them are outside working hours.",
-            response_type="ephemeral",
-        )
+        respond(text=blocks.sent_now(pulse.name, opened), response_type="ephemeral")
 
 
 def _channel_members(context: BoltContext, pulse: Pulse) -> list[str] | None:
@@ -232,9 +228,8 @@ def open_form(
 ) -> None:
     run_id, _, _, token = messages.parse_button_value(action.get("value") or "")
     with deps(context).db.session() as session:
-        run = session.get(PulseRun, run_id)
-        pulse = session.get(Pulse, run.pulse_id) if run else None
-        if run is None or pulse is None or run.status != "open":
+        run, pulse = pulses.run_of_team(session, actor(context).team_id, run_id)
+        if run.status != "open":
             raise UserError("This pulse has closed. Thank you.")
     container = body.get("container") or {}
     metadata = {
@@ -311,10 +306,9 @@ def open_response(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
     with deps(context).db.session() as session:
-        run = session.get(PulseRun, parse_id(action.get("value"), "That pulse"))
-        pulse = session.get(Pulse, run.pulse_id) if run else None
-        if run is None or pulse is None:
-            raise UserError("That pulse no longer exists.")
+        run, pulse = pulses.run_of_team(
+            session, actor(context).team_id, parse_id(action.get("value"), "That pulse")
+        )
     client.views_open(
         trigger_id=body["trigger_id"], view=blocks.response_modal(run.id or 0, pulse.name)
     )
