@@ -176,15 +176,29 @@ def _metadata_arg(a: Args) -> dict[str, Any] | None:
     return {"event_type": metadata["event_type"], "event_payload": payload}
 
 
-def _message_content(a: Args) -> tuple[str, list[Any] | None, list[Any] | None]:
+TRUNCATED_WARNING = {
+    "messages": [
+        "[WARN] Your message was truncated but still posted. "
+        "The `text` field accepts up to 40,000 characters."
+    ],
+    "warnings": ["message_truncated"],
+}
+
+
+def _message_content(a: Args) -> tuple[str, list[Any] | None, list[Any] | None, bool]:
+    """Text, blocks and attachments of a new message, and whether the text was cut.
+
+    Slack truncates the text of posted messages at 40,000 characters and says so with a
+    ``message_truncated`` warning (changelog "Truncating really long messages"; it
+    applies to chat.postMessage, chat.postEphemeral and response URLs).
+    """
     text = a.text("text") or ""
     blocks = _blocks_arg(a)
     attachments = _attachments_arg(a)
     if not text and not blocks and not attachments:
         raise ApiError("no_text")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ApiError("msg_too_long")
-    return text, blocks, attachments
+    truncated = len(text) > MAX_TEXT_LENGTH
+    return text[:MAX_TEXT_LENGTH], blocks, attachments, truncated
 
 
 def _public_message(message: dict[str, Any], *, include_metadata: bool = True) -> dict[str, Any]:
@@ -457,7 +471,10 @@ def conversations_history(ws: Workspace, a: Args) -> dict[str, Any]:
         for m in reversed(ws.top_level(channel))
         if _in_range(m["ts"], oldest, latest, inclusive)
     ]
-    page, cursor = paginate(messages, a, default_limit=100, max_limit=999)
+    if ws.non_marketplace_limits:
+        page, cursor = paginate(messages, a, default_limit=15, max_limit=15)
+    else:
+        page, cursor = paginate(messages, a, default_limit=100, max_limit=999)
     return {
         "messages": page,
         "has_more": bool(cursor),
@@ -485,7 +502,10 @@ def conversations_replies(ws: Workspace, a: Args) -> dict[str, Any]:
         for m in replies
         if _in_range(m["ts"], oldest, latest, inclusive)
     ]
-    page, cursor = paginate(messages, a, default_limit=1000)
+    if ws.non_marketplace_limits:
+        page, cursor = paginate(messages, a, default_limit=15, max_limit=15)
+    else:
+        page, cursor = paginate(messages, a, default_limit=1000)
     return {
         "messages": page,
         "has_more": bool(cursor),
@@ -502,7 +522,7 @@ def chat_post_message(ws: Workspace, a: Args) -> dict[str, Any]:
         a.text("channel", required=True, error="channel_not_found"), allow_user=True
     )
     ws.writable(channel)
-    text, blocks, attachments = _message_content(a)
+    text, blocks, attachments, truncated = _message_content(a)
     metadata = _metadata_arg(a)
     extra = {k: a.data[k] for k in ("username", "icon_emoji", "icon_url") if a.has(k)}
     message = ws.post_bot_message(
@@ -515,14 +535,16 @@ def chat_post_message(ws: Workspace, a: Args) -> dict[str, Any]:
         reply_broadcast=a.flag("reply_broadcast"),
         extra=extra,
     )
-    return {"channel": channel.id, "ts": message["ts"], "message": _public_message(message)}
+    answer = {"channel": channel.id, "ts": message["ts"], "message": _public_message(message)}
+    if truncated:
+        answer["response_metadata"] = copy.deepcopy(TRUNCATED_WARNING)
+    return answer
 
 
 @method("chat.update")
 def chat_update(ws: Workspace, a: Args) -> dict[str, Any]:
-    channel = ws.conversation(
-        a.text("channel", required=True, error="channel_not_found"), allow_user=True
-    )
+    # A DM is named by its D id here, never a user id (chat.update's "channel" argument).
+    channel = ws.conversation(a.text("channel", required=True, error="channel_not_found"))
     message = _bot_message(
         ws, channel, a.text("ts", required=True, error="message_not_found") or ""
     )
@@ -539,8 +561,11 @@ def chat_update(ws: Workspace, a: Args) -> dict[str, Any]:
     if text is not None:
         message["text"] = text
     if blocks is not None:
-        # Slack keeps previous blocks unless the call passes blocks; [] removes them.
         message["blocks"] = normalize_blocks(blocks)
+    elif text is not None:
+        # chat.update's "blocks" argument: previous blocks are kept only when no text is
+        # given; with text and no blocks, the blocks are removed and the text is shown.
+        message.pop("blocks", None)
     if attachments is not None:
         message["attachments"] = copy.deepcopy(attachments)
     if metadata is not None:
@@ -552,9 +577,7 @@ def chat_update(ws: Workspace, a: Args) -> dict[str, Any]:
 
 @method("chat.delete")
 def chat_delete(ws: Workspace, a: Args) -> dict[str, Any]:
-    channel = ws.conversation(
-        a.text("channel", required=True, error="channel_not_found"), allow_user=True
-    )
+    channel = ws.conversation(a.text("channel", required=True, error="channel_not_found"))
     ts = a.text("ts", required=True, error="message_not_found") or ""
     message = _bot_message(ws, channel, ts)
     if message.get("bot_id") != ws.bot_id:
@@ -565,14 +588,13 @@ def chat_delete(ws: Workspace, a: Args) -> dict[str, Any]:
 
 @method("chat.postEphemeral")
 def chat_post_ephemeral(ws: Workspace, a: Args) -> dict[str, Any]:
-    channel = ws.conversation(
-        a.text("channel", required=True, error="channel_not_found"), allow_user=True
-    )
+    # "Channel, private group, or IM channel": a conversation id, not a user id.
+    channel = ws.conversation(a.text("channel", required=True, error="channel_not_found"))
     user = ws.user(a.text("user", required=True, error="user_not_found"))
     ws.writable(channel)
     if user.id not in channel.members:
         raise ApiError("user_not_in_channel")
-    text, blocks, attachments = _message_content(a)
+    text, blocks, attachments, truncated = _message_content(a)
     record = ws.add_ephemeral(
         user.id,
         channel,
@@ -581,7 +603,10 @@ def chat_post_ephemeral(ws: Workspace, a: Args) -> dict[str, Any]:
         attachments=attachments,
         thread_ts=a.text("thread_ts"),
     )
-    return {"message_ts": record["ts"]}
+    answer: dict[str, Any] = {"message_ts": record["ts"]}
+    if truncated:
+        answer["response_metadata"] = copy.deepcopy(TRUNCATED_WARNING)
+    return answer
 
 
 @method("chat.getPermalink")

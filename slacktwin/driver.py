@@ -397,6 +397,43 @@ class SlackDriver:
         }
         return self.event(event)
 
+    def team_join(self, user_id: str, **user_fields: Any) -> httpx.Response:
+        """A new member joins the workspace: adds them to the twin (``name`` defaults to the
+        id in lower case; other fields as ``twin.add_user``) and sends ``team_join`` with
+        the full user object, as Slack does."""
+        user_fields.setdefault("name", user_id.lower())
+        user = self.twin.add_user(user_id, **user_fields)
+        return self.event({"type": "team_join", "user": user})
+
+    def app_uninstalled(self) -> httpx.Response:
+        """``app_uninstalled`` (an event_callback with no fields but its type). It does not
+        revoke the token by itself: call ``twin.uninstall()`` for that."""
+        return self.event({"type": "app_uninstalled"})
+
+    def tokens_revoked(
+        self, *, bot: list[str] | None = None, oauth: list[str] | None = None
+    ) -> httpx.Response:
+        """``tokens_revoked``: ``tokens`` maps token kinds to the user ids whose tokens were
+        revoked; by default the bot user's token."""
+        tokens = {
+            "oauth": list(oauth or []),
+            "bot": list(bot) if bot is not None else [self.ws.bot_user_id],
+        }
+        return self.event({"type": "tokens_revoked", "tokens": tokens})
+
+    def app_rate_limited(self, minute_rate_limited: int | None = None) -> httpx.Response:
+        """``app_rate_limited``: Slack sends it as a top-level payload, not inside an
+        ``event_callback`` (docs.slack.dev/reference/events/app_rate_limited)."""
+        now = int(time.time())
+        payload = {
+            "token": self.twin.verification_token,
+            "type": "app_rate_limited",
+            "team_id": self.ws.team_id,
+            "minute_rate_limited": minute_rate_limited or now - now % 60,
+            "api_app_id": self.ws.app_id,
+        }
+        return self._deliver("events_api", payload)
+
     def user_change(self, user_id: str) -> httpx.Response:
         """A ``user_change`` event carrying the user's current profile in the twin."""
         return self.event(

@@ -18,8 +18,12 @@ rate is the tier's per-minute figure and whose capacity is the burst allowance.
 | special | 60/channel | 4     | chat.postMessage: about 1 per second per channel (burst 4)   |
 |         | 600/team   | 100   | plus a workspace-wide budget across all channels             |
 
-Note: Slack now limits conversations.history/replies to 1 request per minute for
-non-Marketplace apps created after May 2025; set ``set_rate_limit`` to model that.
+Tiers follow each method's page on docs.slack.dev (users.info Tier 4, users.list Tier 2,
+conversations.open Tier 3, ...). Slack limits conversations.history and
+conversations.replies to 1 request a minute (and 15 messages a call) for commercially
+distributed apps that are not in the Slack Marketplace (changelog, May 2025):
+``SlackTwin(non_marketplace_limits=True)`` models that (``RateLimits.non_marketplace``).
+Internal apps, as copbot is for each organisation that installs it, keep Tier 3.
 On a limit Slack answers HTTP 429 with ``Retry-After`` (whole seconds).
 """
 
@@ -65,6 +69,8 @@ METHOD_TIERS: dict[str, int] = {
     "views.update": 4,
 }
 DEFAULT_TIER = 3
+# 1 call a minute for commercially distributed non-Marketplace apps.
+NON_MARKETPLACE_METHODS = frozenset({"conversations.history", "conversations.replies"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class RateLimits:
     post_message_channel_burst: int = 4
     post_message_workspace_per_minute: float = 600.0
     post_message_workspace_burst: int = 100
+    non_marketplace: bool = False
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> RateLimits:
@@ -101,6 +108,8 @@ class RateLimits:
     def limit_for(self, method: str) -> Limit:
         if method in self.methods:
             return self.methods[method]
+        if self.non_marketplace and method in NON_MARKETPLACE_METHODS:
+            return Limit(1, 1)
         per_minute, burst = TIERS[METHOD_TIERS.get(method, self.default_tier)]
         return Limit(per_minute, burst)
 

@@ -38,6 +38,7 @@ from slacktwin.faults import Faults
 from slacktwin.methods import web_api_methods
 from slacktwin.ratelimit import RateLimiter
 from slacktwin.recording import Call, CallLog
+from slacktwin.scopes import accepted_scopes, missing_scope
 from slacktwin.socketmode import SocketModeHub
 from slacktwin.state import Workspace
 from slacktwin.threaded import ThreadedServer
@@ -135,10 +136,13 @@ class Dispatcher:
         faults: Faults,
         log: CallLog,
         app_token: str | None = None,
+        scopes: tuple[str, ...] = (),
     ) -> None:
         self.ws = ws
         self.token = token
         self.app_token = app_token
+        self.scopes = tuple(scopes)
+        self.uninstalled = False
         self.limiter = limiter
         self.faults = faults
         self.log = log
@@ -163,6 +167,10 @@ class Dispatcher:
         token_error = self._token_error(method, token)
         if token_error is not None:
             return self.record(method, args, Outcome(200, {"ok": False, "error": token_error})), 0.0
+        if self.uninstalled:
+            # After an uninstall Slack answers a bot token with account_inactive.
+            outcome = Outcome(200, {"ok": False, "error": "account_inactive"})
+            return self.record(method, args, outcome), 0.0
         fault = self.faults.take(method)
         if fault is None:
             return None, 0.0
@@ -190,6 +198,18 @@ class Dispatcher:
             return "not_allowed_token_type"
         return "invalid_auth"
 
+    def scope_headers(self, method: str, args: dict[str, Any]) -> dict[str, str]:
+        """Slack's ``x-oauth-scopes`` (the token's scopes) and ``x-accepted-oauth-scopes``
+        (the scopes this method accepts) response headers."""
+        if method in APP_TOKEN_METHODS:
+            return {"x-oauth-scopes": "connections:write", "x-accepted-oauth-scopes": ""}
+        with self.ws.lock:
+            accepted = accepted_scopes(self.ws, method, args)
+        return {
+            "x-oauth-scopes": ",".join(self.scopes),
+            "x-accepted-oauth-scopes": ",".join(accepted),
+        }
+
     def _rate_key(self, method: str, args: dict[str, Any]) -> str | None:
         if method != "chat.postMessage":
             return None
@@ -210,6 +230,17 @@ class Dispatcher:
                 },
             }
             return self.record(method, args, Outcome(200, body))
+        if method not in APP_TOKEN_METHODS:
+            with self.ws.lock:
+                needed = missing_scope(self.ws, method, args, self.scopes)
+            if needed is not None:
+                body = {
+                    "ok": False,
+                    "error": "missing_scope",
+                    "needed": needed,
+                    "provided": ",".join(self.scopes),
+                }
+                return self.record(method, args, Outcome(200, body))
         retry_after = self.limiter.check(method, channel=self._rate_key(method, args))
         if retry_after is not None:
             outcome = Outcome(
@@ -312,10 +343,27 @@ class TwinServer:
             return self.dispatcher.record(method, {}, outcome).response()
         early, delay = self.dispatcher.precheck(method, args, token)
         if early is not None:
-            return early.response()
+            return self._with_scopes(early, method, args).response()
         if delay:
             await self._sleep(delay)
-        return self.dispatcher.execute(method, args).response()
+        return self._with_scopes(self.dispatcher.execute(method, args), method, args).response()
+
+    def _with_scopes(self, outcome: Outcome, method: str, args: dict[str, Any]) -> Outcome:
+        """Scope headers on every answer to an accepted token, as Slack sends them."""
+        if outcome.body.get("error") in {
+            "unknown_method",
+            "not_authed",
+            "invalid_auth",
+            "not_allowed_token_type",
+            "account_inactive",
+            "invalid_json",
+        }:
+            return outcome
+        return Outcome(
+            outcome.status,
+            outcome.body,
+            {**outcome.headers, **self.dispatcher.scope_headers(method, args)},
+        )
 
     async def _upload(self, request: Request) -> Response:
         body = await request.body()

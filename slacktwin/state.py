@@ -397,6 +397,9 @@ class Workspace:
         self.app_id = app_id
         self.bot_name = bot_name
         self.trigger_ttl = trigger_ttl
+        # Slack's limits for commercially distributed non-Marketplace apps
+        # (conversations.history/replies: at most 15 messages a call).
+        self.non_marketplace_limits = False
         self.base_url = "http://127.0.0.1/"
         self.created = int(time.time())
         self.clock = TsClock()
@@ -512,7 +515,13 @@ class Workspace:
             return channel, False
 
     def conversation(self, channel_id: str | None, *, allow_user: bool = False) -> Channel:
-        """Look up a conversation id (or a user id meaning the app's DM with them)."""
+        """Look up a conversation id.
+
+        Only chat.postMessage and chat.scheduleMessage take a user id (``allow_user``),
+        meaning the app's DM with that person; every other method answers
+        ``channel_not_found`` for one, as Slack does (chat.update's page: "For direct
+        messages, ensure that this value is a DM ID (starts with D) instead of a User ID").
+        """
         with self.lock:
             if not channel_id:
                 raise ApiError("channel_not_found")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from slacktwin.errors import TwinUsageError
 from slacktwin.faults import Fault, Faults
 from slacktwin.ratelimit import RateLimiter, RateLimits
 from slacktwin.recording import Call, CallLog
+from slacktwin.scopes import grant
 from slacktwin.server import Dispatcher, TwinServer
 from slacktwin.socketmode import SocketModeHub
 from slacktwin.state import Channel, User, Workspace
@@ -30,6 +31,13 @@ class SlackTwin:
     ``app_token`` is the app-level token for Socket Mode (None: Socket Mode is off);
     ``socket_mode`` is the websocket side (connections, envelopes, acks), and
     ``socket_ping_interval`` how often the twin pings a connection (None: never).
+
+    ``scopes`` are the bot token's OAuth scopes: None (the default) grants exactly the
+    bot scopes in ``manifest.json``; an iterable of names grants those instead (to model
+    a token missing a scope). ``non_marketplace_limits=True`` applies Slack's limits for
+    commercially distributed non-Marketplace apps: conversations.history and
+    conversations.replies at 1 call a minute and at most 15 messages a call. Off by
+    default: copbot is installed by each organisation as its own internal app.
     """
 
     def __init__(
@@ -51,6 +59,8 @@ class SlackTwin:
         port: int = 0,
         app_token: str | None = "xapp-twin",
         socket_ping_interval: float | None = 20.0,
+        scopes: Iterable[str] | None = None,
+        non_marketplace_limits: bool = False,
     ) -> None:
         tag = "".join(c for c in bot_name.upper() if c.isalnum()) or "APP"
         self.bot_token = bot_token
@@ -67,12 +77,14 @@ class SlackTwin:
             trigger_ttl=trigger_ttl,
             include_slackbot=include_slackbot,
         )
+        self.ws.non_marketplace_limits = non_marketplace_limits
         if isinstance(rate_limits, RateLimits):
             limiter = RateLimiter(rate_limits)
         elif isinstance(rate_limits, Mapping):
             limiter = RateLimiter(RateLimits.from_mapping(rate_limits))
         else:
             limiter = RateLimiter(enabled=bool(rate_limits))
+        limiter.config.non_marketplace = non_marketplace_limits
         self.limiter = limiter
         self.faults = Faults()
         self.log = CallLog()
@@ -83,6 +95,7 @@ class SlackTwin:
             limiter=limiter,
             faults=self.faults,
             log=self.log,
+            scopes=grant(scopes),
         )
         self.socket_mode = SocketModeHub(self.ws)
         self.server = TwinServer(
@@ -155,6 +168,27 @@ class SlackTwin:
     @property
     def app_id(self) -> str:
         return self.ws.app_id
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The bot token's granted OAuth scopes."""
+        return self.dispatcher.scopes
+
+    # ------------------------------------------------------------------ install
+
+    def uninstall(self) -> None:
+        """Model the app being removed from the workspace: every Web API call with the
+        bot token answers ``account_inactive`` until ``reinstall``. (Send the events with
+        ``driver.app_uninstalled()`` / ``driver.tokens_revoked()``.)"""
+        self.dispatcher.uninstalled = True
+
+    def reinstall(self) -> None:
+        """Install the app again: the bot token works again."""
+        self.dispatcher.uninstalled = False
+
+    @property
+    def installed(self) -> bool:
+        return not self.dispatcher.uninstalled
 
     # ------------------------------------------------------------------ directory
 

@@ -21,6 +21,12 @@ from slack_sdk.models.views import View
 
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
+# Block Kit reference (docs.slack.dev/reference/block-kit/composition-objects/option-object):
+# an option's value is at most 150 characters.
+OPTION_VALUE_MAX = 150
+# View object reference (docs.slack.dev/reference/views): private_metadata at most 3000
+# characters, callback_id and external_id at most 255.
+VIEW_FIELD_MAX = {"private_metadata": 3000, "callback_id": 255, "external_id": 255}
 
 # Keys Slack itself adds to stored blocks and views; apps echo them back on updates.
 _TOLERATED_KEYS = frozenset({"type", "emoji"})
@@ -156,6 +162,30 @@ def _check_plain_text(block: dict[str, Any], pointer: str, errors: list[str]) ->
             errors.append(_err("must be a plain_text object", where))
 
 
+def _check_option_values(value: Any, pointer: str, errors: list[str]) -> None:
+    """Every option's ``value`` (options, option_groups, initial_option(s)) fits 150."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{pointer}/{key}"
+            if key in {"options", "initial_options"} and isinstance(item, list):
+                for index, option in enumerate(item):
+                    _check_option(option, f"{where}/{index}", errors)
+            elif key == "initial_option":
+                _check_option(item, where, errors)
+            _check_option_values(item, where, errors)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_option_values(item, f"{pointer}/{index}", errors)
+
+
+def _check_option(option: Any, pointer: str, errors: list[str]) -> None:
+    value = option.get("value") if isinstance(option, dict) else None
+    if isinstance(value, str) and len(value) > OPTION_VALUE_MAX:
+        errors.append(
+            _err(f"must be less than {OPTION_VALUE_MAX + 1} characters", f"{pointer}/value")
+        )
+
+
 def _check_block(block: Any, pointer: str, errors: list[str]) -> None:
     if not isinstance(block, dict):
         errors.append(_err("block must be an object", pointer))
@@ -184,6 +214,10 @@ def _check_block(block: Any, pointer: str, errors: list[str]) -> None:
             errors.append(_err(f"unknown element type in '{key}'", f"{pointer}/{key}"))
     _check_fields(block, parsed, pointer, errors)
     _check_plain_text(block, pointer, errors)
+    before = len(errors)
+    _check_option_values(block, pointer, errors)
+    if len(errors) > before:
+        return  # the models would report the same option again, less precisely
     try:
         parsed.to_dict()  # runs every validator, nested objects included
     except SlackObjectFormationError as exc:
@@ -236,6 +270,12 @@ def validate_view(view: Any, *, allowed_types: frozenset[str] | set[str]) -> lis
             errors.append(_err(f"unsupported field '{key}'", f"/view/{key}"))
     if "blocks" not in view:
         errors.append(_err("missing required field: blocks", "/view/blocks"))
+    for key, limit in VIEW_FIELD_MAX.items():
+        value = view.get(key)
+        if value is not None and not isinstance(value, str):
+            errors.append(_err("must be a string", f"/view/{key}"))
+        elif isinstance(value, str) and len(value) > limit:
+            errors.append(_err(f"must be less than {limit + 1} characters", f"/view/{key}"))
     if view_type == "modal" and not view.get("title"):
         errors.append(_err("missing required field: title", "/view/title"))
     for key in ("title", "submit", "close"):

@@ -45,3 +45,31 @@ def test_home_tab_and_interactivity_are_on() -> None:
         *(command["url"] for command in MANIFEST["features"]["slash_commands"]),
     }
     assert all(url.endswith("/slack/events") for url in urls)
+
+
+def test_every_web_api_method_copbot_calls_has_its_scope() -> None:
+    """The Slack twin grants exactly these scopes; a method copbot calls whose scope is
+    missing here would answer missing_scope in every real install."""
+    import re
+
+    from slacktwin.scopes import FIXED_SCOPES
+
+    root = Path(__file__).parent.parent
+    called: set[str] = set()
+    for folder in ("bot", "handlers"):
+        for path in (root / folder).rglob("*.py"):
+            for family, name in re.findall(
+                r"\.(chat|conversations|users|reactions|files|views|team|bots|auth)_(\w+)\(",
+                path.read_text(encoding="utf-8"),
+            ):
+                called.add(f"{family}.{name}")
+    scopes = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+    assert "conversations.join" in called  # learning capture joins public channels
+    for method in sorted(called):
+        needed = FIXED_SCOPES.get(method)
+        assert not needed or needed in scopes, (method, needed)
+    # Kind-dependent methods: copbot reads public and private channels and its DMs.
+    assert {"channels:read", "groups:read", "channels:history", "groups:history"} <= scopes
+    # The outbox checks a DM's or a group DM's history after an unanswered send
+    # (exchange introductions go to group DMs): im:history and mpim:history.
+    assert {"im:write", "mpim:write", "im:history", "mpim:history"} <= scopes

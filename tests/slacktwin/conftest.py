@@ -12,9 +12,12 @@ from slack_sdk import WebClient
 
 from slacktwin import SlackDriver, SlackTwin
 from slacktwin.apphost import BoltAppServer
+from slacktwin.scopes import manifest_bot_scopes
 
 TOKEN = "xoxb-twin"
 SECRET = "secret"
+# The twin's own tests also exercise methods copbot does not call: grant their scopes too.
+TWIN_TEST_SCOPES = (*manifest_bot_scopes(), "users:read.email", "files:read", "mpim:read")
 
 
 @pytest.fixture
@@ -25,6 +28,7 @@ def twin() -> Iterator[SlackTwin]:
         bot_token=TOKEN,
         signing_secret=SECRET,
         rate_limits=True,
+        scopes=TWIN_TEST_SCOPES,
     ) as twin:
         twin.add_user("U01NURSE", name="amara", real_name="Amara Okafor", title="Ward sister")
         twin.add_user("U02GP", name="gp.bola", real_name="Bola Adeyemi", email="bola@example.org")

@@ -230,8 +230,14 @@ def test_update_delete_ephemeral_permalink_reactions(twin: SlackTwin, client: We
     )
     client.chat_update(channel="C01IDEAS", ts=posted["ts"], text="v2")
     stored = twin.message("C01IDEAS", posted["ts"])
-    assert stored is not None and stored["text"] == "v2" and stored["blocks"], "blocks kept"
-    client.chat_update(channel="C01IDEAS", ts=posted["ts"], text="v3", blocks=[])
+    assert stored is not None and stored["text"] == "v2" and "blocks" not in stored
+    client.chat_update(
+        channel="C01IDEAS",
+        ts=posted["ts"],
+        text="v3",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "v3"}}],
+    )
+    client.chat_update(channel="C01IDEAS", ts=posted["ts"], text="v4", blocks=[])
     assert twin.message("C01IDEAS", posted["ts"])["blocks"] == []
 
     with pytest.raises(SlackApiError) as outsider:
