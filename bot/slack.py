@@ -55,8 +55,30 @@ def tagged(message: dict[str, Any], event_type: str, key: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Posted:
+    """Where Slack put a message: the conversation ID it answered (a ``D…`` ID when the
+    message was posted to a user ID) and the message's ts.
+
+    Keep ``channel`` for any message copbot later updates or deletes: chat.update and
+    chat.delete take a conversation ID, never a user ID (``channel_not_found``)."""
+
+    channel: str
+    ts: str
+
+
 class SlackPort(Protocol):
     def user_info(self, user_id: str) -> SlackProfile | None: ...
+
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Posted: ...
 
     def post_message(
         self,
@@ -127,6 +149,21 @@ class WebClientPort:
             return None
         return profile_from_user(user)
 
+    def post(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Posted:
+        """Post a message; returns the conversation ID and ts Slack answered with."""
+        response = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
     def post_message(
         self,
         channel: str,
@@ -136,10 +173,9 @@ class WebClientPort:
         thread_ts: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        response = self.client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata
-        )
-        return str(response["ts"])
+        """Post a message and return its ts only: for messages never updated or deleted,
+        or posted to a conversation ID already (use ``post`` for a user ID's DM)."""
+        return self.post(channel, text, blocks=blocks, thread_ts=thread_ts, metadata=metadata).ts
 
     def update_message(
         self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None

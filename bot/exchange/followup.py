@@ -62,13 +62,17 @@ def send_review(session: Session, slack: SlackPort, round_id: int) -> None:
     )
     text = f"Proposed matches for {programme.name}"
     if round_.review_channel and round_.review_ts:
+        if round_.review_channel[0] in "UW":
+            # Saved before copbot kept Slack's DM ID: chat.update needs the D… ID.
+            round_.review_channel = slack.open_conversation([round_.review_channel])
+            session.add(round_)
         slack.update_message(round_.review_channel, round_.review_ts, text, blocks=blocks)
         return
     lead = round_.approved_by or programme.created_by
     if not lead:
         return
-    round_.review_channel = lead
-    round_.review_ts = slack.post_message(lead, text, blocks=blocks)
+    posted = slack.post(lead, text, blocks=blocks)
+    round_.review_channel, round_.review_ts = posted.channel, posted.ts
     session.add(round_)
 
 
