@@ -4,7 +4,6 @@ publish, usage), thread-to-case-study and the knowledge hub search."""
 from __future__ import annotations
 
 import json
-from contextlib import suppress
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -85,20 +84,45 @@ def open_capture_form(body: dict[str, Any], client: WebClient) -> None:
     client.views_open(trigger_id=body["trigger_id"], view=blocks.capture_modal())
 
 
-def enable_capture(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+def enable_capture(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """Capture starts only once copbot is in the channel: it joins a public channel; a
+    private one the lead must invite it to first (nothing is saved until then)."""
     channel = form_values(view).get("channel") or ""
+    actor(context).require(Role.LEAD, "turn on learning capture")
+    if channel:
+        be_in(client, channel)
     with deps(context).db.session() as session:
         context["announce"] = capture.enable(session, actor(context), channel) and channel
     ack()
 
 
+def be_in(client: WebClient, channel: str) -> None:
+    """Make sure copbot is a member of ``channel`` (to hear its messages), or say what the
+    lead must do. Slack answers ``channel_not_found`` for a private channel copbot is not
+    in, so its name is unknown to copbot then."""
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as error:
+        if error.response.get("error") == "channel_not_found":
+            raise UserError(
+                "Invite @copbot to that private channel first, then try again.", field="channel"
+            ) from None
+        raise
+    if info.get("is_member"):
+        return
+    name = f"#{info.get('name')}" if info.get("name") else "that channel"
+    if info.get("is_archived"):
+        raise UserError(f"{name} is archived.", field="channel")
+    if info.get("is_private") or info.get("is_im") or info.get("is_mpim"):
+        raise UserError(f"Invite @copbot to {name} first, then try again.", field="channel")
+    client.conversations_join(channel=channel)
+
+
 def announce_capture(context: BoltContext, client: WebClient) -> None:
-    """The plain notice in the channel; copbot joins a public channel to post it."""
+    """The plain notice in the channel (copbot is already a member)."""
     channel = context.get("announce")
     if not channel:
         return
-    with suppress(SlackApiError):  # a private channel needs an /invite; the post then fails
-        client.conversations_join(channel=channel)
     with deps(context).db.session() as session:
         days = retention.of(session.get(Workspace, actor(context).team_id)).messages
     slack(context).post_message(channel, capture.notice_text(actor(context).user_id, days))
