@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         "copy-db", help="copy every table to another database (e.g. PostgreSQL) and verify"
     )
     copy_db.add_argument("--to", required=True, metavar="URL", help="the target database URL")
+    commands.add_parser(
+        "doctor", help="check a real install: token, granted scopes, channels; one line each"
+    )
     args = parser.parse_args(argv)
 
     # Servers log JSON lines for collectors; commands people run at a terminal log text.
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed-demo": seed_demo,
         "worker": worker,
         "copy-db": copy_db_command,
+        "doctor": doctor,
     }
     if args.command is None:
         parser.print_help()
@@ -98,6 +102,26 @@ def copy_db_command(settings: Settings, args: argparse.Namespace) -> int:
     for copied in report:
         print(f"{copied.table:32} {copied.source:>10} -> {copied.target:>10}  ok")
     print(f"copbot: copied {len(report)} tables; every row count matches")
+    return 0
+
+
+def doctor(settings: Settings, _: argparse.Namespace) -> int:
+    """Check a real install; exit 1 when anything needs fixing."""
+    from bot.doctor import run_checks
+    from storage import Database
+
+    database = Database(settings.database_url)
+    try:
+        findings = run_checks(settings, database)
+    finally:
+        database.dispose()
+    for finding in findings:
+        print(finding.line())
+    problems = sum(not finding.ok for finding in findings)
+    if problems:
+        print(f"copbot doctor: {problems} problem{'s' if problems != 1 else ''} to fix")
+        return 1
+    print("copbot doctor: all good")
     return 0
 
 

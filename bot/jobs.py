@@ -9,6 +9,11 @@ Job functions must be module-level, keep their names (a stored job names its fun
 ``bot.scheduling``) and be idempotent: APScheduler runs a job at least once per scheduled
 time, and a leader killed between starting a run and recording it lets the next leader run
 that scheduled time again. Derive idempotency keys from :func:`scheduled_time`, not the clock.
+
+A workspace the app was uninstalled from (``bot.workspaces``) is skipped by every job that
+would reach Slack; jobs that work across workspaces (exchanges, digests) skip their run
+while no workspace is installed, which for copbot's one bot token is the same thing.
+Skipped work is picked up by the first run after a reinstall.
 """
 
 from __future__ import annotations
@@ -24,9 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
-
-from bot import members
+from bot import members, workspaces
 from bot import retention as retention_rules
 from bot.exchange import followup
 from bot.ideas import challenges
@@ -36,7 +39,7 @@ from bot.nudges import kinds
 from bot.pulse import results as pulse_results
 from bot.pulse import service as pulse_service
 from bot.pulse.chart import trend_png
-from storage import Challenge, Pulse, PulseRun, Workspace, utcnow
+from storage import Challenge, Pulse, PulseRun, utcnow
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -145,13 +148,34 @@ CHALLENGE_STEPS = "bot.jobs:challenge_steps"
 IDEAS_AWAITING_REVIEW = "bot.jobs:ideas_awaiting_review"
 
 
+def _held() -> set[str]:
+    """Workspaces whose scheduled work is held because the app is uninstalled."""
+    with context().database.session() as session:
+        return workspaces.uninstalled_teams(session)
+
+
+def _nothing_installed() -> bool:
+    """True when copbot knows workspaces and the app is installed in none of them."""
+    with context().database.session() as session:
+        held = workspaces.uninstalled_teams(session)
+        return bool(held) and not workspaces.installed_teams(session)
+
+
 def challenge_steps() -> None:
     """Announce, remind and close every challenge whose time has come; each in its own
     transaction, so one failing challenge doesn't hold up the others."""
     ctx, now = context(), utcnow()
+    held = _held()
     with ctx.database.session() as session:
         due = challenges.due(session, now)
-        ids = sorted({challenge.id for group in due.values() for challenge in group})
+        ids = sorted(
+            {
+                challenge.id
+                for group in due.values()
+                for challenge in group
+                if challenge.team_id not in held
+            }
+        )
     for challenge_id in ids:
         try:
             with ctx.database.session() as session:
@@ -171,7 +195,7 @@ def ideas_awaiting_review() -> None:
     ctx = context()
     when = scheduled_time() or utcnow()
     with ctx.database.session() as session:
-        for team_id in session.exec(select(Workspace.team_id)):
+        for team_id in workspaces.installed_teams(session):
             kinds.ideas_awaiting_review(session, ctx.settings, team_id, when)
 
 
@@ -179,14 +203,20 @@ PROFILE_SYNC = "bot.jobs:profile_sync"
 
 
 def profile_sync() -> None:
-    """Nightly: cached profiles and time zones fresh from users.list, so a fan-out to
-    thousands never asks Slack about each member at send time."""
+    """Nightly: the directory from users.list (new people added, profiles, time zones and
+    deactivations refreshed), a page at Tier 2's pace, so a fan-out to thousands never
+    asks Slack about each member at send time and every audience is the whole workspace.
+    Uninstalled workspaces are skipped."""
     ctx = context()
     with ctx.database.session() as session:
-        teams = list(session.exec(select(Workspace.team_id)))
+        teams = workspaces.installed_teams(session)
     for team_id in teams:
-        updated = members.sync_profiles(ctx.database, team_id, ctx.slack())
-        log.info("profile sync: %s members refreshed in %s", updated, team_id)
+        try:
+            count = members.sync_directory(ctx.database, team_id, ctx.slack())
+        except Exception:
+            log.exception("profile sync of %s failed; the next run tries again", team_id)
+            continue
+        log.info("profile sync: %s people in the directory of %s", count, team_id)
 
 
 PULSE_OPEN = "bot.jobs:pulse_open"
@@ -200,7 +230,7 @@ def pulse_open(pulse_id: int) -> None:
     when = scheduled_time() or utcnow()
     with ctx.database.session() as session:
         pulse = session.get(Pulse, pulse_id)
-        if pulse is None or pulse.paused:
+        if pulse is None or pulse.paused or pulse.team_id in workspaces.uninstalled_teams(session):
             return
         people = (
             ctx.slack().channel_members(pulse.audience_value or "")
@@ -216,6 +246,8 @@ def pulse_open(pulse_id: int) -> None:
 def pulse_steps() -> None:
     """Remind non-responders once, close runs that are over, and send their results."""
     ctx, now = context(), utcnow()
+    if _nothing_installed():
+        return
     with ctx.database.session() as session:
         to_remind, to_close = pulse_service.runs_due(session, now)
     for run_id in to_remind:
@@ -240,7 +272,7 @@ def _send_trend_chart(run_id: int) -> None:
             return
         points = pulse_results.trend(session, ctx.settings, pulse.id or 0)
         png = trend_png(pulse.name, run.questions, points)
-    if png is not None:
+    if png is not None and not workspaces.INSTALLS.uninstalled(pulse.team_id):
         ctx.slack().upload_file(
             pulse.created_by,
             f"pulse-{pulse.name}-trend.png",
@@ -257,6 +289,8 @@ def exchange_steps() -> None:
     """Propose rounds whose sign-ups have closed, introduce approved matches, nudge
     matches with no date, and tell leads about stalled ones."""
     ctx = context()
+    if _nothing_installed():
+        return
     followup.steps(ctx.database.session, ctx.slack(), ctx.settings, utcnow())
 
 
@@ -267,6 +301,8 @@ RETENTION = "bot.jobs:retention"
 def weekly_digests() -> None:
     """Each lead's private preview of the week's learning digest."""
     ctx = context()
+    if _nothing_installed():
+        return
     digest.weekly(
         ctx.database.session,
         ctx.slack(),
@@ -283,6 +319,8 @@ def unfinished_digests() -> None:
     """Finish digests that were asked for but not prepared (a process died, or a try
     failed and is due again)."""
     ctx = context()
+    if _nothing_installed():
+        return
     digest.resume(ctx.database.session, ctx.slack(), ctx.settings, make_summariser(ctx.settings))
 
 

@@ -1,7 +1,17 @@
-"""Members: created on first contact from their Slack profile, refreshed daily."""
+"""Members: the workspace's people as Slack lists them.
+
+The directory (``users.list``) is read into Member rows at first start and nightly, and
+kept fresh by ``team_join`` and ``user_change``, so every audience reaches real people on
+day one. A person copbot meets before the directory has them is created from what the
+request carries, and their profile is fetched after the ack.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,10 +23,16 @@ from bot.defaults import ORGANISATION_TYPES, STAFF_GROUPS
 from bot.errors import UserError
 from bot.roles import Actor, Role, role_of
 from bot.slack import SlackPort, SlackProfile
-from bot.workspaces import ensure_workspace
-from storage import Database, Member, Organisation, insert_or_ignore, utcnow
+from bot.workspaces import INSTALLS, ensure_workspace
+from storage import Database, Member, Organisation, Workspace, insert_or_ignore, utcnow
+
+log = logging.getLogger("copbot.members")
 
 PROFILE_MAX_AGE = timedelta(days=1)
+# users.list is Tier 2 (20+ calls a minute): one page every 3 seconds stays inside it.
+TIER2_PAUSE = 3.0
+# A channel audience with people the directory lacks reads it again, at most this often.
+RESYNC_AFTER = timedelta(minutes=1)
 
 
 def find(session: Session, team_id: str, user_id: str) -> Member | None:
@@ -54,6 +70,33 @@ def ensure_member(
     return member
 
 
+def first_contact(
+    session: Session, team_id: str, user_id: str, name: str = ""
+) -> tuple[Member, bool]:
+    """The member for a person acting now, without asking Slack: an unknown person is
+    created from what the request carried (``name``: the command's ``user_name`` or the
+    interaction's ``user.name``). Returns (member, created).
+
+    Their role until the profile arrives (``refresh_profile``, after the ack) is what the
+    row says: "member", unless COPBOT_LEADS names them or the directory sync already
+    recorded them as a workspace admin. That is safe: it can only under-grant (an admin
+    the directory has not seen yet waits a moment for lead rights, never the reverse),
+    every action checks the role on the server again, and when the profile arrives the
+    member row is updated and the cached actor forgotten, so the next request sees it.
+    """
+    member = find(session, team_id, user_id)
+    if member is not None:
+        return member, False
+    ensure_workspace(session, team_id)
+    insert_or_ignore(
+        session,
+        Member(team_id=team_id, slack_user_id=user_id, display_name=(name or "")[:200]),
+    )
+    member = find(session, team_id, user_id)
+    assert member is not None
+    return member, True
+
+
 def needs_refresh(member: Member, now: datetime | None = None) -> bool:
     refreshed = member.profile_refreshed_at
     return refreshed is None or (now or utcnow()) - refreshed >= PROFILE_MAX_AGE
@@ -63,7 +106,7 @@ def refresh_profile(session: Session, team_id: str, user_id: str, slack: SlackPo
     """Fetch a known member's profile again (off the ack path: names, time zone, admin)."""
     member = find(session, team_id, user_id)
     profile = slack.user_info(user_id)
-    if member is not None and profile is not None and not profile.is_bot:
+    if member is not None and profile is not None:
         apply_profile(member, profile)
         session.add(member)
 
@@ -72,8 +115,28 @@ def apply_profile(member: Member, profile: SlackProfile, now: datetime | None = 
     member.display_name = profile.display_name[:200]
     member.real_name = profile.real_name[:200]
     member.tz = profile.tz
-    member.is_slack_admin = profile.is_admin
+    member.is_slack_admin = profile.is_admin and not (profile.deleted or profile.is_bot)
+    # A bot met before its profile was known (an event from another app) is kept out
+    # of audiences like a deactivated account.
+    member.deactivated = profile.deleted or profile.is_bot
     member.profile_refreshed_at = now or utcnow()
+
+
+def upsert_profile(session: Session, team_id: str, profile: SlackProfile) -> Member | None:
+    """A person from the directory or an event (``team_join``, ``user_change``): created
+    or refreshed. Bots and Slackbot are never members; a deactivated account is kept
+    (its history stays) but marked, so no audience includes it."""
+    member = find(session, team_id, profile.user_id)
+    if member is None:
+        if profile.deleted or profile.is_bot:
+            return None
+        ensure_workspace(session, team_id)
+        insert_or_ignore(session, Member(team_id=team_id, slack_user_id=profile.user_id))
+        member = find(session, team_id, profile.user_id)
+        assert member is not None
+    apply_profile(member, profile)
+    session.add(member)
+    return None if profile.is_bot else member
 
 
 def actor_for(member: Member, settings: Settings) -> Actor:
@@ -228,19 +291,143 @@ def name_of(session: Session, team_id: str, user_id: str | None) -> str | None:
 
 def sync_profiles(database: Database, team_id: str, slack: SlackPort) -> int:
     """Refresh every known member's cached profile (names, time zones, admin) from
-    ``users.list``, a page at a time, each page in its own transaction. Members are still
-    created only on first contact. Returns how many were updated."""
-    updated, cursor = 0, None
+    ``users.list``, a page at a time, each page in its own transaction, creating nobody.
+    Returns how many were updated. (``sync_directory`` also adds the people copbot has
+    not met.)"""
+    return _read_directory(database, team_id, slack, create=False, pause=0.0)
+
+
+def sync_directory(
+    database: Database,
+    team_id: str,
+    slack: SlackPort,
+    *,
+    pause: float = TIER2_PAUSE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Read the whole directory (``users.list``, a page every ``pause`` seconds, Tier 2's
+    pace) into Member rows: new people are created, known ones refreshed, deactivated ones
+    marked; bots and Slackbot are skipped. Each page is its own transaction; the
+    workspace's ``directory_synced_at`` is set once the last page is in. Returns how many
+    people were created or refreshed."""
+    count = _read_directory(database, team_id, slack, create=True, pause=pause, sleep=sleep)
+    with database.session() as session:
+        workspace = ensure_workspace(session, team_id)
+        workspace.directory_synced_at = utcnow()
+        session.add(workspace)
+    log.info("directory sync: %s people in %s", count, team_id)
+    return count
+
+
+def _read_directory(
+    database: Database,
+    team_id: str,
+    slack: SlackPort,
+    *,
+    create: bool,
+    pause: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    updated, cursor, first = 0, None, True
     while True:
+        if not first and pause > 0:
+            sleep(pause)
+        first = False
         profiles, cursor = slack.list_users(cursor)
         by_id = {profile.user_id: profile for profile in profiles if not profile.is_bot}
         with database.session() as session:
-            query = select(Member).where(
-                Member.team_id == team_id, col(Member.slack_user_id).in_(sorted(by_id))
-            )
-            for member in session.exec(query):
-                apply_profile(member, by_id[member.slack_user_id])
-                session.add(member)
-                updated += 1
+            if create:
+                for profile in by_id.values():
+                    updated += upsert_profile(session, team_id, profile) is not None
+            else:
+                query = select(Member).where(
+                    Member.team_id == team_id, col(Member.slack_user_id).in_(sorted(by_id))
+                )
+                for member in session.exec(query):
+                    apply_profile(member, by_id[member.slack_user_id])
+                    session.add(member)
+                    updated += 1
         if not cursor:
             return updated
+
+
+class Directory:
+    """One directory sync at a time per workspace in this process; callers that need the
+    directory (an audience on day one) wait for the sync already running instead of
+    starting another.
+    """
+
+    def __init__(
+        self,
+        database: Database,
+        slack_factory: Callable[[], SlackPort],
+        *,
+        pause: float = TIER2_PAUSE,
+    ) -> None:
+        self.database = database
+        self.slack_factory = slack_factory
+        self.pause = pause
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, team_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(team_id, threading.Lock())
+
+    def synced_at(self, team_id: str) -> datetime | None:
+        with self.database.session() as session:
+            workspace = session.get(Workspace, team_id)
+            return workspace.directory_synced_at if workspace else None
+
+    def ensure(self, team_id: str) -> bool:
+        """Sync the directory if it never has been (a fresh install); True if it is synced."""
+        return self._sync_unless(team_id, lambda synced: synced is not None)
+
+    def sync(self, team_id: str) -> bool:
+        """Sync now (nightly), unless a sync that started meanwhile has just finished."""
+        started = utcnow()
+        return self._sync_unless(team_id, lambda synced: synced is not None and synced > started)
+
+    def refresh_for(self, team_id: str, user_ids: Iterable[str]) -> bool:
+        """Read the directory again when ``user_ids`` names people it lacks (for example
+        a channel's members), unless it was read within ``RESYNC_AFTER``: people are
+        created in bulk from ``users.list``, never with one ``users.info`` each."""
+        wanted = sorted(set(user_ids))
+        with self.database.session() as session:
+            known = set()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(Member.slack_user_id).where(
+                    Member.team_id == team_id, col(Member.slack_user_id).in_(chunk)
+                )
+                known.update(session.exec(query))
+        if not set(wanted) - known:
+            return False
+        fresh = utcnow() - RESYNC_AFTER
+        return self._sync_unless(team_id, lambda synced: synced is not None and synced > fresh)
+
+    def _sync_unless(self, team_id: str, done: Callable[[datetime | None], bool]) -> bool:
+        if INSTALLS.uninstalled(team_id):
+            return False
+        with self._lock(team_id):
+            if done(self.synced_at(team_id)):
+                return True
+            try:
+                sync_directory(self.database, team_id, self.slack_factory(), pause=self.pause)
+            except Exception:
+                log.exception("directory sync of %s failed; it is tried again later", team_id)
+                return False
+            return True
+
+
+_directory: Directory | None = None
+
+
+def configure_directory(directory: Directory | None) -> None:
+    """This process's directory (set by the runtime and the app factory)."""
+    global _directory
+    _directory = directory
+
+
+def directory() -> Directory | None:
+    return _directory

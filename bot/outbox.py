@@ -40,16 +40,21 @@ from sqlalchemy import and_, case
 from sqlmodel import Session, col, func, select, update
 
 from bot.slack import tagged
+from bot.workspaces import INSTALLS
 from storage import (
     Database,
     NudgePreference,
     OutboxMessage,
     OutboxStatus,
+    Workspace,
     insert_or_ignore,
     utcnow,
 )
 
 log = logging.getLogger(__name__)
+
+# Workspaces the app is uninstalled from: their rows are held (neither claimed nor checked).
+_UNINSTALLED = select(Workspace.team_id).where(col(Workspace.uninstalled_at).is_not(None))
 
 EVENT_TYPE = "copbot_outbox"
 """Slack message metadata ``event_type`` on every outbox message; the payload is the key."""
@@ -706,6 +711,8 @@ class Deliverer:
                 .where(
                     OutboxMessage.status == OutboxStatus.PENDING,
                     col(OutboxMessage.due_at) <= now,
+                    # Held while the app is uninstalled from the workspace: not attempted.
+                    col(OutboxMessage.team_id).not_in(_UNINSTALLED),
                 )
                 .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
                 .limit(limit)
@@ -816,8 +823,8 @@ class Deliverer:
                 go = self.pacer.wait("chat.postMessage", self.stop_event, row.channel, budget)
                 if go is None:
                     continue
-            if not go:
-                self._release(row)
+            if not go or INSTALLS.uninstalled(row.team_id):
+                self._release(row)  # stopping, or the app was uninstalled: held, not tried
                 return
             try:
                 response = self.client.chat_postMessage(
@@ -1130,6 +1137,7 @@ class Deliverer:
                 .where(
                     OutboxMessage.status == OutboxStatus.SENDING,
                     col(OutboxMessage.claimed_at) < now - self.lease,
+                    col(OutboxMessage.team_id).not_in(_UNINSTALLED),
                 )
                 .order_by(col(OutboxMessage.claimed_at), col(OutboxMessage.id))
                 .limit(self.batch)

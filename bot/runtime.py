@@ -10,9 +10,9 @@ from datetime import UTC
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import jobs
+from bot import jobs, members, workspaces
 from bot.config import Settings
-from bot.outbox import Deliverer, default_worker_id
+from bot.outbox import Deliverer, DeliveryHalted, default_worker_id
 from bot.scheduling import JobSpec, Scheduling, daily_trigger, weekly_trigger
 from bot.slack import WebClientPort, make_web_client
 from storage import Database
@@ -81,6 +81,15 @@ def standing_jobs(settings: Settings) -> list[JobSpec]:
 
 
 class Runtime:
+    """``cold_start`` (default: in the process that runs scheduled jobs, i.e. ``copbot
+    serve`` without ``--no-scheduler``, ``copbot worker`` and Socket Mode) checks the token
+    with ``auth.test`` at start, records the workspace as installed, and reads the whole
+    directory when it never has been read (a fresh install), so day one reaches everyone.
+    (Any process also reads it the first time an audience needs it: ``bot.members``.)
+    ``install_check_seconds`` is how often the process re-reads which workspaces are
+    uninstalled and, while delivery is halted because Slack refused the token, tries
+    ``auth.test`` again (a reinstall also wakes it at once)."""
+
     def __init__(
         self,
         settings: Settings,
@@ -90,11 +99,17 @@ class Runtime:
         deliver: bool = True,
         poll_seconds: float = 5.0,
         idle_seconds: float = 1.0,
+        cold_start: bool | None = None,
+        install_check_seconds: float = 30.0,
+        directory_pause: float = members.TIER2_PAUSE,
     ) -> None:
         self.settings = settings
         self.database = database
         self.deliver = deliver
         self.idle_seconds = idle_seconds
+        self.cold_start = run_jobs if cold_start is None else cold_start
+        self.install_check_seconds = install_check_seconds
+        self.directory = members.Directory(database, self.slack_port, pause=directory_pause)
         self.scheduling = Scheduling(
             database,
             settings,
@@ -106,6 +121,10 @@ class Runtime:
         self._stop = threading.Event()
         self._deliverer: Deliverer | None = None
         self._delivery: threading.Thread | None = None
+        self._watch: threading.Thread | None = None
+        self._deliver_stop = threading.Event()
+        self.team_id: str | None = None
+        self.cold_started = threading.Event()
 
     def slack_port(self) -> WebClientPort:
         return WebClientPort(
@@ -113,32 +132,122 @@ class Runtime:
         )
 
     def start(self) -> Runtime:
+        members.configure_directory(self.directory)
+        self._refresh_installs()
         self.scheduling.start()
         if self.deliver:
-            client = make_web_client(self.settings.slack_bot_token, self.settings.slack_api_url)
-            self._deliverer = Deliverer(
-                self.database,
-                client,
-                worker_id=default_worker_id(),
-                idle_interval=self.idle_seconds,
-            )
+            self._deliverer = self._new_deliverer()
             self._delivery = threading.Thread(
                 target=self._deliver_forever, name="copbot-outbox", daemon=True
             )
             self._delivery.start()
+        self._watch = threading.Thread(
+            target=self._watch_installs, name="copbot-installs", daemon=True
+        )
+        self._watch.start()
         return self
 
-    def _deliver_forever(self) -> None:
-        assert self._deliverer is not None
+    def _new_deliverer(self) -> Deliverer:
+        client = make_web_client(self.settings.slack_bot_token, self.settings.slack_api_url)
+        return Deliverer(
+            self.database, client, worker_id=default_worker_id(), idle_interval=self.idle_seconds
+        )
+
+    # ------------------------------------------------------------------ install lifecycle
+
+    def _refresh_installs(self) -> None:
         try:
-            self._deliverer.run_forever(self._stop)
+            with self.database.session() as session:
+                workspaces.uninstalled_teams(session)
         except Exception:
-            log.exception("outbox delivery stopped")
+            log.exception("could not read which workspaces are installed")
+
+    def check_token(self) -> str | None:
+        """``auth.test``: the token's workspace, recorded as installed, or None if Slack
+        refused the token (uninstalled, revoked) or could not be reached."""
+        if not self.settings.slack_bot_token:
+            return None
+        try:
+            answer = self.slack_port().client.auth_test()
+        except Exception as error:
+            log.warning("auth.test failed: %s", getattr(error, "response", None) or error)
+            return None
+        team_id = str(answer.get("team_id") or "")
+        if not team_id:
+            return None
+        with self.database.session() as session:
+            workspace = workspaces.ensure_workspace(session, team_id, str(answer.get("team") or ""))
+            if answer.get("team") and not workspace.name:
+                workspace.name = str(answer["team"])[:200]
+                session.add(workspace)
+            workspaces.mark_installed(session, team_id, "auth.test succeeded")
+        self.team_id = team_id
+        return team_id
+
+    def _cold_start(self) -> None:
+        try:
+            team_id = self.check_token()
+            if team_id is not None:
+                self.directory.ensure(team_id)
+        except Exception:
+            log.exception("cold start: could not read the directory; the nightly sync will")
+        finally:
+            self.cold_started.set()
+
+    def _watch_installs(self) -> None:
+        """Cold start, then keep this process's view of uninstalled workspaces fresh."""
+        if self.cold_start:
+            self._cold_start()
+        else:
+            self.cold_started.set()
+        changed = workspaces.INSTALLS.changed
+        while not self._stop.is_set():
+            changed.wait(self.install_check_seconds)
+            changed.clear()
+            if self._stop.is_set():
+                return
+            self._refresh_installs()
+
+    def _deliver_forever(self) -> None:
+        """Deliver until stopped. When Slack refuses the token (the app was uninstalled or
+        its token revoked) delivery halts with the messages still queued; it resumes with a
+        fresh deliverer once ``auth.test`` succeeds again, checked when a reinstall is
+        noticed and every ``install_check_seconds``."""
+        while not self._stop.is_set():
+            assert self._deliverer is not None
+            # Each deliverer gets its own stop event (closing a halted one sets it), so
+            # only ``stop()`` ends this loop.
+            self._deliver_stop = threading.Event()
+            if self._stop.is_set():
+                return
+            try:
+                self._deliverer.run_forever(self._deliver_stop)
+                return
+            except DeliveryHalted as error:
+                log.warning("outbox: %s; waiting for the app to be installed again", error)
+            except Exception:
+                log.exception("outbox delivery stopped")
+                return
+            self._deliverer.close()
+            while not self._stop.is_set():
+                workspaces.INSTALLS.changed.wait(self.install_check_seconds)
+                if self._stop.is_set():
+                    return
+                if self.check_token() is not None:
+                    break
+                self._stop.wait(min(1.0, self.install_check_seconds))
+            self._deliverer = self._new_deliverer()
 
     def stop(self) -> None:
         self._stop.set()
+        self._deliver_stop.set()
+        workspaces.INSTALLS.changed.set()
         if self._delivery is not None:
             self._delivery.join(timeout=30)
         if self._deliverer is not None:
             self._deliverer.close()
+        if self._watch is not None:
+            self._watch.join(timeout=10)
+        if members.directory() is self.directory:
+            members.configure_directory(None)
         self.scheduling.stop()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlmodel import Session
+from sqlalchemy import event
+from sqlmodel import Session, col, select
 
 from bot import audit
 from bot.config import ANONYMITY_FLOOR, Settings
@@ -14,7 +17,9 @@ from bot.errors import UserError
 from bot.retention import LIMITS, Retention
 from bot.retention import of as retention_of
 from bot.roles import Actor, Role
-from storage import Workspace, insert_or_ignore
+from storage import Workspace, insert_or_ignore, utcnow
+
+log = logging.getLogger("copbot.workspaces")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,111 @@ def ensure_workspace(session: Session, team_id: str, name: str = "") -> Workspac
     workspace = session.get(Workspace, team_id)
     assert workspace is not None
     return workspace
+
+
+# ------------------------------------------------------------------ install lifecycle
+#
+# Slack sends ``app_uninstalled`` (or ``tokens_revoked`` naming the bot token) when the app
+# is removed. From then on copbot sends nothing to that workspace and its scheduled work
+# skips it: queued outbox rows stay pending, untouched, until the app is back.
+#
+# A reinstall is noticed when Slack speaks for the workspace again: any signed request
+# from the team other than the uninstall events themselves (Slack sends nothing to an
+# uninstalled app), or a successful ``auth.test`` with the configured token (every process
+# checks at start, and the deliverer checks again while it holds messages). Either one
+# clears ``uninstalled_at``, and the held messages go out once, in order.
+
+
+class InstallState:
+    """This process's view of which workspaces are uninstalled, so the ack path and every
+    send can check without the database; refreshed from the database by the deliverer
+    (other processes may have seen the event). ``changed`` wakes whoever waits for a
+    reinstall."""
+
+    def __init__(self) -> None:
+        self._uninstalled: set[str] = set()
+        self._version = 0
+        self._lock = threading.Lock()
+        self.changed = threading.Event()
+
+    def uninstalled(self, team_id: str | None) -> bool:
+        return bool(team_id) and team_id in self._uninstalled
+
+    @property
+    def any_uninstalled(self) -> bool:
+        return bool(self._uninstalled)
+
+    def teams(self) -> set[str]:
+        return set(self._uninstalled)
+
+    @property
+    def version(self) -> int:
+        """Changes with every ``set``: a refresh read before a change must not undo it."""
+        return self._version
+
+    def set(self, team_id: str, uninstalled: bool) -> None:
+        with self._lock:
+            self._version += 1
+            before = team_id in self._uninstalled
+            if uninstalled:
+                self._uninstalled.add(team_id)
+            else:
+                self._uninstalled.discard(team_id)
+        if before != uninstalled:
+            self.changed.set()
+
+    def replace(self, teams: set[str], version: int) -> None:
+        """The database's view, read when ``version`` was current; ignored if a ``set``
+        came since (it is newer than what was read)."""
+        with self._lock:
+            if version != self._version:
+                return
+            before, self._uninstalled = self._uninstalled, set(teams)
+        if before != teams:
+            self.changed.set()
+
+
+INSTALLS = InstallState()
+
+
+def mark_uninstalled(session: Session, team_id: str, why: str) -> bool:
+    """Record that the app was removed from the workspace; True if it was installed."""
+    workspace = ensure_workspace(session, team_id)
+    INSTALLS.set(team_id, True)
+    if workspace.uninstalled_at is not None:
+        return False
+    workspace.uninstalled_at = utcnow()
+    session.add(workspace)
+    log.warning("workspace %s: %s; sending and scheduled work are held", team_id, why)
+    return True
+
+
+def mark_installed(session: Session, team_id: str, why: str) -> bool:
+    """Record that the app is (back) in the workspace; True if it had been uninstalled."""
+    workspace = session.get(Workspace, team_id)
+    if workspace is None or workspace.uninstalled_at is None:
+        INSTALLS.set(team_id, False)
+        return False
+    workspace.uninstalled_at = None
+    session.add(workspace)
+    # Sending resumes once the database says so (the deliverer claims by the database).
+    event.listen(session, "after_commit", lambda _: INSTALLS.set(team_id, False), once=True)
+    log.warning("workspace %s: installed again (%s); held messages and jobs resume", team_id, why)
+    return True
+
+
+def uninstalled_teams(session: Session) -> set[str]:
+    """Workspaces the app is not installed in now (and refresh this process's view)."""
+    version = INSTALLS.version
+    query = select(Workspace.team_id).where(col(Workspace.uninstalled_at).is_not(None))
+    teams = set(session.exec(query))
+    INSTALLS.replace(teams, version)
+    return teams
+
+
+def installed_teams(session: Session) -> list[str]:
+    query = select(Workspace.team_id).where(col(Workspace.uninstalled_at).is_(None))
+    return sorted(session.exec(query))
 
 
 def community_settings(session: Session, team_id: str, settings: Settings) -> CommunitySettings:

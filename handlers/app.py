@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 
-from bot import members
+from bot import members, workspaces
 from bot.config import ConfigError, Settings
 from bot.roles import Actor
 from bot.runtime import Runtime
@@ -61,42 +63,95 @@ def build_app(
         refused = "invalid_auth" if "invalid_auth" in str(error) else "auth.test failed"
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({refused})") from None
 
+    directory = members.Directory(deps.db, lambda: WebClientPort(app.client))
+    if members.directory() is None:  # a runtime in this process may have set one already
+        members.configure_directory(directory)
+    resumed: dict[str, float] = {}
+    refreshing: set[tuple[str, str]] = set()
+    refreshing_lock = threading.Lock()
+
     @app.middleware
-    def attach_actor(context: BoltContext, body: dict[str, Any], next: Any) -> None:
+    def attach_actor(context: BoltContext, body: dict[str, Any], next: Any) -> Any:
         """Put the shared deps and the acting member on the context.
 
-        The ack path stays off Slack and usually off the database: the actor is cached
-        for a few seconds; a first contact fetches the profile once (the role depends on
-        it); a day-old profile is refreshed in the background.
+        The ack path never calls Slack and usually skips the database: the actor is
+        cached for a few seconds; a stranger is created from what the request carries
+        and their profile (users.info) is fetched after the ack on the background pool
+        (``members.first_contact`` says why their role until then is safe); a day-old
+        profile is refreshed in the background too. ``app_rate_limited`` (a top-level
+        callback Bolt routes to no listener) is answered 200 with one warning line.
         """
+        if body.get("type") == "app_rate_limited":
+            log.warning(
+                "Slack rate-limited copbot's events for team %s (minute %s); "
+                "events in that minute were dropped",
+                body.get("team_id"),
+                body.get("minute_rate_limited"),
+            )
+            return BoltResponse(status=200, body="")
         context["deps"] = deps
         user_id, team_id = context.user_id, context.team_id
-        if user_id and team_id and not _from_a_bot(body):
-            actor = deps.actors.get(team_id, user_id) or _load_actor(context, team_id, user_id)
+        if team_id:
+            _notice_install(team_id, body)
+        if user_id and team_id and user_id != context.bot_user_id and not _from_a_bot(body):
+            actor = deps.actors.get(team_id, user_id) or _load_actor(
+                context, body, team_id, user_id
+            )
             if actor is not None:
                 context["actor"] = actor
         next()
+        return None
 
-    def _load_actor(context: BoltContext, team_id: str, user_id: str) -> Actor | None:
-        slack = WebClientPort(context.client)
+    def _notice_install(team_id: str, body: dict[str, Any]) -> None:
+        """Slack only calls an installed app: a request from an uninstalled workspace
+        (other than the uninstall events) means it is back. Checked in the background
+        pool, at most every few seconds, so the ack stays off the database."""
+        if (body.get("event") or {}).get("type") in ("app_uninstalled", "tokens_revoked"):
+            return
+        if not workspaces.INSTALLS.uninstalled(team_id):
+            return
+        now = time.monotonic()
+        if now - resumed.get(team_id, 0.0) < 2.0:
+            return
+        resumed[team_id] = now
+        deps.background.submit(_resume, team_id)
+
+    def _resume(team_id: str) -> None:
+        try:
+            with deps.db.session() as session:
+                workspaces.mark_installed(session, team_id, "Slack sent a request from it")
+        except Exception:
+            log.exception("could not record that %s is installed again", team_id)
+
+    def _load_actor(
+        context: BoltContext, body: dict[str, Any], team_id: str, user_id: str
+    ) -> Actor | None:
         with deps.db.session() as session:
-            member = members.find(session, team_id, user_id)
-            if member is None:
-                member = members.ensure_member(session, team_id, user_id, slack)
-            elif members.needs_refresh(member):
-                deps.background.submit(_refresh_profile, team_id, user_id, slack)
-            actor = members.actor_for(member, settings) if member else None
-        if actor is not None and member is not None and member.profile_refreshed_at:
-            deps.actors.put(actor)  # a profile Slack could not give yet is asked for again
+            member, _ = members.first_contact(session, team_id, user_id, _name_in(body))
+            if member.profile_refreshed_at is None or members.needs_refresh(member):
+                _refresh_later(team_id, user_id, WebClientPort(context.client))
+            actor = members.actor_for(member, settings)
+        if member.profile_refreshed_at:
+            deps.actors.put(actor)  # a stranger is looked up again until the profile is in
         return actor
+
+    def _refresh_later(team_id: str, user_id: str, slack: WebClientPort) -> None:
+        with refreshing_lock:
+            if (team_id, user_id) in refreshing:
+                return
+            refreshing.add((team_id, user_id))
+        deps.background.submit(_refresh_profile, team_id, user_id, slack)
 
     def _refresh_profile(team_id: str, user_id: str, slack: WebClientPort) -> None:
         try:
             with deps.db.session() as session:
                 members.refresh_profile(session, team_id, user_id, slack)
-            deps.actors.forget(team_id, [user_id])
         except Exception:
             log.exception("could not refresh the profile of %s", user_id)
+        finally:
+            deps.actors.forget(team_id, [user_id])  # the role is read again next time
+            with refreshing_lock:
+                refreshing.discard((team_id, user_id))
 
     @app.error
     def answer_error(error: Exception, body: dict[str, Any], context: BoltContext) -> BoltResponse:
@@ -104,6 +159,15 @@ def build_app(
 
     register_listeners(app)
     return app
+
+
+def _name_in(body: dict[str, Any]) -> str:
+    """The person's name as the request carries it: a command's ``user_name``, an
+    interaction's ``user.name`` (or ``user.username``); events carry none."""
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("name") or user.get("username") or "")
+    return str(body.get("user_name") or "")
 
 
 def _from_a_bot(body: dict[str, Any]) -> bool:

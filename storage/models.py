@@ -27,6 +27,10 @@ class Workspace(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     anonymity_min: int | None = None
     installed_at: datetime = Field(default_factory=utcnow)
+    # The whole directory (users.list) was last read into Member rows; None: never.
+    directory_synced_at: datetime | None = None
+    # Slack told us the app was uninstalled or its bot token revoked; None: installed.
+    uninstalled_at: datetime | None = None
 
 
 class Organisation(SQLModel, table=True):
@@ -56,6 +60,8 @@ class Member(SQLModel, table=True):
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     is_slack_admin: bool = False
     is_lead: bool = False
+    # Deactivated in Slack: kept for history, never in an audience.
+    deactivated: bool = False
     profile_refreshed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 

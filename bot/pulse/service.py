@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, delete, func, select, update
 
-from bot import audit
+from bot import audit, members
 from bot.config import Settings
 from bot.errors import UserError
 from bot.members import find
@@ -204,12 +204,23 @@ def _organisation(session: Session, team_id: str, name: str) -> Organisation | N
 def audience(
     session: Session, pulse: Pulse, channel_members: Iterable[str] | None = None
 ) -> list[str]:
-    """The Slack user IDs the pulse goes to, from Member rows (never bots).
+    """The Slack user IDs the pulse goes to: the workspace's people as Slack lists them
+    (Member rows from the directory), never bots, Slackbot or deactivated accounts.
 
-    For a channel audience the caller passes the channel's members (the handler asks
-    Slack and creates members first); only known members of this team are kept.
+    On day one the directory is read first if it never has been; for a channel audience
+    the caller passes the channel's members, and people the directory lacks are created
+    in bulk by reading it again (``users.list``), never one ``users.info`` each.
     """
-    base = select(Member.slack_user_id).where(Member.team_id == pulse.team_id)
+    found_directory = members.directory()
+    if found_directory is not None:
+        if pulse.audience_kind == "channel":
+            found_directory.ensure(pulse.team_id)
+            found_directory.refresh_for(pulse.team_id, channel_members or ())
+        else:
+            found_directory.ensure(pulse.team_id)
+    base = select(Member.slack_user_id).where(
+        Member.team_id == pulse.team_id, col(Member.deactivated).is_(False)
+    )
     found: list[str] = []
     if pulse.audience_kind == "everyone":
         found = list(session.exec(base))
