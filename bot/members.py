@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, update
 
 from bot import audit
 from bot.config import Settings
@@ -104,22 +104,35 @@ def needs_refresh(member: Member, now: datetime | None = None) -> bool:
 
 def refresh_profile(session: Session, team_id: str, user_id: str, slack: SlackPort) -> None:
     """Fetch a known member's profile again (off the ack path: names, time zone, admin)."""
-    member = find(session, team_id, user_id)
     profile = slack.user_info(user_id)
-    if member is not None and profile is not None:
-        apply_profile(member, profile)
-        session.add(member)
+    if profile is None:
+        return
+    # One UPDATE, not a loaded row: the person may have been erased ("forget me") while
+    # Slack was answering, and then there is nothing to refresh.
+    session.exec(
+        update(Member)
+        .where(col(Member.team_id) == team_id, col(Member.slack_user_id) == user_id)
+        .values(**_profile_values(profile))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _profile_values(profile: SlackProfile, now: datetime | None = None) -> dict[str, object]:
+    return {
+        "display_name": profile.display_name[:200],
+        "real_name": profile.real_name[:200],
+        "tz": profile.tz,
+        "is_slack_admin": profile.is_admin and not (profile.deleted or profile.is_bot),
+        # A bot met before its profile was known (an event from another app) is kept out
+        # of audiences like a deactivated account.
+        "deactivated": profile.deleted or profile.is_bot,
+        "profile_refreshed_at": now or utcnow(),
+    }
 
 
 def apply_profile(member: Member, profile: SlackProfile, now: datetime | None = None) -> None:
-    member.display_name = profile.display_name[:200]
-    member.real_name = profile.real_name[:200]
-    member.tz = profile.tz
-    member.is_slack_admin = profile.is_admin and not (profile.deleted or profile.is_bot)
-    # A bot met before its profile was known (an event from another app) is kept out
-    # of audiences like a deactivated account.
-    member.deactivated = profile.deleted or profile.is_bot
-    member.profile_refreshed_at = now or utcnow()
+    for name, value in _profile_values(profile, now).items():
+        setattr(member, name, value)
 
 
 def upsert_profile(session: Session, team_id: str, profile: SlackProfile) -> Member | None:

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import members, workspaces
 from bot.config import ConfigError, Settings
@@ -104,8 +105,9 @@ def build_app(
 
     def _notice_install(team_id: str, body: dict[str, Any]) -> None:
         """Slack only calls an installed app: a request from an uninstalled workspace
-        (other than the uninstall events) means it is back. Checked in the background
-        pool, at most every few seconds, so the ack stays off the database."""
+        (other than the uninstall events) means it is probably back; ``auth.test``
+        confirms it. Checked in the background pool, at most every 2 s per workspace,
+        so the ack stays off Slack and the database."""
         if (body.get("event") or {}).get("type") in ("app_uninstalled", "tokens_revoked"):
             return
         if not workspaces.INSTALLS.uninstalled(team_id):
@@ -117,9 +119,18 @@ def build_app(
         deps.background.submit(_resume, team_id)
 
     def _resume(team_id: str) -> None:
+        """Confirmed with ``auth.test`` first: a late retry of an event sent before the
+        uninstall must not resume sending with a revoked token."""
         try:
+            answer = app.client.auth_test()
+            if answer.get("team_id") != team_id:
+                return
             with deps.db.session() as session:
                 workspaces.mark_installed(session, team_id, "Slack sent a request from it")
+        except SlackApiError as error:
+            log.info(
+                "%s is still uninstalled (auth.test: %s)", team_id, error.response.get("error")
+            )
         except Exception:
             log.exception("could not record that %s is installed again", team_id)
 
