@@ -701,7 +701,7 @@ class Scheduling:
             return False
         return True
 
-    def upcoming(self, limit: int = 10) -> list[UpcomingJob]:
+    def upcoming(self, limit: int | None = 10) -> list[UpcomingJob]:
         """The next jobs to run, soonest first (paused jobs last), for ``/copbot schedule``."""
         rows = [
             UpcomingJob(job.id, job.name, job.next_run_time and job.next_run_time.astimezone(UTC))

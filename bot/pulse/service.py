@@ -393,8 +393,6 @@ def open_run(
     queued = outside = 0
     for user_id in recipients:
         insert_or_ignore(session, PulseParticipation(run_id=run.id, user_id=user_id))  # type: ignore[arg-type]
-        if send_now and reach[user_id].quiet_now(now):
-            outside += 1
         outcome = nudges.send(
             session,
             settings,
@@ -409,6 +407,7 @@ def open_run(
             reach=reach[user_id],
         )
         queued += outcome.queued
+        outside += send_now and outcome.queued and reach[user_id].quiet_now(now)
     return OpenedRun(run, len(recipients), queued, outside)
 
 
@@ -442,6 +441,26 @@ class Receipt:
     token: str
     changed: bool
     chosen: Mapping[int, int]
+
+
+def run_of_team(session: Session, team_id: str, run_id: int) -> tuple[PulseRun, Pulse]:
+    """A run and its pulse, only if they belong to ``team_id`` (ids in buttons are the
+    sender's to choose: another workspace's ids name nothing here)."""
+    run = session.get(PulseRun, run_id) if run_id else None
+    pulse = session.get(Pulse, run.pulse_id) if run else None
+    if run is None or pulse is None or pulse.team_id != team_id:
+        raise UserError("That pulse no longer exists.")
+    return run, pulse
+
+
+def job_visible_to(session: Session, team_id: str, job_id: str) -> bool:
+    """Whether a scheduled job may be listed to this workspace's leads: copbot's own
+    rhythm, or a pulse of theirs (never another workspace's pulse names)."""
+    own = re.fullmatch(r"pulse:(\d+):open", job_id)
+    if own is None:
+        return True
+    pulse = session.get(Pulse, int(own.group(1)))
+    return pulse is not None and pulse.team_id == team_id
 
 
 def _open_run(session: Session, run_id: int, now: datetime) -> PulseRun:

@@ -15,7 +15,7 @@ from bot.errors import UserError
 from bot.learning import capture, casestudy, digest, messages, usage
 from bot.learning.summariser import make_summariser
 from bot.roles import Role
-from bot.text import escape, truncate
+from bot.text import escape
 from handlers.common import (
     ack_only,
     ack_then,
@@ -314,7 +314,7 @@ def hub_reply(context: BoltContext, words: str) -> dict[str, Any]:
         return ephemeral(f"No case studies match “{escape(words)}” yet.")
     lines = [
         f"• {f'<{s.permalink}|{escape(s.title)}>' if s.permalink else escape(s.title)}: "
-        f"{escape(truncate(s.background or s.impact, 140))}"
+        f"{escape(s.background or s.impact, limit=140)}"
         for s in found
     ]
     return ephemeral(

@@ -202,6 +202,7 @@ def test_captured_messages_expire_after_the_retention_limit(
 ) -> None:
     turn_on_capture(driver, twin, LEAD, CHANNEL)
     driver.post_message(MEMBER, CHANNEL, "Something worth keeping for a while.")
+    wait_until_kept(twin, database, 1)
     with database.session() as session:
         assert retention.enforce(session, utcnow() + timedelta(days=89)).messages == 0
         assert retention.enforce(session, utcnow() + timedelta(days=91)).messages == 1
