@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 from bot import members, workspaces
 from bot import retention as retention_rules
 from bot.exchange import followup
-from bot.ideas import challenges
+from bot.ideas import challenges, publish
 from bot.learning import digest
 from bot.learning.summariser import make_summariser
 from bot.nudges import kinds
@@ -188,6 +188,19 @@ def challenge_steps() -> None:
             log.exception(
                 "challenge %s: its next step failed; it is tried again next run", challenge_id
             )
+
+
+UNPOSTED_CARDS = "bot.jobs:unposted_cards"
+
+
+def unposted_cards() -> None:
+    """Idea cards a crash cut short: linked (or posted), redrawn, their authors thanked."""
+    ctx = context()
+    if _nothing_installed():
+        return
+    mended = publish.recover_unposted_cards(ctx.database, ctx.slack(), held=_held())
+    if mended:
+        log.info("unposted idea cards: mended %s", mended)
 
 
 def ideas_awaiting_review() -> None:

@@ -36,6 +36,12 @@ def standing_jobs(settings: Settings) -> list[JobSpec]:
             name="Challenges: announce, remind, close",
         ),
         JobSpec(
+            "ideas:unposted-cards",
+            jobs.UNPOSTED_CARDS,
+            IntervalTrigger(minutes=5, timezone=UTC),
+            name="Ideas: link cards a crash cut short",
+        ),
+        JobSpec(
             "pulse:steps",
             jobs.PULSE_STEPS,
             IntervalTrigger(minutes=5, timezone=UTC),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,13 +80,19 @@ def thank_author(session: Session, idea: Idea) -> None:
     )
 
 
-def recover_unposted_cards(db: Database, slack: SlackPort, now: datetime | None = None) -> int:
+def recover_unposted_cards(
+    db: Database, slack: SlackPort, now: datetime | None = None, held: Iterable[str] = ()
+) -> int:
     """Ideas whose process died while their card was being posted: link the card Slack
     took (found by its metadata key), or post it if Slack never got it; then redraw it
     and thank the author. Returns how many were mended."""
     cutoff = (now or utcnow()) - POST_WINDOW
     with db.session() as session:
-        orphans = [(i.team_id, i.id) for i in ideas.unposted(session, before=cutoff)]
+        orphans = [
+            (i.team_id, i.id)
+            for i in ideas.unposted(session, before=cutoff)
+            if i.team_id not in held  # uninstalled: nothing goes to Slack
+        ]
     for team_id, idea_id in orphans:
         assert idea_id is not None
         with db.session() as session:

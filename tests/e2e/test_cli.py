@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from bot.roles import Role, role_of
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, Member
-from tests.support import BOT_TOKEN, CHANNEL, MEMBER, SIGNING_SECRET
+from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER, SIGNING_SECRET
 
 
 def copbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -113,8 +113,13 @@ def test_serve_applies_migrations_and_answers_signed_requests(
     forged = SlackDriver(twin, app_url=f"{url}/slack/events", signing_secret="not-the-secret")
     assert forged.command(MEMBER, "/copbot", "help", channel=CHANNEL).status_code == 401
     database = Database(database_url)
-    with database.session() as session:
-        assert session.exec(select(func.count()).select_from(Member)).one() == 1
+
+    def people() -> set[str]:
+        with database.session() as session:
+            return set(session.exec(select(Member.slack_user_id)))
+
+    # A first start reads the workspace's directory: its four people, and nobody else.
+    twin.wait_for(lambda: people() == {LEAD, MEMBER, OTHER, ADMIN}, message="directory")
     database.dispose()
 
 
