@@ -316,7 +316,8 @@ def open_rerun(
 ) -> None:
     with deps(context).db.session() as session:
         round_ = session.get(ExchangeRound, _round_id(action))
-        if round_ is None:
+        programme = session.get(ExchangeProgramme, round_.programme_id) if round_ else None
+        if round_ is None or programme is None or programme.team_id != actor(context).team_id:
             raise UserError("That proposal no longer exists.")
         weights = exchanges.weights_of(round_.weights)
     view = blocks.rerun_modal(
