@@ -188,9 +188,12 @@ TRUNCATED_WARNING = {
 def _message_content(a: Args) -> tuple[str, list[Any] | None, list[Any] | None, bool]:
     """Text, blocks and attachments of a new message, and whether the text was cut.
 
-    Slack truncates the text of posted messages at 40,000 characters and says so with a
-    ``message_truncated`` warning (changelog "Truncating really long messages"; it
-    applies to chat.postMessage, chat.postEphemeral and response URLs).
+    Slack posts an over-long message cut, rather than refusing it: chat.postMessage's
+    ``text`` argument reads "Slack will truncate messages containing more than 40,000
+    characters" (docs.slack.dev/reference/methods/chat.postMessage), and the changelog
+    "Truncating really long messages" (2018-04) adds the ``message_truncated`` warning for
+    chat.postMessage, chat.postEphemeral and response URLs. chat.update still answers
+    ``msg_too_long``.
     """
     text = a.text("text") or ""
     blocks = _blocks_arg(a)
