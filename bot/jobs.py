@@ -245,11 +245,11 @@ def pulse_open(pulse_id: int) -> None:
         pulse = session.get(Pulse, pulse_id)
         if pulse is None or pulse.paused or pulse.team_id in workspaces.uninstalled_teams(session):
             return
-        people = (
-            ctx.slack().channel_members(pulse.audience_value or "")
-            if pulse.audience_kind == "channel"
-            else None
-        )
+    people = pulse_service.read_audience(ctx.database, ctx.slack(), pulse)
+    with ctx.database.session() as session:
+        pulse = session.get(Pulse, pulse_id)
+        if pulse is None:
+            return
         local_day = when.astimezone(ZoneInfo(pulse.timezone)).date()
         pulse_service.open_run(
             session, ctx.settings, pulse, now=when, on_date=local_day, channel_members=people

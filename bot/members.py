@@ -364,83 +364,54 @@ def _read_directory(
             return updated
 
 
-class Directory:
-    """One directory sync at a time per workspace in this process; callers that need the
-    directory (an audience on day one) wait for the sync already running instead of
-    starting another.
+_reading: dict[str, threading.Lock] = {}
+_reading_guard = threading.Lock()
+
+
+def read_directory_if_needed(
+    database: Database,
+    team_id: str,
+    slack: SlackPort,
+    channel_members: Iterable[str] = (),
+    *,
+    pause: float = TIER2_PAUSE,
+) -> bool:
+    """Read the directory when an audience needs it: never read yet (a fresh install), or
+    ``channel_members`` names people it lacks and it was not read within ``RESYNC_AFTER``
+    (people are created in bulk from ``users.list``, never one ``users.info`` each).
+
+    This asks Slack, so call it before the transaction that uses the audience. One read
+    per workspace at a time in this process: a caller arriving meanwhile waits for it.
+    True if the directory has been read.
     """
-
-    def __init__(
-        self,
-        database: Database,
-        slack_factory: Callable[[], SlackPort],
-        *,
-        pause: float = TIER2_PAUSE,
-    ) -> None:
-        self.database = database
-        self.slack_factory = slack_factory
-        self.pause = pause
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def _lock(self, team_id: str) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(team_id, threading.Lock())
-
-    def synced_at(self, team_id: str) -> datetime | None:
-        with self.database.session() as session:
+    if INSTALLS.uninstalled(team_id):
+        return False
+    missing = _unknown(database, team_id, channel_members)
+    with _reading_guard:
+        lock = _reading.setdefault(team_id, threading.Lock())
+    with lock:
+        with database.session() as session:
             workspace = session.get(Workspace, team_id)
-            return workspace.directory_synced_at if workspace else None
-
-    def ensure(self, team_id: str) -> bool:
-        """Sync the directory if it never has been (a fresh install); True if it is synced."""
-        return self._sync_unless(team_id, lambda synced: synced is not None)
-
-    def sync(self, team_id: str) -> bool:
-        """Sync now (nightly), unless a sync that started meanwhile has just finished."""
-        started = utcnow()
-        return self._sync_unless(team_id, lambda synced: synced is not None and synced > started)
-
-    def refresh_for(self, team_id: str, user_ids: Iterable[str]) -> bool:
-        """Read the directory again when ``user_ids`` names people it lacks (for example
-        a channel's members), unless it was read within ``RESYNC_AFTER``: people are
-        created in bulk from ``users.list``, never with one ``users.info`` each."""
-        wanted = sorted(set(user_ids))
-        with self.database.session() as session:
-            known = set()
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                query = select(Member.slack_user_id).where(
-                    Member.team_id == team_id, col(Member.slack_user_id).in_(chunk)
-                )
-                known.update(session.exec(query))
-        if not set(wanted) - known:
-            return False
-        fresh = utcnow() - RESYNC_AFTER
-        return self._sync_unless(team_id, lambda synced: synced is not None and synced > fresh)
-
-    def _sync_unless(self, team_id: str, done: Callable[[datetime | None], bool]) -> bool:
-        if INSTALLS.uninstalled(team_id):
-            return False
-        with self._lock(team_id):
-            if done(self.synced_at(team_id)):
-                return True
-            try:
-                sync_directory(self.database, team_id, self.slack_factory(), pause=self.pause)
-            except Exception:
-                log.exception("directory sync of %s failed; it is tried again later", team_id)
-                return False
+            synced = workspace.directory_synced_at if workspace else None
+        if synced is not None and not (missing and synced < utcnow() - RESYNC_AFTER):
             return True
+        try:
+            sync_directory(database, team_id, slack, pause=pause)
+        except Exception:
+            log.exception("directory sync of %s failed; it is tried again later", team_id)
+            return False
+        return True
 
 
-_directory: Directory | None = None
-
-
-def configure_directory(directory: Directory | None) -> None:
-    """This process's directory (set by the runtime and the app factory)."""
-    global _directory
-    _directory = directory
-
-
-def directory() -> Directory | None:
-    return _directory
+def _unknown(database: Database, team_id: str, user_ids: Iterable[str]) -> set[str]:
+    """Which of ``user_ids`` have no member row (looked up 500 at a time)."""
+    wanted = sorted(set(user_ids))
+    known: set[str] = set()
+    with database.session() as session:
+        for start in range(0, len(wanted), 500):
+            query = select(Member.slack_user_id).where(
+                Member.team_id == team_id,
+                col(Member.slack_user_id).in_(wanted[start : start + 500]),
+            )
+            known.update(session.exec(query))
+    return set(wanted) - known

@@ -115,7 +115,7 @@ class Runtime:
         self.idle_seconds = idle_seconds
         self.cold_start = run_jobs if cold_start is None else cold_start
         self.install_check_seconds = install_check_seconds
-        self.directory = members.Directory(database, self.slack_port, pause=directory_pause)
+        self.directory_pause = directory_pause
         self.scheduling = Scheduling(
             database,
             settings,
@@ -129,7 +129,6 @@ class Runtime:
         self._delivery: threading.Thread | None = None
         self._watch: threading.Thread | None = None
         self._deliver_stop = threading.Event()
-        self.team_id: str | None = None
         self.cold_started = threading.Event()
 
     def slack_port(self) -> WebClientPort:
@@ -138,7 +137,6 @@ class Runtime:
         )
 
     def start(self) -> Runtime:
-        members.configure_directory(self.directory)
         self._refresh_installs()
         self.scheduling.start()
         if self.deliver:
@@ -173,28 +171,15 @@ class Runtime:
         refused the token (uninstalled, revoked) or could not be reached."""
         if not self.settings.slack_bot_token:
             return None
-        try:
-            answer = self.slack_port().client.auth_test()
-        except Exception as error:
-            log.warning("auth.test failed: %s", getattr(error, "response", None) or error)
-            return None
-        team_id = str(answer.get("team_id") or "")
-        if not team_id:
-            return None
-        with self.database.session() as session:
-            workspace = workspaces.ensure_workspace(session, team_id, str(answer.get("team") or ""))
-            if answer.get("team") and not workspace.name:
-                workspace.name = str(answer["team"])[:200]
-                session.add(workspace)
-            workspaces.mark_installed(session, team_id, "auth.test succeeded")
-        self.team_id = team_id
-        return team_id
+        return workspaces.confirm_installed(self.database, self.slack_port(), "auth.test succeeded")
 
     def _cold_start(self) -> None:
         try:
             team_id = self.check_token()
             if team_id is not None:
-                self.directory.ensure(team_id)
+                members.read_directory_if_needed(
+                    self.database, team_id, self.slack_port(), pause=self.directory_pause
+                )
         except Exception:
             log.exception("cold start: could not read the directory; the nightly sync will")
         finally:
@@ -254,6 +239,4 @@ class Runtime:
             self._deliverer.close()
         if self._watch is not None:
             self._watch.join(timeout=10)
-        if members.directory() is self.directory:
-            members.configure_directory(None)
         self.scheduling.stop()

@@ -68,6 +68,8 @@ class Posted:
 
 
 class SlackPort(Protocol):
+    def identity(self) -> tuple[str, str] | None: ...
+
     def user_info(self, user_id: str) -> SlackProfile | None: ...
 
     def post(
@@ -136,6 +138,20 @@ def make_web_client(token: str | None, base_url: str, timeout: int = 10) -> WebC
 class WebClientPort:
     def __init__(self, client: WebClient) -> None:
         self.client = client
+
+    def identity(self) -> tuple[str, str] | None:
+        """``auth.test``: the token's workspace as (team id, name), or None when Slack
+        refuses the token (the app was uninstalled, its token revoked) or can't be reached."""
+        try:
+            answer = self.client.auth_test()
+        except SlackApiError as error:
+            log.warning("auth.test failed: %s", error.response.get("error"))
+            return None
+        except OSError as error:
+            log.warning("auth.test failed: %s", error)
+            return None
+        team_id = str(answer.get("team_id") or "")
+        return (team_id, str(answer.get("team") or "")) if team_id else None
 
     def user_info(self, user_id: str) -> SlackProfile | None:
         """The person's profile, or None when Slack cannot say (the caller keeps what it has)."""

@@ -17,7 +17,8 @@ from bot.errors import UserError
 from bot.retention import LIMITS, Retention
 from bot.retention import of as retention_of
 from bot.roles import Actor, Role
-from storage import Workspace, insert_or_ignore, utcnow
+from bot.slack import SlackPort
+from storage import Database, Workspace, insert_or_ignore, utcnow
 
 log = logging.getLogger("copbot.workspaces")
 
@@ -128,6 +129,26 @@ def mark_installed(session: Session, team_id: str, why: str) -> bool:
     event.listen(session, "after_commit", lambda _: INSTALLS.set(team_id, False), once=True)
     log.warning("workspace %s: installed again (%s); held messages and jobs resume", team_id, why)
     return True
+
+
+def confirm_installed(
+    database: Database, slack: SlackPort, why: str, team_id: str | None = None
+) -> str | None:
+    """Ask Slack whose token copbot holds (``auth.test``, before any transaction) and
+    record that workspace, with its name, as installed. With ``team_id``, only if it is
+    that one: a late retry of an event from before an uninstall resumes nothing. Returns
+    the workspace, or None when Slack refused the token or could not be reached."""
+    found = slack.identity()
+    if found is None or (team_id is not None and found[0] != team_id):
+        return None
+    team, name = found
+    with database.session() as session:
+        workspace = ensure_workspace(session, team, name[:200])
+        if name and not workspace.name:
+            workspace.name = name[:200]
+            session.add(workspace)
+        mark_installed(session, team, why)
+    return team
 
 
 def uninstalled_teams(session: Session) -> set[str]:

@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import members, workspaces
 from bot.config import ConfigError, Settings
@@ -64,9 +63,6 @@ def build_app(
         refused = "invalid_auth" if "invalid_auth" in str(error) else "auth.test failed"
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack refused it ({refused})") from None
 
-    directory = members.Directory(deps.db, lambda: WebClientPort(app.client))
-    if members.directory() is None:  # a runtime in this process may have set one already
-        members.configure_directory(directory)
     resumed: dict[str, float] = {}
     refreshing: set[tuple[str, str]] = set()
     refreshing_lock = threading.Lock()
@@ -122,14 +118,8 @@ def build_app(
         """Confirmed with ``auth.test`` first: a late retry of an event sent before the
         uninstall must not resume sending with a revoked token."""
         try:
-            answer = app.client.auth_test()
-            if answer.get("team_id") != team_id:
-                return
-            with deps.db.session() as session:
-                workspaces.mark_installed(session, team_id, "Slack sent a request from it")
-        except SlackApiError as error:
-            log.info(
-                "%s is still uninstalled (auth.test: %s)", team_id, error.response.get("error")
+            workspaces.confirm_installed(
+                deps.db, WebClientPort(app.client), "Slack sent a request from it", team_id
             )
         except Exception:
             log.exception("could not record that %s is installed again", team_id)

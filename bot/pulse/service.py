@@ -28,8 +28,10 @@ from bot.nudges import send as nudges
 from bot.pulse import messages
 from bot.pulse.questions import Answer, check_answer, clean_questions
 from bot.roles import Actor, Role
+from bot.slack import SlackPort
 from bot.workspaces import community_settings
 from storage import (
+    Database,
     Member,
     NudgePreference,
     Organisation,
@@ -207,17 +209,9 @@ def audience(
     """The Slack user IDs the pulse goes to: the workspace's people as Slack lists them
     (Member rows from the directory), never bots, Slackbot or deactivated accounts.
 
-    On day one the directory is read first if it never has been; for a channel audience
-    the caller passes the channel's members, and people the directory lacks are created
-    in bulk by reading it again (``users.list``), never one ``users.info`` each.
+    For a channel audience the caller passes the channel's members (``read_audience``,
+    before the transaction, reads them and the directory from Slack).
     """
-    found_directory = members.directory()
-    if found_directory is not None:
-        if pulse.audience_kind == "channel":
-            found_directory.ensure(pulse.team_id)
-            found_directory.refresh_for(pulse.team_id, channel_members or ())
-        else:
-            found_directory.ensure(pulse.team_id)
     base = select(Member.slack_user_id).where(
         Member.team_id == pulse.team_id, col(Member.deactivated).is_(False)
     )
@@ -237,6 +231,19 @@ def audience(
             found.extend(session.exec(base.where(col(Member.slack_user_id).in_(chunk))))
     stopped = opted_out_of(session, pulse)
     return sorted(user for user in found if user not in stopped)
+
+
+def read_audience(database: Database, slack: SlackPort, pulse: Pulse) -> list[str] | None:
+    """What opening a run needs from Slack, asked before its transaction: a channel
+    audience's members, and the directory read if it never was (day one) or lacks some of
+    them. Returns the channel's members (None for other audiences)."""
+    people = (
+        slack.channel_members(pulse.audience_value or "")
+        if pulse.audience_kind == "channel"
+        else None
+    )
+    members.read_directory_if_needed(database, pulse.team_id, slack, people or ())
+    return people
 
 
 def opt_out_key(pulse: Pulse) -> str:

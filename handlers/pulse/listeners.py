@@ -97,20 +97,12 @@ def after_pulse_command(
     elif sub == "send-now":
         with deps(context).db.session() as session:
             pulse = pulses.by_name(session, who.team_id, name)
+        people = pulses.read_audience(deps(context).db, slack(context), pulse)
+        with deps(context).db.session() as session:
             opened = pulses.send_now(
-                session,
-                who,
-                deps(context).settings,
-                name,
-                channel_members=_channel_members(context, pulse),
+                session, who, deps(context).settings, name, channel_members=people
             )
         respond(text=blocks.sent_now(pulse.name, opened), response_type="ephemeral")
-
-
-def _channel_members(context: BoltContext, pulse: Pulse) -> list[str] | None:
-    if pulse.audience_kind != "channel":
-        return None
-    return slack(context).channel_members(pulse.audience_value or "")
 
 
 def create_pulse(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
@@ -150,31 +142,33 @@ def create_pulse(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
 def open_first_run(context: BoltContext, respond: Respond | None) -> None:
     """A one-off pulse opens today (each DM at the chosen local time); a weekly one is
     scheduled on its day."""
-    who, runtime = actor(context), deps(context).runtime
-    with deps(context).db.session() as session:
+    who, runtime, db = actor(context), deps(context).runtime, deps(context).db
+    with db.session() as session:
         pulse = session.get(Pulse, context["pulse_id"])
         assert pulse is not None
-        if pulse.schedule == "weekly":
-            if runtime is None:
-                raise UserError("The scheduler isn't running, so the pulse can't be scheduled.")
-            runtime.scheduling.ensure_job(
-                f"pulse:{pulse.id}:open",
-                "bot.jobs:pulse_open",
-                weekly_trigger(pulse.weekday or 0, "00:05", pulse.timezone),
-                args=[pulse.id],
-                name=f"Pulse {pulse.name}: open this week's run",
-            )
-            note = f"The {pulse.name} pulse will go out every week."
-        else:
+    if pulse.schedule == "weekly":
+        if runtime is None:
+            raise UserError("The scheduler isn't running, so the pulse can't be scheduled.")
+        runtime.scheduling.ensure_job(
+            f"pulse:{pulse.id}:open",
+            "bot.jobs:pulse_open",
+            weekly_trigger(pulse.weekday or 0, "00:05", pulse.timezone),
+            args=[pulse.id],
+            name=f"Pulse {pulse.name}: open this week's run",
+        )
+        note = f"The {pulse.name} pulse will go out every week."
+    else:
+        people = pulses.read_audience(db, slack(context), pulse)
+        with db.session() as session:
             today = utcnow().astimezone(ZoneInfo(pulse.timezone)).date()
             opened = pulses.open_run(
                 session,
                 deps(context).settings,
-                pulse,
+                session.get_one(Pulse, context["pulse_id"]),
                 on_date=today,
-                channel_members=_channel_members(context, pulse),
+                channel_members=people,
             )
-            note = f"The {pulse.name} pulse goes to {opened.invited} people today."
+        note = f"The {pulse.name} pulse goes to {opened.invited} people today."
     slack(context).post_message(who.user_id, escape(note))
 
 
