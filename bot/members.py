@@ -103,7 +103,13 @@ def needs_refresh(member: Member, now: datetime | None = None) -> bool:
 
 
 def refresh_profile(session: Session, team_id: str, user_id: str, slack: SlackPort) -> None:
-    """Fetch a known member's profile again (off the ack path: names, time zone, admin)."""
+    """Fetch a known member's profile again (off the ack path: names, time zone, admin).
+
+    Skipped when it is already fresh: a second request from a stranger can ask for a
+    refresh just after the first one landed, and Slack need not be asked twice."""
+    member = find(session, team_id, user_id)
+    if member is None or not needs_refresh(member):
+        return
     profile = slack.user_info(user_id)
     if profile is None:
         return

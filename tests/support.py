@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from bot.config import Settings
 from bot.runtime import Runtime
 from bot.slack import make_web_client
 from handlers.app import build_app
+from handlers.common import Deps
 from handlers.web import BackgroundServer, create_web_app
 from slacktwin import SlackTwin
 from storage import Database
@@ -40,6 +43,7 @@ class Copbot:
         self.server: BackgroundServer | None = None
         self.runtime: Runtime | None = None
         self.database: Database | None = None
+        self.deps: Deps | None = None
 
     def start(self) -> Copbot:
         self.database = Database(self.settings.database_url)
@@ -48,7 +52,10 @@ class Copbot:
             self.settings, self.database, run_jobs=False, idle_seconds=0.05
         ).start()
         client = make_web_client(self.settings.slack_bot_token, self.settings.slack_api_url)
-        app = build_app(self.settings, self.database, client=client, runtime=self.runtime)
+        self.deps = Deps(settings=self.settings, db=self.database, runtime=self.runtime)
+        app = build_app(
+            self.settings, self.database, client=client, runtime=self.runtime, deps=self.deps
+        )
         web = create_web_app(app, self.database, signing_secret=SIGNING_SECRET)
         self.server = BackgroundServer(web).start()
         return self
@@ -57,6 +64,12 @@ class Copbot:
     def url(self) -> str:
         assert self.server is not None
         return self.server.url
+
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until the work copbot does after its acks (profiles, replies) is done."""
+        deadline = time.monotonic() + timeout
+        while self.deps and not self.deps.idle and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def stop(self) -> None:
         if self.server:

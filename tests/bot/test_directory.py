@@ -3,7 +3,7 @@ Slackbot or deactivated accounts."""
 
 from sqlmodel import select
 
-from bot.members import sync_directory
+from bot.members import first_contact, refresh_profile, sync_directory
 from bot.slack import WebClientPort, make_web_client
 from bot.workspaces import ensure_workspace
 from slacktwin import SlackTwin
@@ -43,3 +43,21 @@ def test_everyone_slack_lists_becomes_a_member_page_by_page(
     with database.session() as session:
         member = session.exec(select(Member).where(Member.slack_user_id == MEMBER)).one()
     assert member.deactivated
+
+
+def test_a_profile_already_fresh_is_not_asked_for_again(
+    twin: SlackTwin, database: Database
+) -> None:
+    """Two requests from a stranger can both ask for their profile; Slack is asked once."""
+    port = WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
+    with database.session() as session:
+        first_contact(session, TEAM, MEMBER, "max")
+    twin.reset_calls()
+    for _ in range(2):
+        with database.session() as session:
+            refresh_profile(session, TEAM, MEMBER, port)
+
+    assert len(twin.calls_to("users.info")) == 1
+    with database.session() as session:
+        member = session.exec(select(Member).where(Member.slack_user_id == MEMBER)).one()
+    assert member.real_name == "Max Member"

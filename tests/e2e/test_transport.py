@@ -15,7 +15,7 @@ from sqlmodel import func, select
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, Member
 from storage.migrate import head_revision
-from tests.support import CHANNEL, MEMBER, SIGNING_SECRET
+from tests.support import CHANNEL, MEMBER, SIGNING_SECRET, Copbot
 
 
 def member_count(database: Database) -> int:
@@ -148,10 +148,11 @@ def test_metrics_count_requests_and_ack_latency(driver: SlackDriver, copbot) -> 
 
 
 def test_first_contact_creates_the_member_from_their_profile(
-    driver: SlackDriver, database: Database, twin: SlackTwin
+    driver: SlackDriver, database: Database, twin: SlackTwin, copbot: Copbot
 ) -> None:
-    driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)
-    driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)
+    for _ in range(3):
+        driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)
+    copbot.settle()
     with database.session() as session:
         member = session.exec(select(Member).where(Member.slack_user_id == MEMBER)).one()
     assert member.real_name == "Max Member"
