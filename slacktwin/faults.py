@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Fault:
-    """One planned fault. ``kind`` is "status", "timeout" or "ratelimit"."""
+    """One planned fault. ``kind`` is "status", "timeout", "late" or "ratelimit"."""
 
     kind: str
     remaining: int

@@ -34,7 +34,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from slacktwin.api import HANDLERS, JSON_ARGS, Args, apply_response, use_response_url
 from slacktwin.errors import ApiError
-from slacktwin.faults import Faults
+from slacktwin.faults import Fault, Faults
 from slacktwin.methods import web_api_methods
 from slacktwin.ratelimit import RateLimiter
 from slacktwin.recording import Call, CallLog
@@ -154,37 +154,39 @@ class Dispatcher:
 
     def precheck(
         self, method: str, args: dict[str, Any], token: str | None
-    ) -> tuple[Outcome | None, float]:
-        """Answers that come before the method runs, and any delay to apply first."""
+    ) -> tuple[Outcome | None, Fault | None]:
+        """Answers that come before the method runs, or the timing fault to apply."""
         if method not in self.methods:
             return self.record(
                 method, args, Outcome(404, {"ok": False, "error": "unknown_method"})
-            ), 0.0
+            ), None
         if not token:
             return self.record(
                 method, args, Outcome(200, {"ok": False, "error": "not_authed"})
-            ), 0.0
+            ), None
         token_error = self._token_error(method, token)
         if token_error is not None:
-            return self.record(method, args, Outcome(200, {"ok": False, "error": token_error})), 0.0
+            return self.record(
+                method, args, Outcome(200, {"ok": False, "error": token_error})
+            ), None
         if self.uninstalled:
             # After an uninstall Slack answers a bot token with account_inactive.
             outcome = Outcome(200, {"ok": False, "error": "account_inactive"})
-            return self.record(method, args, outcome), 0.0
+            return self.record(method, args, outcome), None
         fault = self.faults.take(method)
         if fault is None:
-            return None, 0.0
+            return None, None
         if fault.kind == "status":
             body = {"ok": False, "error": fault.error or "internal_error"}
-            return self.record(method, args, Outcome(fault.status, body)), 0.0
+            return self.record(method, args, Outcome(fault.status, body)), None
         if fault.kind == "ratelimit":
             outcome = Outcome(
                 429,
                 {"ok": False, "error": "ratelimited"},
                 {"Retry-After": str(fault.retry_after)},
             )
-            return self.record(method, args, outcome), 0.0
-        return None, fault.delay
+            return self.record(method, args, outcome), None
+        return None, fault
 
     def _token_error(self, method: str, token: str) -> str | None:
         """Slack's answer to the wrong kind of token: the app-level token (``xapp-``) works
@@ -341,12 +343,15 @@ class TwinServer:
         except ValueError:
             outcome = Outcome(200, {"ok": False, "error": "invalid_json"})
             return self.dispatcher.record(method, {}, outcome).response()
-        early, delay = self.dispatcher.precheck(method, args, token)
+        early, timing = self.dispatcher.precheck(method, args, token)
         if early is not None:
             return self._with_scopes(early, method, args).response()
-        if delay:
-            await self._sleep(delay)
-        return self._with_scopes(self.dispatcher.execute(method, args), method, args).response()
+        if timing and timing.kind == "timeout":
+            await self._sleep(timing.delay)
+        outcome = self._with_scopes(self.dispatcher.execute(method, args), method, args)
+        if timing and timing.kind == "late":
+            await self._sleep(timing.delay)
+        return outcome.response()
 
     def _with_scopes(self, outcome: Outcome, method: str, args: dict[str, Any]) -> Outcome:
         """Scope headers on every answer to an accepted token, as Slack sends them."""

@@ -340,6 +340,7 @@ class SlackTwin:
         *,
         status: int = 500,
         timeout: float | None = None,
+        answer_late: float | None = None,
         times: int = 1,
         error: str | None = None,
     ) -> None:
@@ -347,10 +348,14 @@ class SlackTwin:
 
         With ``timeout`` the twin waits that many seconds and then answers normally (the
         call takes effect, like a slow Slack; a client with a shorter timeout gives up
-        first). Otherwise it answers HTTP ``status`` with ``{"ok": false, "error": ...}``.
+        first). With ``answer_late`` the call takes effect at once and its answer is held
+        that many seconds: the window in which a caller can die knowing nothing of it.
+        Otherwise it answers HTTP ``status`` with ``{"ok": false, "error": ...}``.
         """
         if timeout is not None:
             self.faults.add(method, Fault("timeout", times, delay=timeout))
+        elif answer_late is not None:
+            self.faults.add(method, Fault("late", times, delay=answer_late))
         else:
             if status < 400:
                 raise ValueError("status must be an HTTP error status")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,9 +16,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from bot.ideas import publish
 from bot.roles import Role, role_of
+from bot.slack import WebClientPort, make_web_client
 from slacktwin import SlackDriver, SlackTwin
-from storage import Database, Member
+from storage import Database, Idea, Member, utcnow
 from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER, SIGNING_SECRET
 
 
@@ -65,11 +69,12 @@ def _no_env_leads():
     return Settings(_env_file=None)  # type: ignore[call-arg]
 
 
-@pytest.fixture
-def served(twin: SlackTwin, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """``copbot serve`` in its own process, against the twin, on a fresh database."""
+def start_serve(
+    twin: SlackTwin, database_url: str, cwd: Path, **env: str
+) -> tuple[subprocess.Popen, str]:
+    """``copbot serve`` in its own process against the twin; returns it and its URL once
+    it answers ``/healthz``."""
     port = free_port()
-    database_url = f"sqlite:///{tmp_path}/served.db"
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={
@@ -78,28 +83,42 @@ def served(twin: SlackTwin, tmp_path: Path) -> Iterator[tuple[str, str]]:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": twin.api_url,
             "DATABASE_URL": database_url,
+            **env,
         },
-        cwd=tmp_path,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"copbot serve did not start: {process.stdout.read()}")
-            time.sleep(0.1)
-        yield url, database_url
-    finally:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"copbot serve did not start: {process.stdout.read()}")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture
+def served(twin: SlackTwin, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """``copbot serve`` in its own process, against the twin, on a fresh database."""
+    database_url = f"sqlite:///{tmp_path}/served.db"
+    process, url = start_serve(twin, database_url, tmp_path)
+    try:
+        yield url, database_url
+    finally:
+        stop(process)
 
 
 def test_serve_applies_migrations_and_answers_signed_requests(
@@ -129,3 +148,51 @@ def test_serve_without_credentials_names_what_is_missing(tmp_path: Path) -> None
     assert (
         result.stderr.strip() == "copbot: SLACK_BOT_TOKEN is not set; it is needed for this command"
     )
+
+
+def test_a_kill_9_after_slack_took_the_card_ends_with_a_correct_card(
+    twin: SlackTwin, tmp_path: Path
+) -> None:
+    """The post window for real: Slack takes the card and holds its answer; copbot serve is
+    killed with SIGKILL before it hears the ts. Recovery links the card, redraws it, and a
+    restarted copbot thanks the author; no second card is posted."""
+    database_url = f"sqlite:///{tmp_path}/crash.db"
+    process, url = start_serve(twin, database_url, tmp_path, COPBOT_IDEAS_CHANNEL=CHANNEL)
+    driver = SlackDriver(twin, app_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
+    driver.command(MEMBER, "/idea", "", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(MEMBER) is not None, message="idea modal")
+    driver.fill(MEMBER, {"Title": "Discharge lounge at weekends", "Description": "Open Sat"})
+    twin.fail("chat.postMessage", answer_late=60)
+    assert not driver.submit(MEMBER).errors
+
+    def card() -> dict | None:
+        return next((m for m in twin.messages(CHANNEL) if m.get("blocks")), None)
+
+    posted = twin.wait_for(card, message="the card, taken by Slack")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    database = Database(database_url)
+    with database.session() as session:
+        idea = session.exec(select(Idea)).one()
+        assert idea.card_ts is None  # the dead process never heard Slack's answer
+
+    twin.clear_faults()
+    port = WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
+    later = utcnow() + publish.POST_WINDOW * 2
+    assert publish.recover_unposted_cards(database, port, now=later) == 1
+    with database.session() as session:
+        idea = session.exec(select(Idea)).one()
+    assert idea.card_ts == posted["ts"] and idea.permalink
+
+    restarted, _ = start_serve(twin, database_url, tmp_path)
+    try:
+        thanks = twin.wait_for(
+            lambda: [m for m in twin.dms(MEMBER) if "is posted" in m.get("text", "")],
+            message="the author's thank-you",
+        )
+    finally:
+        stop(restarted)
+        database.dispose()
+    assert len(thanks) == 1
+    assert len([m for m in twin.messages(CHANNEL) if m.get("blocks")]) == 1  # one card
+    assert "Discharge lounge at weekends" in json.dumps(twin.message(CHANNEL, posted["ts"]))
