@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -131,7 +131,7 @@ def heartbeat(path: str | None = None) -> None:
     With ``path``, appends ``"<pid> <scheduled unix time> <ran unix time>"`` as one line (one
     ``write`` on an append-mode file, so lines from several processes never interleave).
     """
-    ran = datetime.now(UTC)
+    ran = utcnow()
     scheduled = scheduled_time() or ran
     with _heartbeat_lock:
         HEARTBEATS.count += 1
@@ -268,7 +268,7 @@ def pulse_steps() -> None:
             pulse_service.send_reminders(session, ctx.settings, run_id, now=now)
     for run_id in to_close:
         with ctx.database.session() as session:
-            pulse_service.close_run(session, run_id, now=now)
+            pulse_service.close_run(session, ctx.settings, run_id, now=now)
         with ctx.database.session() as session:
             pulse_results.announce(session, ctx.settings, run_id)
         _send_trend_chart(run_id)

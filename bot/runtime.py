@@ -94,7 +94,8 @@ class Runtime:
     (Any process also reads it the first time an audience needs it: ``bot.members``.)
     ``install_check_seconds`` is how often the process re-reads which workspaces are
     uninstalled and, while delivery is halted because Slack refused the token, tries
-    ``auth.test`` again (a reinstall also wakes it at once)."""
+    ``auth.test`` again (a reinstall also wakes it at once). ``manual_jobs`` (the sandbox)
+    keeps the jobs but runs them only when its movable clock is moved."""
 
     def __init__(
         self,
@@ -108,6 +109,7 @@ class Runtime:
         cold_start: bool | None = None,
         install_check_seconds: float = 30.0,
         directory_pause: float = members.TIER2_PAUSE,
+        manual_jobs: bool = False,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -123,6 +125,7 @@ class Runtime:
             jobs=standing_jobs(settings),
             slack_port_factory=self.slack_port,
             poll_seconds=poll_seconds,
+            manual=manual_jobs,
         )
         self._stop = threading.Event()
         self._deliverer: Deliverer | None = None

@@ -615,6 +615,8 @@ class Scheduling:
     writes jobs; otherwise it contends for the lease and runs jobs while it leads. While
     leading it ensures the ``jobs`` specs, resumes the scheduler, then calls ``on_lead``;
     stepping down pauses the scheduler (runs in progress finish), then calls ``on_follow``.
+    With ``manual=True`` the leader ensures the specs but never resumes the scheduler: the
+    jobs run only when a movable clock is moved (``sandbox.clock.jump``).
     """
 
     def __init__(
@@ -631,10 +633,12 @@ class Scheduling:
         lease_key: str = LEASE_KEY,
         max_workers: int = DEFAULT_MAX_WORKERS,
         misfire_grace_seconds: int = DEFAULT_MISFIRE_GRACE_SECONDS,
+        manual: bool = False,
     ) -> None:
         self.database = database
         self.settings = settings
         self.slack_port_factory = slack_port_factory
+        self.manual = manual
         self.scheduler = build_scheduler(
             database, settings, max_workers=max_workers, misfire_grace_seconds=misfire_grace_seconds
         )
@@ -725,7 +729,8 @@ class Scheduling:
     def _lead(self) -> None:
         for spec in list(self._specs.values()):
             self._ensure(spec)
-        self.scheduler.resume()
+        if not self.manual:
+            self.scheduler.resume()
         self._on_lead()
 
     def _follow(self) -> None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 
 from bot import demo, outbox
@@ -13,13 +17,23 @@ from bot.slack import make_web_client
 from handlers.app import build_app
 from handlers.common import Deps
 from handlers.web import BackgroundServer, create_web_app
+from sandbox.clock import Ticker
 from slacktwin import SlackDriver, SlackTwin
-from storage import Database
+from storage import Database, clock
 from storage.migrate import upgrade
 
 DEFAULT_DATABASE = "sqlite:///var/copbot.db"
 SANDBOX_DATABASE = "sqlite:///var/sandbox.db"
 CHANNELS = {"C0SBIDEAS": "ideas", "C0SBGENRL": "general", "C0SBFRAIL": "frailty-network"}
+CLOCK_FILE = Path("var/sandbox-clock.txt")
+
+
+def _saved_offset(path: Path | None) -> timedelta:
+    """How far ahead the sandbox's clock was when it last stopped (its data is dated so)."""
+    try:
+        return timedelta(seconds=float(path.read_text())) if path else timedelta(0)
+    except (OSError, ValueError):
+        return timedelta(0)
 
 
 class World:
@@ -32,8 +46,17 @@ class World:
         server: BackgroundServer,
         runtime: Runtime,
         deps: Deps,
+        movable: clock.MovableClock | None = None,
+        clock_file: Path | None = None,
     ) -> None:
         self.twin = twin
+        # The process's clock, moved by sandbox.clock.jump; jobs have run up to
+        # jobs_ran_until (each jump runs what falls after it).
+        self.clock = movable or clock.MovableClock()
+        self.clock_file = clock_file
+        self.clock_lock = threading.RLock()
+        self.jobs_ran_until: datetime = self.clock.now()
+        self.ticker: Ticker | None = None
         self.deps = deps
         self.database = database
         self.server = server
@@ -44,7 +67,15 @@ class World:
         self.people = list(demo.PEOPLE)
 
     @classmethod
-    def start(cls, settings: Settings) -> World:
+    def start(
+        cls,
+        settings: Settings,
+        tick: float | None = None,
+        prepare: Callable[[SlackTwin], object] | None = None,
+    ) -> World:
+        """Boot it all; with ``tick`` (seconds) scheduled jobs also run as real time passes,
+        caught up that often (without, only ``sandbox.clock.jump`` runs them). ``prepare``
+        runs on the twin before copbot starts (the web page puts back saved conversations)."""
         signing_secret = secrets.token_hex(16)
         twin = SlackTwin(
             team_id=demo.TEAM_ID,
@@ -64,6 +95,8 @@ class World:
             )
         for channel_id, name in CHANNELS.items():
             twin.add_channel(channel_id, name=name, members=everyone)
+        if prepare is not None:
+            prepare(twin)
         twin.start()
         url = settings.database_url
         sandbox_settings = settings.model_copy(
@@ -76,16 +109,24 @@ class World:
                 "copbot_ideas_channel": settings.copbot_ideas_channel or "C0SBIDEAS",
             }
         )
+        clock_file = CLOCK_FILE if sandbox_settings.database_url == SANDBOX_DATABASE else None
+        movable = clock.MovableClock(_saved_offset(clock_file))
+        clock.install(movable)
         database = Database(sandbox_settings.database_url)
         upgrade(database)
         with database.session() as session:
             demo.seed(session, demo.TEAM_ID)
-        runtime = Runtime(sandbox_settings, database, idle_seconds=0.2).start()
+        # Scheduled jobs run when the clock moves (sandbox.clock), not on their own.
+        runtime = Runtime(sandbox_settings, database, idle_seconds=0.2, manual_jobs=True).start()
         client = make_web_client(sandbox_settings.slack_bot_token, twin.api_url)
         deps = Deps(settings=sandbox_settings, db=database, runtime=runtime)
         app = build_app(sandbox_settings, database, client=client, runtime=runtime, deps=deps)
         web = create_web_app(app, database, signing_secret=signing_secret)
-        return cls(twin, database, BackgroundServer(web).start(), runtime, deps)
+        server = BackgroundServer(web).start()
+        world = cls(twin, database, server, runtime, deps, movable, clock_file)
+        if tick:
+            world.ticker = Ticker(world, tick).start()
+        return world
 
     def settle(self, timeout: float = 5.0, quiet: float = 0.3) -> None:
         """Wait until copbot's work after an ack has finished and reached the twin: nothing
@@ -108,10 +149,17 @@ class World:
         return bool(waiting["pending_due"] or waiting["sending"])
 
     def close(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
+        if self.clock_file is not None:
+            self.clock_file.parent.mkdir(parents=True, exist_ok=True)
+            self.clock_file.write_text(f"{self.clock.offset.total_seconds():.3f}\n")
         self.server.stop()
         self.runtime.stop()
         self.twin.stop()
         self.database.dispose()
+        if clock.current() is self.clock:
+            clock.install(None)
 
     def __enter__(self) -> World:
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
+from storage import clock
+
 
 def utcnow() -> datetime:
-    """Aware UTC; SQLModel's datetime columns store and return UTC on every database."""
-    return datetime.now(UTC)
+    """Aware UTC from the process's clock (``storage.clock``: real time unless the sandbox
+    or a test moved it); SQLModel's datetime columns store and return UTC on every database."""
+    return clock.now()
 
 
 def normalise_url(url: str) -> URL:

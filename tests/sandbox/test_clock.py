@@ -1,0 +1,103 @@
+"""The sandbox's movable clock: a jump runs what the scheduler would have run, in order, and
+people see it in Slack (the twin) as they would after that much time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot import demo
+from bot.config import Settings
+from sandbox import World
+from sandbox.clock import jump, next_hour, next_monday, tomorrow_at
+from storage import utcnow
+
+LONDON = ZoneInfo("Europe/London")
+LEAD = demo.PEOPLE[0].user_id  # Amara, a lead
+MEMBERS = [person.user_id for person in demo.PEOPLE[1:6]]
+
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[World]:
+    settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+    with World.start(settings) as world:
+        yield world
+
+
+def test_destinations_for_the_jump_buttons() -> None:
+    sunday = datetime(2026, 3, 29, 0, 40, tzinfo=LONDON)  # the night the clocks go forward
+    assert next_hour(sunday) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 BST
+    assert next_hour(datetime(2026, 1, 5, 9, 59, tzinfo=LONDON)) == datetime(
+        2026, 1, 5, 10, 0, tzinfo=LONDON
+    )
+    assert tomorrow_at(sunday, 9) == datetime(2026, 3, 30, 9, 0, tzinfo=LONDON)
+    assert tomorrow_at(datetime(2026, 1, 5, 23, 30, tzinfo=UTC), 9, "Europe/London") == datetime(
+        2026, 1, 6, 9, 0, tzinfo=LONDON
+    )
+    assert next_monday(sunday) == datetime(2026, 3, 30, 9, 0, tzinfo=LONDON)
+    monday = datetime(2026, 3, 30, 8, 0, tzinfo=LONDON)
+    assert next_monday(monday) == datetime(2026, 4, 6, 9, 0, tzinfo=LONDON)
+
+
+def _dm_text(world: World, user: str) -> str:
+    return json.dumps(world.twin.dms(user))
+
+
+def test_a_weekly_pulse_opens_reminds_closes_and_shows_results_as_the_clock_moves(
+    world: World,
+) -> None:
+    driver, twin = world.driver, world.twin
+    driver.command(LEAD, "/pulse", "new", channel="C0SBIDEAS")
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="designer")
+    driver.fill(
+        LEAD,
+        {
+            "Name": "weekly",
+            "Audience": "Everyone",
+            "Questions": ["How are you feeling about improvement work this week?"],
+            "Schedule": "Weekly",
+            "Day": "Monday",
+            "Time": "09:30",
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    twin.wait_for(lambda: "every week" in _dm_text(world, LEAD), message="scheduled")
+    assert "improvement work this week" not in _dm_text(world, MEMBERS[0])
+
+    monday = next_monday(utcnow(), 10, "Europe/London")
+    ran = jump(world, monday)
+    assert any("Pulse weekly: open this week's run" in line for line in ran), ran
+    assert any("Delivered" in line for line in ran), ran
+    assert utcnow() >= monday
+    for user in MEMBERS:
+        assert "improvement work this week" in _dm_text(world, user), user
+
+    for user, value in zip(MEMBERS, ["4", "5", "3", "4", "2"], strict=True):
+        dm = twin.dms(user)[-1]
+        driver.click(user, value, message=(twin.dm_channel(user), dm["ts"]))
+    for user in MEMBERS:
+        twin.wait_for(lambda user=user: "answer is in" in twin.dms(user)[-1]["text"], message=user)
+
+    ran = jump(world, monday + timedelta(days=1))
+    assert "Results of the weekly pulse" not in _dm_text(world, LEAD)
+    ran += jump(world, monday + timedelta(days=7))
+    assert any("Pulses: remind, close, send results" in line for line in ran), ran
+    others = [person.user_id for person in demo.PEOPLE[6:]]
+    assert "reminder" in _dm_text(world, others[0]).lower()
+    assert "reminder" not in _dm_text(world, MEMBERS[0]).lower()  # answered: not reminded
+    results = _dm_text(world, LEAD)
+    assert "Results of the weekly pulse" in results
+    assert f"5 of {len(demo.PEOPLE)} answered" in results
+    assert twin.files and twin.files[-1]["content"].startswith(b"\x89PNG")
+    # The next Monday's run opened on the way.
+    assert sum("Pulse weekly: open" in line for line in ran) == 1
+
+
+def test_the_clock_never_goes_back_and_a_past_time_runs_nothing(world: World) -> None:
+    before = utcnow()
+    assert jump(world, before - timedelta(days=1)) == []
+    assert utcnow() >= before
