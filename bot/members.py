@@ -33,6 +33,7 @@ PROFILE_MAX_AGE = timedelta(days=1)
 TIER2_PAUSE = 3.0
 # A channel audience with people the directory lacks reads it again, at most this often.
 RESYNC_AFTER = timedelta(minutes=1)
+ORGANISATION_ADDED = "organisation.added"
 
 
 def find(session: Session, team_id: str, user_id: str) -> Member | None:
@@ -179,8 +180,11 @@ def organisation_named(session: Session, team_id: str, name: str) -> Organisatio
     return session.exec(query).first()
 
 
-def add_organisation(session: Session, team_id: str, name: str, org_type: str) -> Organisation:
-    """Add to the community's list (members may add their own), or return the existing one."""
+def add_organisation(
+    session: Session, team_id: str, name: str, org_type: str, added_by: str | None = None
+) -> Organisation:
+    """Add to the community's list (members may add their own, ``added_by``), or return the
+    existing one."""
     name = " ".join(name.split())
     if not 2 <= len(name) <= 200:
         raise UserError("An organisation's name needs 2 to 200 characters.", field="new_org")
@@ -192,6 +196,14 @@ def add_organisation(session: Session, team_id: str, name: str, org_type: str) -
     organisation = Organisation(team_id=team_id, name=name, org_type=org_type)
     session.add(organisation)
     session.flush()
+    if added_by:  # a member's own: "forget me" finds it here (bot.rights)
+        audit.record(
+            session,
+            team_id=team_id,
+            actor_id=added_by,
+            action=ORGANISATION_ADDED,
+            target=f"organisation:{organisation.id}",
+        )
     return organisation
 
 
@@ -213,7 +225,11 @@ def update_profile(
         )
     if new_organisation:
         organisation = add_organisation(
-            session, member.team_id, new_organisation, new_organisation_type or ""
+            session,
+            member.team_id,
+            new_organisation,
+            new_organisation_type or "",
+            added_by=member.slack_user_id,
         )
         organisation_id = organisation.id
     elif organisation_id is not None:

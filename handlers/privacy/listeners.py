@@ -73,13 +73,18 @@ def confirm_forget(body: dict[str, Any], client: WebClient) -> None:
 def forget_me(ack: Ack, context: BoltContext) -> None:
     who = actor(context)
     with deps(context).db.session() as session:
-        rights.forget(session, who.team_id, who.user_id)
+        context["forgotten"] = rights.forget(session, who.team_id, who.user_id)
     deps(context).actors.forget_everywhere(who.user_id)
     ack()
 
 
 def say_forgotten(context: BoltContext) -> None:
-    """Said straight to Slack, not through the outbox, which would keep their ID."""
+    """Redraw what copbot posted that named them, clear the database's files of what was
+    deleted, then say so straight to Slack, not through the outbox, which would keep their
+    ID."""
+    forgotten: rights.Forgotten = context["forgotten"]
+    rights.redraw(deps(context).db, slack(context), forgotten)
+    rights.clean_storage(deps(context).db, forgotten)
     slack(context).post_message(
         actor(context).user_id,
         "Done: copbot has forgotten you. If you use copbot again it will start afresh.",

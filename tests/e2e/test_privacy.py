@@ -5,17 +5,20 @@ counts stay true and anonymous pulse answers are untouched. Leads' audit log as 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import MetaData, Table, Text, cast, func, inspect, or_, select
 from sqlmodel import SQLModel
 
 from bot.config import Settings
 from slacktwin import SlackDriver, SlackTwin
-from storage import Database, Idea, PulseAnswer, Support
-from tests.e2e.test_ideas import cards, post_idea
+from storage import AuditEntry, Database, Idea, PulseAnswer, Support
+from tests.e2e.test_ideas import card_text, cards, post_idea, wait_for_card
 from tests.e2e.test_learning import turn_on_capture
-from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER, make_settings
+from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER, Copbot, make_settings
 
 
 @pytest.fixture
@@ -136,3 +139,252 @@ def test_only_admins_get_the_audit_log_as_csv(driver: SlackDriver, twin: SlackTw
     header, *rows = csv_text.strip().splitlines()
     assert header == "at,actor_id,action,target,before,after"
     assert any(LEAD in row and "pulse" in row for row in rows)
+
+
+# ------------------------------------------------------------ issue 13: repro 6 and 7
+
+ANXIETY = "how to cope with my anxiety at work"
+OTHERS_WORDS = "Agreed with the huddle idea, it saved my shift"
+
+
+def download(driver: SlackDriver, twin: SlackTwin, user: str) -> dict[str, Any]:
+    before = len(twin.files)
+    driver.app_home_opened(user)
+    twin.wait_for(lambda: "Download my data" in json.dumps(twin.home_view(user) or {}))
+    driver.click(user, "Download my data", home=True)
+    twin.wait_for(lambda: len(twin.files) > before, message="my data as a file")
+    return json.loads(twin.files[-1]["content"])
+
+
+def join_exchange(driver: SlackDriver, twin: SlackTwin, user: str, values: dict[str, Any]) -> None:
+    driver.command(user, "/exchange", "join swap", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(user) is not None, message=f"sign-up {user}")
+    driver.fill(user, values)
+    assert not driver.submit(user).errors
+
+
+def new_programme(driver: SlackDriver, twin: SlackTwin) -> None:
+    driver.command(LEAD, "/exchange", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
+    driver.fill(LEAD, {"Name": "swap", "Format": "Half-day swap"})
+    assert not driver.submit(LEAD).errors
+
+
+def test_my_data_holds_only_what_is_mine(driver: SlackDriver, twin: SlackTwin) -> None:
+    """Repro 6: the download held another member's message mentioning me, and another
+    member's sign-up naming me as do-not-pair with their "I want to learn"."""
+    turn_on_capture(driver, twin, LEAD, CHANNEL)
+    driver.post_message(MEMBER, CHANNEL, "Our huddle board now sits by the nurses station")
+    driver.post_message(OTHER, CHANNEL, f"<@{MEMBER}> {OTHERS_WORDS}")
+    driver.command(MEMBER, "/copbot", "learned Shadowing a paramedic changed how I refer")
+    new_programme(driver, twin)
+    join_exchange(
+        driver,
+        twin,
+        OTHER,
+        {
+            "Staff group": "Pharmacy",
+            "Organisation": "Taurus Healthcare",
+            "Professional interests": ["Frailty"],
+            "I want to learn": ANXIETY,
+            "People I should not be paired with": [MEMBER],
+        },
+    )
+    join_exchange(
+        driver,
+        twin,
+        MEMBER,
+        {
+            "Staff group": "Medical",
+            "Organisation": "Wye Valley NHS Trust",
+            "Professional interests": ["Frailty"],
+        },
+    )
+
+    data = download(driver, twin, MEMBER)
+    text = json.dumps(data, ensure_ascii=False)
+    # Mine: my message, my reflection, my sign-up.
+    assert "Our huddle board now sits by the nurses station" in text
+    assert "Shadowing a paramedic changed how I refer" in text
+    assert [row["organisation"] for row in data["tables"]["exchange_interest"]] == [
+        "Wye Valley NHS Trust"
+    ]
+    # Not mine: another person's words, their private choices, their ID.
+    assert ANXIETY not in text and OTHERS_WORDS not in text
+    assert OTHER not in text and "Taurus" not in text and "Pharmacy" not in text
+    # Mentions by others are a count, not their words.
+    assert data["mentions"] == {"messages by others that mention you": 1}
+
+
+def scan(database: Database, needles: dict[str, str]) -> dict[str, list[str]]:
+    """Every column of every table in the database (read from the database itself, so
+    tables copbot's models do not know are included), as text: which needles are where.
+    Needles are matched case-insensitively; a short handle must stand as a word."""
+    found: dict[str, list[str]] = {}
+    patterns = {
+        label: re.compile(rf"(?<![\w]){re.escape(needle)}(?![\w])", re.IGNORECASE)
+        for label, needle in needles.items()
+    }
+    engine = database.engine
+    for name in inspect(engine).get_table_names():
+        table = Table(name, MetaData(), autoload_with=engine)
+        with engine.connect() as connection:
+            for row in connection.execute(select(table)):
+                for column, value in zip(table.columns, row, strict=True):
+                    if value is None:
+                        continue
+                    shown = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                    for label, pattern in patterns.items():
+                        if pattern.search(shown):
+                            found.setdefault(label, []).append(f"{name}.{column.name}")
+    return found
+
+
+def raw_sqlite_hits(database: Database, needles: dict[str, str]) -> dict[str, list[str]]:
+    """The SQLite file and its -wal, byte for byte: deleted text must not linger there."""
+    path = Path(database.engine.url.database or "")
+    found: dict[str, list[str]] = {}
+    for file in (path, path.with_name(path.name + "-wal")):
+        if not file.exists():
+            continue
+        content = file.read_bytes().lower()
+        for label, needle in needles.items():
+            if needle.lower().encode() in content:
+                found.setdefault(label, []).append(file.name)
+    return found
+
+
+def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
+    driver: SlackDriver, twin: SlackTwin, database: Database, copbot: Copbot
+) -> None:
+    """Repro 7 and the scan: after "forget me" no column of any table holds the member's
+    ID, name, handle or anything they wrote; no tombstone links rows; copbot's cards and
+    messages in Slack no longer name them; nothing lingers in the SQLite file or WAL."""
+    mine = {
+        "idea title": "Huddle boards on every frailty ward",
+        "idea text": "A whiteboard by the nurses station listing who waits for what",
+        "reflection": "Shadowing a paramedic changed how I refer frail people",
+        "message": "Our huddle board moved next to the discharge lounge",
+        "feedback": "Seeing the porters side of discharge was eye opening",
+        "organisation": "Friends of Kington Cottage Hospital",
+    }
+    turn_on_capture(driver, twin, LEAD, CHANNEL)
+    driver.post_message(MEMBER, CHANNEL, mine["message"])
+    driver.post_message(OTHER, CHANNEL, f"Thanks <@{MEMBER}> and Max Member for the board")
+    driver.command(MEMBER, "/copbot", f"learned {mine['reflection']}")
+    my_card = post_idea(driver, twin, MEMBER, mine["idea title"], Description=mine["idea text"])
+    their_card = post_idea(driver, twin, OTHER, "Saturday physiotherapy rota")
+    driver.click(MEMBER, "Support", message=(CHANNEL, their_card))
+    driver.click(OTHER, "Support", message=(CHANNEL, my_card))
+    wait_for_card(twin, my_card, "1 supporters")
+    # A lead makes MEMBER the owner of OTHER's idea: the card and OTHER's DM name them.
+    driver.click(LEAD, "Manage", message=(CHANNEL, their_card))
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="manage modal")
+    driver.fill(
+        LEAD,
+        {
+            "Status": "In progress",
+            "Rationale": "Pilot agreed.",
+            "Owner": MEMBER,
+            "Next review": "2030-01-15",
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    wait_for_card(twin, their_card, "Max Member")
+    twin.wait_for(lambda: "Owner: Max Member" in json.dumps(twin.dms(OTHER)), message="DM")
+    assert "By Max Member" in card_text(twin, my_card)
+
+    # An exchange: signed up, matched, introduced, done, and feedback given.
+    new_programme(driver, twin)
+    join_exchange(
+        driver,
+        twin,
+        MEMBER,
+        {
+            "Staff group": "Medical",
+            "Organisation": "Wye Valley NHS Trust",
+            "Professional interests": ["Frailty"],
+        },
+    )
+    join_exchange(
+        driver,
+        twin,
+        OTHER,
+        {
+            "Staff group": "Pharmacy",
+            "Organisation": "Taurus Healthcare",
+            "Professional interests": ["Frailty"],
+        },
+    )
+    driver.command(LEAD, "/exchange", "match swap", channel=CHANNEL)
+    twin.wait_for(lambda: "Proposed matches" in json.dumps(twin.dms(LEAD)), message="review")
+    proposal = next(m for m in reversed(twin.dms(LEAD)) if "Proposed matches" in m["text"])
+    driver.click(LEAD, "Approve", message=(twin.dm_channel(LEAD), proposal["ts"]))
+    twin.wait_for(lambda: twin.group_dms(MEMBER), message="introduction")
+    group = twin.group_dms(MEMBER)[0]
+    twin.wait_for(lambda: twin.messages(group), message="intro message")
+    assert MEMBER in json.dumps(twin.messages(group))
+    driver.click(MEMBER, "Done", message=(group, twin.messages(group)[-1]["ts"]))
+    twin.wait_for(lambda: "Give feedback" in json.dumps(twin.dms(MEMBER)), message="ask")
+    ask = next(m for m in twin.dms(MEMBER) if "Give feedback" in json.dumps(m))
+    driver.click(MEMBER, "Give feedback", message=(twin.dm_channel(MEMBER), ask["ts"]))
+    twin.wait_for(lambda: twin.current_modal(MEMBER) is not None, message="feedback form")
+    driver.fill(
+        MEMBER,
+        {"Rating": "5 of 5", "What I learned": mine["feedback"], "Would you recommend it?": "Yes"},
+    )
+    assert not driver.submit(MEMBER).errors
+
+    # MEMBER adds their own organisation to the community's list.
+    driver.app_home_opened(MEMBER)
+    twin.wait_for(lambda: "Edit profile" in json.dumps(twin.home_view(MEMBER) or {}))
+    driver.click(MEMBER, "Edit profile", home=True)
+    twin.wait_for(lambda: twin.current_modal(MEMBER) is not None, message="profile form")
+    driver.fill(
+        MEMBER,
+        {
+            "Staff group": "Medical",
+            "Or add your organisation": mine["organisation"],
+            "Organisation type": "VCSE",
+        },
+    )
+    assert not driver.submit(MEMBER).errors
+    copbot.settle()
+
+    needles = {"user ID": MEMBER, "name": "Max Member", "handle": "@max"} | mine
+    before = scan(database, needles)
+    assert set(before) == set(needles) - {"handle"}, before  # the scan sees them all first
+
+    driver.app_home_opened(MEMBER)
+    twin.wait_for(lambda: "Forget me" in json.dumps(twin.home_view(MEMBER) or {}))
+    driver.click(MEMBER, "Forget me", home=True)
+    twin.wait_for(lambda: "can't be undone" in json.dumps(twin.current_modal(MEMBER) or {}))
+    assert not driver.submit(MEMBER).errors
+    twin.wait_for(lambda: "has forgotten you" in json.dumps(twin.dms(MEMBER)), message="done")
+    copbot.settle()
+
+    # Slack: copbot's cards and messages no longer name them, and nobody pressed anything.
+    twin.wait_for(lambda: "Max Member" not in card_text(twin, my_card), message="my card")
+    twin.wait_for(lambda: "Max Member" not in card_text(twin, their_card), message="owner")
+    assert mine["idea title"] not in card_text(twin, my_card)
+    assert "Anonymous" in card_text(twin, my_card)
+    twin.wait_for(lambda: "Max Member" not in json.dumps(twin.dms(OTHER)), message="OTHER's DM")
+    twin.wait_for(lambda: MEMBER not in json.dumps(twin.messages(group)), message="intro")
+
+    # The database: nothing of theirs, in any column of any table.
+    assert scan(database, needles) == {}
+    # No tombstone that links rows: no value stands in for them in two places.
+    with database.session() as session:
+        supports = session.scalars(select(Support.user_id)).all()
+        assert len(supports) == 2 and len(set(supports)) == 2
+        ideas = session.scalars(select(Idea)).all()
+        assert sorted(i.supporter_count for i in ideas) == [1, 1]  # counts stay true
+        assert not session.scalars(
+            select(AuditEntry).where(AuditEntry.actor_id.like("gone-%"))
+        ).all()
+    # SQLite keeps deleted text in its file and write-ahead log unless told not to.
+    if database.dialect == "sqlite":
+        assert raw_sqlite_hits(database, needles) == {}
+    # OTHER keeps everything of theirs.
+    assert "Saturday physiotherapy rota" in card_text(twin, their_card)
+    assert scan(database, {"other": OTHER})
