@@ -1,0 +1,67 @@
+"""The sandbox in a browser: a Slack-like page for the twin, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import sys
+import threading
+import webbrowser
+from typing import TextIO
+
+from bot.config import Settings
+from sandbox.web.app import Site, create_app
+
+DEFAULT_PORT = 8765
+
+
+def free_port(host: str, wanted: int) -> int:
+    """``wanted`` when nothing listens there, else any free port."""
+    for port in (wanted, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise OSError("no free port on this machine")
+
+
+def open_browser(url: str) -> None:
+    """Open the page when a browser is available; never fail when none is."""
+    with contextlib.suppress(Exception):  # no display, no browser: the URL is printed
+        webbrowser.open(url, new=2)
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    browser: bool = True,
+    out: TextIO = sys.stdout,
+) -> int:
+    import uvicorn
+
+    port = free_port(host, port)
+    url = f"http://{host}:{port}/"
+    print("copbot sandbox: starting the Slack twin, copbot and the demo community…", file=out)
+    out.flush()
+    site = Site(settings)
+    try:
+        print(
+            f"\ncopbot sandbox is ready: open {url}\n"
+            "Act as anyone in the demo community, post an idea, move the clock.\n"
+            "Nothing leaves this machine. Press Ctrl+C to stop (the conversations are kept).\n",
+            file=out,
+        )
+        out.flush()
+        if browser:
+            threading.Thread(target=open_browser, args=(url,), daemon=True).start()
+        uvicorn.run(create_app(site), host=host, port=port, log_level="warning", lifespan="off")
+    finally:
+        site.close()
+    return 0
+
+
+__all__ = ["DEFAULT_PORT", "Site", "create_app", "serve"]
