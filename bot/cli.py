@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings, require
@@ -29,7 +30,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--no-scheduler", action="store_true", help="leave scheduled work to `copbot worker`"
     )
-    commands.add_parser("sandbox", help="copbot against a local Slack twin with a demo community")
+    sandbox_cmd = commands.add_parser(
+        "sandbox", help="copbot against a local Slack twin with a demo community, in a web page"
+    )
+    sandbox_cmd.add_argument(
+        "--terminal", action="store_true", help="the terminal sandbox instead of the web page"
+    )
+    sandbox_cmd.add_argument("--port", type=int, default=8765, help="the page's port on 127.0.0.1")
+    sandbox_cmd.add_argument(
+        "--no-browser", action="store_true", help="print the page's URL without opening a browser"
+    )
     commands.add_parser("migrate", help="apply database migrations")
     seed = commands.add_parser("seed-demo", help="load a realistic demo community")
     seed.add_argument("--team", help="Slack team ID to seed (default: the bot token's team)")
@@ -170,10 +180,21 @@ def socket_mode(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-def sandbox(settings: Settings, _: argparse.Namespace) -> int:
-    from sandbox import run_sandbox
+def sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    """The web page on 127.0.0.1 (``--terminal``: the terminal sandbox)."""
+    if getattr(args, "terminal", False):
+        from sandbox import run_sandbox
 
-    return run_sandbox(settings)
+        return run_sandbox(settings)
+    from sandbox import quiet_logs
+    from sandbox.web import DEFAULT_PORT, serve
+
+    quiet_logs(Path("var/sandbox.log"))
+    return serve(
+        settings,
+        port=getattr(args, "port", DEFAULT_PORT),
+        browser=not getattr(args, "no_browser", False),
+    )
 
 
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
