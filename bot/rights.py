@@ -246,6 +246,7 @@ NOT_THEIRS: dict[tuple[str, str], str] = {
     ("audit_log", "after"): "what a lead changed; the ID is removed on erasure",
     ("outbox", "text"): "messages to others that name you; your name is removed on erasure",
     ("processedevent", "key"): "delivery bookkeeping; rows naming you are deleted on erasure",
+    ("outbox", "claimed_by"): "the delivery process that claimed the row, not a person",
 }
 
 # Mentions by others, counted in the export: (what, table, text column, author column).

@@ -38,8 +38,9 @@ def forget_modal() -> dict[str, Any]:
         "blocks": [
             section(
                 "*This can't be undone.* copbot will delete your profile, settings, sign-ups, "
-                "captured messages and reflections, and remove your name from everything "
-                "else: your ideas and supports stay, as anonymous, so counts stay true. "
+                "matches, feedback, captured messages and reflections, and remove your name "
+                "and words from everything else, in Slack too: your ideas stay for those who "
+                "supported them, without your name or words, and your supports still count. "
                 "Anonymous pulse answers were never linked to you and stay as they are."
             )
         ],
