@@ -3,13 +3,22 @@
 No key means no client: callers fall back to their offline path (TF-IDF, the offline
 summariser). ``OPENAI_BASE_URL`` points at any OpenAI-compatible server (the LLM twin in
 tests); an Azure OpenAI resource URL gets an ``AzureOpenAI`` client.
+
+Every client made here sends through ``RedactingTransport``: whatever a caller forgot, the
+texts of a chat completion, responses or embeddings request are redacted
+(``bot.redaction.redact_identifiers``) before the request leaves the process.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from bot.redaction import redact_identifiers
 
 if TYPE_CHECKING:
     import openai
@@ -71,6 +80,7 @@ def _build(key: str, base_url: str | None, timeout: float, max_retries: int) -> 
     import openai
 
     limits = openai.Timeout(timeout, connect=min(CONNECT_TIMEOUT_SECONDS, timeout))
+    http_client = openai.DefaultHttpxClient(transport=redacting_transport(http_library(openai)))
     url = base_url or OPENAI_URL
     parts = urlsplit(url)
     if is_azure(url) and "/openai/v1/" not in "/" + parts.path.strip("/") + "/":
@@ -81,8 +91,92 @@ def _build(key: str, base_url: str | None, timeout: float, max_retries: int) -> 
             api_key=key,
             timeout=limits,
             max_retries=max_retries,
+            http_client=http_client,
         )
-    return openai.OpenAI(api_key=key, base_url=url, timeout=limits, max_retries=max_retries)
+    return openai.OpenAI(
+        api_key=key, base_url=url, timeout=limits, max_retries=max_retries, http_client=http_client
+    )
+
+
+# The OpenAI SDK's own pool limits, kept when the transport is ours.
+MAX_CONNECTIONS, MAX_KEEPALIVE, KEEPALIVE_EXPIRY = 1000, 100, 5.0
+# Requests that carry people's words to a model (chat, responses, embeddings, completions).
+MODEL_PATHS = ("/chat/completions", "/responses", "/embeddings", "/completions")
+# Body fields that are settings, never text from people: left exactly as they are.
+SETTINGS_FIELDS = frozenset(
+    {"model", "role", "type", "encoding_format", "response_format", "format", "tool_choice"}
+)
+
+
+def http_library(openai_module: Any) -> ModuleType:
+    """The HTTP library the installed OpenAI SDK is built on (``httpx``, or ``httpx2`` for
+    the 3.x SDK): its client only takes that library's transports and requests."""
+    base = next(c for c in openai_module.DefaultHttpxClient.__mro__[1:] if c.__name__ == "Client")
+    return sys.modules[base.__module__.split(".")[0]]
+
+
+def redacting_transport(http: ModuleType) -> Any:
+    """That library's default transport, behind ``RedactingTransport``."""
+    limits = http.Limits(
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+    return _transport_class(http)(http.HTTPTransport(limits=limits), http)
+
+
+@lru_cache(maxsize=2)
+def _transport_class(http: ModuleType) -> type:
+    class RedactingTransport(http.BaseTransport):  # type: ignore[name-defined,misc]
+        """The last guard before a model: each text in a model request's body is redacted.
+
+        Callers redact first (with Slack markup and per-job labels); this catches any text
+        a caller forgot, on every path, for every client ``llm_client`` makes.
+        """
+
+        def __init__(self, inner: Any, library: ModuleType) -> None:
+            self._inner = inner
+            self._http = library
+
+        def handle_request(self, request: Any) -> Any:
+            if request.method == "POST" and request.url.path.rstrip("/").endswith(MODEL_PATHS):
+                request = redacted_request(request, self._http)
+            return self._inner.handle_request(request)
+
+        def close(self) -> None:
+            self._inner.close()
+
+    return RedactingTransport
+
+
+def redacted_request(request: Any, http: ModuleType) -> Any:
+    """``request`` with every text of its JSON body redacted (a body that is not JSON as is)."""
+    try:
+        body = json.loads(request.read() or b"null")
+    except ValueError:
+        return request
+    cleaned = redact_texts(body)
+    if cleaned == body:
+        return request
+    headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"content-length"]
+    content = json.dumps(cleaned, ensure_ascii=False).encode("utf-8")
+    return http.Request(
+        request.method, request.url, headers=headers, content=content, extensions=request.extensions
+    )
+
+
+def redact_texts(value: Any) -> Any:
+    """Every string in a JSON value redacted, except the settings fields' values."""
+    if isinstance(value, str):
+        return redact_identifiers(value)
+    if isinstance(value, list):
+        return [redact_texts(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            key: item if key in SETTINGS_FIELDS else redact_texts(item)
+            for key, item in value.items()
+        }
+    return value
 
 
 def llm_model(settings: Settings, purpose: Purpose) -> str:

@@ -1,63 +1,48 @@
-"""Patient-identifiable data stays out: found on input (and refused), redacted before an LLM."""
+"""Patient-identifiable data stays out: refused on input, redacted before any model.
+
+The recognisers live in ``bot.redaction`` (one place for redaction and refusal alike); this
+module keeps the names services have always imported for the refusal at input.
+"""
 
 from __future__ import annotations
 
 import re
 
-from bot.errors import UserError
-
-# 10 digits, optionally grouped 3-3-4 with spaces or dashes, not inside a longer number.
-_NHS_CANDIDATE = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
-_DATE_OF_BIRTH = re.compile(
-    r"\b(?:d\.?o\.?b\.?|date of birth|born(?: on)?)\s*[:\-]?\s*"
-    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\s+\d{2,4})",
-    re.IGNORECASE,
+from bot.redaction import (
+    NEVER_STORED,
+    NHS_NUMBER,
+    find,
+    is_valid_nhs_number,
+    normalise,
+    refuse_patient_identifiers,
 )
-_HOSPITAL_NUMBER = re.compile(
-    r"\b(?:MRN|hospital (?:number|no\.?)|patient (?:id|number|no\.?))\s*[:#]?\s*[A-Z]{0,3}\d{5,}",
-    re.IGNORECASE,
-)
+from bot.redaction import patient_identifiers as _never_stored
 
+__all__ = [
+    "is_valid_nhs_number",
+    "nhs_numbers",
+    "patient_identifiers",
+    "refuse_patient_identifiers",
+]
 
-def is_valid_nhs_number(digits: str) -> bool:
-    """Modulus 11: weights 10..2 on the first nine digits; 11 means 0 and 10 is never valid."""
-    if len(digits) != 10 or not digits.isdigit() or len(set(digits)) == 1:
-        return False
-    total = sum(
-        int(digit) * weight for digit, weight in zip(digits[:9], range(10, 1, -1), strict=True)
-    )
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 def nhs_numbers(text: str) -> list[str]:
-    return [
-        "".join(match.groups())
-        for match in _NHS_CANDIDATE.finditer(text)
-        if is_valid_nhs_number("".join(match.groups()))
-    ]
+    """The valid NHS numbers in ``text``, as ten digits, however they were written."""
+    found = []
+    for finding in find(text, (NHS_NUMBER,)):
+        if finding.kind != NHS_NUMBER:
+            continue
+        digits = _NOT_DIGIT.sub("", normalise(finding.text)[0])[-10:]
+        found.append(digits)
+    return found
 
 
 def patient_identifiers(text: str) -> list[str]:
     """The kinds of patient identifier found in ``text`` (empty when there are none)."""
-    found = []
-    if nhs_numbers(text):
-        found.append("an NHS number")
-    if _DATE_OF_BIRTH.search(text):
-        found.append("a date of birth")
-    if _HOSPITAL_NUMBER.search(text):
-        found.append("a hospital or patient number")
-    return found
-
-
-def refuse_patient_identifiers(text: str, field: str) -> None:
-    """Raise a kind, specific error when text would put a patient's identity into copbot."""
-    kinds = patient_identifiers(text)
-    if kinds:
-        raise UserError(
-            f"This looks like it contains {' and '.join(kinds)}. Please remove anything that "
-            "could identify a patient; copbot must not hold it.",
-            field=field,
-        )
+    kinds: list[str] = []
+    for finding in _never_stored(text):
+        if NEVER_STORED[finding.kind] not in kinds:
+            kinds.append(NEVER_STORED[finding.kind])
+    return kinds

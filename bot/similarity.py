@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from bot.llm import llm_model, shared_llm_client
+from bot.redaction import redact
 
 if TYPE_CHECKING:
     import openai
@@ -373,8 +374,10 @@ class EmbeddingRanker:
     def _embed(self, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
         for start in range(0, len(texts), self.MAX_BATCH):
+            # Redacted before the cut, so no identifier is half-kept by it.
             batch = [
-                _clip(text, self.MAX_INPUT_CHARS) for text in texts[start : start + self.MAX_BATCH]
+                _clip(redact(text), self.MAX_INPUT_CHARS)
+                for text in texts[start : start + self.MAX_BATCH]
             ]
             extra = {"dimensions": self.dimensions} if self.dimensions else {}
             response = self.client.embeddings.create(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.learning.redact import Labeller, redact
+from bot.redaction import Labeller, redact
 
 VALID_NHS = "9434765919"  # NHS Digital's published test number: a valid check digit
 
