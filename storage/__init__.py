@@ -3,7 +3,7 @@
 Knows nothing of Slack or of ``bot``.
 """
 
-from storage.db import Database, insert_copies_or_ignore, insert_or_ignore, utcnow
+from storage.db import Database, insert_copies_or_ignore, insert_or_ignore, random_key, utcnow
 from storage.models import (
     AuditEntry,
     CaptureChannel,
@@ -33,6 +33,7 @@ from storage.models import (
     ProcessedEvent,
     Pulse,
     PulseAnswer,
+    PulseBallot,
     PulseParticipation,
     PulseRun,
     Reflection,
@@ -70,6 +71,7 @@ __all__ = [
     "ProcessedEvent",
     "Pulse",
     "PulseAnswer",
+    "PulseBallot",
     "PulseParticipation",
     "PulseRun",
     "Reflection",
@@ -77,5 +79,6 @@ __all__ = [
     "Workspace",
     "insert_copies_or_ignore",
     "insert_or_ignore",
+    "random_key",
     "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,6 +22,11 @@ def utcnow() -> datetime:
     """Aware UTC from the process's clock (``storage.clock``: real time unless the sandbox
     or a test moved it); SQLModel's datetime columns store and return UTC on every database."""
     return clock.now()
+
+
+def random_key() -> str:
+    """A random row key (128 bits), for rows whose order or time must not show."""
+    return secrets.token_hex(16)
 
 
 def normalise_url(url: str) -> URL:
@@ -43,12 +49,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """``hide_parameters``: an error (logged with its statement) never shows the values
+    bound into it: answers, free text, token hashes."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 class Database:

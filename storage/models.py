@@ -6,10 +6,10 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.db import utcnow
+from storage.db import random_key, utcnow
 
 
 class Workspace(SQLModel, table=True):
@@ -290,6 +290,8 @@ class Pulse(SQLModel, table=True):
     results_channel: str | None = Field(default=None, max_length=32)
     created_by: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
+    # The lead's minimum for showing written answers (e.g. 10); None: the anonymity minimum.
+    comment_min: int | None = None
 
 
 class PulseRun(SQLModel, table=True):
@@ -312,28 +314,49 @@ class PulseRun(SQLModel, table=True):
     reminder_sent_at: datetime | None = None
     closed_at: datetime | None = None
     results_sent_at: datetime | None = None
+    # The anonymity minimum in force when the run opened: it can only rise for this run.
+    anonymity_min: int | None = None
+    # Written answers are shown only from at least this many people (never below the above).
+    comment_min: int | None = None
+    respondents: int | None = None  # counted at close (a withheld run keeps only this)
 
 
 class PulseAnswer(SQLModel, table=True):
-    """One answer to one question. For anonymous runs there is no user ID, nothing derived
-    from one and no time: ``answer_token_hash`` (sha256 of a random token that lives only
-    in the member's own DM) groups one person's answers so a change replaces them.
-    ``staff_group`` and ``organisation_type`` are snapshots for suppressed breakdowns.
-    ``user_id`` and ``answered_at`` are set only for attributed runs."""
+    """One answer to one question of a closed run. Answers are written only when the run
+    closes (``bot.pulse.service.close_run``), all at once, in shuffled order, with random
+    row keys: nothing here tells who answered, when, or in what order. ``respondent`` is
+    random per person and run, made at close (never derived from their token), so one
+    person's answers can be grouped for breakdowns. ``staff_group`` and
+    ``organisation_type`` hold a group only when at least the run's minimum of respondents
+    share it, else "Other (small groups)". ``user_id`` is set only for attributed runs."""
 
     __tablename__ = "pulse_answer"
-    __table_args__ = (UniqueConstraint("run_id", "answer_token_hash", "question"),)
+    __table_args__ = (UniqueConstraint("run_id", "respondent", "question"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: str = Field(default_factory=random_key, primary_key=True, max_length=32)
     run_id: int = Field(foreign_key="pulse_run.id", index=True)
+    respondent: str = Field(max_length=64)
     question: int
     value: int | None = None  # scale, 0-10, yes (1) / no (0), chosen option's index
     text: str | None = Field(default=None, max_length=3000)
-    answer_token_hash: str = Field(max_length=64)
     staff_group: str | None = Field(default=None, max_length=100)
     organisation_type: str | None = Field(default=None, max_length=100)
     user_id: str | None = Field(default=None, max_length=32)
-    answered_at: datetime | None = None
+
+
+class PulseBallot(SQLModel, table=True):
+    """One member's answers while their run is open, sealed (AES-GCM, padded to a fixed
+    size) with a key derived from a deployment secret that is not in the database
+    (``bot.pulse.ballots``). A backup taken between two answers shows that a ballot
+    appeared when someone's participation flipped, never what it holds; at close the
+    ballots are opened, shuffled into ``PulseAnswer`` rows and deleted. ``id`` is a hash of
+    the member's answer token (which lives only in their own DM), so they can change it."""
+
+    __tablename__ = "pulse_ballot"
+
+    id: str = Field(primary_key=True, max_length=64)
+    run_id: int = Field(foreign_key="pulse_run.id", index=True)
+    sealed: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class PulseParticipation(SQLModel, table=True):

@@ -269,11 +269,14 @@ def _surface_forms(texts: Sequence[str]) -> dict[str, Counter[str]]:
     return forms
 
 
-def theme_terms(sentences: Sequence[Sentence]) -> list[tuple[str, tuple[int, ...]]]:
+def theme_terms(
+    sentences: Sequence[Sentence], min_sources: int = 1
+) -> list[tuple[str, tuple[int, ...]]]:
     """Terms that recur across sources, best first, with the sources that use them.
 
     A term's weight is the number of sources using it times (1 + ln of its total count);
-    with three or more sources a theme must appear in at least two.
+    with three or more sources a theme must appear in at least two, and always in at
+    least ``min_sources``.
     """
     by_term: dict[str, set[int]] = {}
     counts: Counter[str] = Counter()
@@ -284,7 +287,7 @@ def theme_terms(sentences: Sequence[Sentence]) -> list[tuple[str, tuple[int, ...
             by_term.setdefault(term, set()).add(sentence.source)
             counts[term] += count
     active_sources = {s.source for s in sentences}
-    least = 2 if len(active_sources) >= 3 else 1
+    least = max(2 if len(active_sources) >= 3 else 1, min_sources)
     ranked = sorted(
         (term for term, sources in by_term.items() if len(sources) >= least),
         key=lambda t: (-len(by_term[t]) * (1.0 + math.log(counts[t])), t),
@@ -321,17 +324,26 @@ def _cap(text: str) -> str:
 
 
 def digest(
-    texts: Sequence[str], kinds: Sequence[str] | None = None, *, max_points: int = MAX_POINTS
+    texts: Sequence[str],
+    kinds: Sequence[str] | None = None,
+    *,
+    max_points: int = MAX_POINTS,
+    min_sources: int = 1,
 ) -> OfflineDigest:
     """Key themes, what is working and challenges from ``texts`` (redacted source texts).
 
     Source indices in the points are positions in ``texts``. Ideas count as opportunities,
     so an idea's sentence without a cue of either kind goes to challenges and opportunities.
+    With ``min_sources`` above 1 (anonymous comments) only themes are given, each a term
+    at least that many sources use and how many, never a sentence: one person's sentence
+    could identify them.
     """
     kinds = list(kinds) if kinds is not None else ["message"] * len(texts)
     sentences = sentences_of(texts)
     if not sentences:
         return OfflineDigest((), (), ())
+    if min_sources > 1:
+        return OfflineDigest(_unquoted_themes(texts, sentences, max_points, min_sources), (), ())
     ranked = Ranked.of(sentences)
 
     working: list[int] = []
@@ -371,6 +383,17 @@ def digest(
         )
 
     return OfflineDigest(tuple(themes), section(working), section(challenges))
+
+
+def _unquoted_themes(
+    texts: Sequence[str], sentences: Sequence[Sentence], max_points: int, min_sources: int
+) -> tuple[OfflinePoint, ...]:
+    forms = _surface_forms(texts)
+    total = len({s.source for s in sentences})
+    return tuple(
+        OfflinePoint(f"{_display(term, forms)} (mentioned in {len(sources)} of {total})", sources)
+        for term, sources in theme_terms(sentences, min_sources)[:max_points]
+    )
 
 
 # ---------------------------------------------------------------------- case study

@@ -1,10 +1,12 @@
 """What leads see when a run closes: safe by construction.
 
-Nothing is shown for fewer than the anonymity minimum: not the run (fewer respondents),
-not a question (fewer answers to it), not a group in a breakdown (folded by
-``fold_small_groups``, complementary suppression included), not a group's mean when any
-group's answers to that question are too few to subtract safely. Only closed runs have
-results: figures of an open run, read twice, would reveal the one answer in between.
+Nothing is shown for fewer than the run's anonymity minimum (the one in force when it
+opened, or higher: ``service.minimum_for``): not the run (fewer respondents), not a
+question (fewer answers to it), not a group in a breakdown (folded, complementary
+suppression included), not a group's mean when any group's answers to that question are
+too few to subtract safely. Written answers need the comment minimum: a phrase or theme is
+shown only when at least that many people's words carry it, and never one person's
+sentence. Only closed runs have results: an open run has no answer rows at all.
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ from bot import audit, outbox
 from bot.blocks import section
 from bot.config import Settings
 from bot.errors import UserError
-from bot.ideas.insights import NOT_GIVEN, Breakdown, fold_small_groups
+from bot.ideas.insights import NOT_GIVEN, OTHER_GROUPS, Breakdown, GroupCount
 from bot.ids import as_id
-from bot.learning.summariser import Source, make_summariser
+from bot.learning.summariser import Point, Source, make_summariser
 from bot.learning.usage import record_usage
 from bot.privacy import refuse_patient_identifiers
 from bot.pulse.messages import results_blocks
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO
-from bot.pulse.service import CLOSED, by_name
+from bot.pulse.service import CLOSED, by_name, comment_minimum_for, minimum_for
 from bot.roles import Actor, Role
 from bot.similarity import STOPWORDS
 from bot.text import escape, truncate
@@ -78,6 +80,7 @@ class RunResults:
     questions: tuple[QuestionResult, ...] = ()
     breakdowns: Mapping[str, GroupResults] = field(default_factory=dict)
     response_rate_change: float | None = None
+    comment_min: int = 0  # written answers: shown only from at least this many people
 
     @property
     def response_rate(self) -> float | None:
@@ -99,7 +102,7 @@ class TrendPoint:
 
 def _rows(session: Session, run_id: int) -> list[Any]:
     query = select(
-        PulseAnswer.answer_token_hash,
+        PulseAnswer.respondent,
         PulseAnswer.question,
         PulseAnswer.value,
         PulseAnswer.text,
@@ -122,30 +125,34 @@ def _labels(question: Mapping[str, Any]) -> list[tuple[int, str]]:
     return []
 
 
-def phrases(texts: Sequence[str], limit: int = TOP_PHRASES) -> tuple[tuple[str, int], ...]:
-    """Most frequent words and two-word phrases, counted once per person, kept only when
-    two or more people used them (a phrase one person wrote could identify them)."""
+def phrases(
+    texts: Sequence[str], minimum: int, limit: int = TOP_PHRASES
+) -> tuple[tuple[str, int], ...]:
+    """Most frequent words and two-word phrases, counted once per person (one text each),
+    kept only when at least ``minimum`` people used them (a phrase few people wrote could
+    identify them)."""
     counts: Counter[str] = Counter()
     for text in texts:
         words = [word.strip("'-") for word in _WORD.findall(text.lower())]
         words = [word for word in words if word and word not in STOPWORDS and len(word) > 2]
         found = set(words) | {f"{a} {b}" for a, b in pairwise(words)}
         counts.update(found)
-    common = [(phrase, people) for phrase, people in counts.items() if people >= 2]
+    common = [(phrase, people) for phrase, people in counts.items() if people >= max(minimum, 2)]
     common.sort(key=lambda item: (-item[1], -item[0].count(" "), item[0]))
     return tuple(common[:limit])
 
 
 def _question_result(
-    index: int, question: Mapping[str, Any], rows: list[Any], minimum: int
+    index: int, question: Mapping[str, Any], rows: list[Any], minimum: int, comment_min: int
 ) -> QuestionResult:
     mine = [row for row in rows if row.question == index]
     kind, text = question["kind"], question["text"]
-    if len(mine) < minimum:
+    if len(mine) < (comment_min if kind == FREE_TEXT else minimum):
         return QuestionResult(index, kind, text, len(mine), withheld=True)
     if kind == FREE_TEXT:
         texts = [row.text for row in mine if row.text]
-        return QuestionResult(index, kind, text, len(mine), False, phrases=phrases(texts))
+        found = phrases(texts, comment_min)
+        return QuestionResult(index, kind, text, len(mine), False, phrases=found)
     values = Counter(row.value for row in mine)
     distribution = tuple((label, values.get(value, 0)) for value, label in _labels(question))
     mean = None
@@ -160,8 +167,8 @@ def _group_results(
     group_of: dict[str, str] = {}
     for row in rows:
         label = getattr(row, dimension) or NOT_GIVEN
-        group_of.setdefault(row.answer_token_hash, label)
-    breakdown = fold_small_groups(Counter(group_of.values()), minimum)
+        group_of.setdefault(row.respondent, label)
+    breakdown = _fold(Counter(group_of.values()), minimum)
     if breakdown.suppressed or not breakdown.groups:
         return GroupResults(breakdown)
     shown = {group.label for group in breakdown.groups}
@@ -172,11 +179,11 @@ def _group_results(
         values: dict[str, list[int]] = defaultdict(list)
         for row in rows:
             if row.question == index and row.value is not None:
-                label = group_of[row.answer_token_hash]
-                values[label if label in shown else "Other (small groups)"].append(row.value)
+                label = group_of[row.respondent]
+                values[label if label in shown else OTHER_GROUPS].append(row.value)
         if any(0 < len(found) < minimum for found in values.values()):
             continue
-        ordered = [group.label for group in breakdown.groups] + ["Other (small groups)"]
+        ordered = [group.label for group in breakdown.groups] + [OTHER_GROUPS]
         means[index] = tuple(
             (label, sum(values[label]) / len(values[label]))
             for label in ordered
@@ -185,9 +192,29 @@ def _group_results(
     return GroupResults(breakdown, means)
 
 
-def _compute(session: Session, run: PulseRun, pulse: Pulse, minimum: int) -> RunResults:
+def _fold(counts: Mapping[str, int], minimum: int) -> Breakdown:
+    """Groups of at least ``minimum`` people, the rest in Other (``fold_small_groups``);
+    answers stored as Other at close stay in Other, never shown as a group of their own."""
+    total = sum(counts.values())
+    if total == 0:
+        return Breakdown()
+    if total < minimum:
+        return Breakdown(suppressed=True)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = [item for item in ordered if item[1] >= minimum and item[0] != OTHER_GROUPS]
+    other = total - sum(people for _, people in shown)
+    while shown and 0 < other < minimum:
+        other += shown.pop()[1]
+    return Breakdown(tuple(GroupCount(label, people) for label, people in shown), other)
+
+
+def _compute(session: Session, settings: Settings, run: PulseRun, pulse: Pulse) -> RunResults:
+    minimum = minimum_for(session, settings, run, pulse.team_id)
+    comment_min = comment_minimum_for(session, settings, run, pulse.team_id)
     rows = _rows(session, run.id)  # type: ignore[arg-type]
-    respondents = len({row.answer_token_hash for row in rows})
+    respondents = len({row.respondent for row in rows})
+    if run.respondents is not None:  # counted at close: a withheld run keeps no answers
+        respondents = run.respondents
     if respondents < minimum:
         notice = (
             f"Results are withheld: {respondents} "
@@ -204,7 +231,7 @@ def _compute(session: Session, run: PulseRun, pulse: Pulse, minimum: int) -> Run
             notice,  # type: ignore[arg-type]
         )
     questions = tuple(
-        _question_result(index, question, rows, minimum)
+        _question_result(index, question, rows, minimum, comment_min)
         for index, question in enumerate(run.questions)
     )
     breakdowns = {
@@ -221,6 +248,7 @@ def _compute(session: Session, run: PulseRun, pulse: Pulse, minimum: int) -> Run
         None,
         questions,
         breakdowns,
+        comment_min=comment_min,
     )
 
 
@@ -247,12 +275,11 @@ def run_results(session: Session, settings: Settings, run_id: int) -> RunResults
         raise UserError("Results are ready when the pulse closes.")
     pulse = session.get(Pulse, run.pulse_id)
     assert pulse is not None
-    minimum = community_settings(session, pulse.team_id, settings).anonymity_min
-    results = _compute(session, run, pulse, minimum)
+    results = _compute(session, settings, run, pulse)
     previous = _previous(session, run)
     if results.withheld or previous is None:
         return results
-    before = _compute(session, previous, pulse, minimum)
+    before = _compute(session, settings, previous, pulse)
     if before.withheld:
         return results
     old = {(q.index, q.kind, q.text): q for q in before.questions}
@@ -291,7 +318,6 @@ def trend(
     pulse = session.get(Pulse, pulse_id)
     if pulse is None:
         raise UserError("I can't find that pulse.")
-    minimum = community_settings(session, pulse.team_id, settings).anonymity_min
     runs = session.exec(
         select(PulseRun)
         .where(PulseRun.pulse_id == pulse_id, PulseRun.status == CLOSED)
@@ -300,7 +326,7 @@ def trend(
     ).all()
     points = []
     for run in reversed(runs):
-        results = _compute(session, run, pulse, minimum)
+        results = _compute(session, settings, run, pulse)
         means = tuple(question.mean for question in results.questions) or tuple(
             None for _ in run.questions
         )
@@ -340,31 +366,61 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
 
 
 def written_answers(session: Session, results: RunResults) -> list[str]:
-    """Free-text answers to the questions shown (each with enough answers to show)."""
+    """Each respondent's written answers to the questions shown, one text per person."""
     shown = [q.index for q in results.questions if q.kind == FREE_TEXT and not q.withheld]
     if results.withheld or not shown:
         return []
     rows = session.exec(
-        select(PulseAnswer.text).where(
+        select(PulseAnswer.respondent, PulseAnswer.text).where(
             PulseAnswer.run_id == results.run_id,
             col(PulseAnswer.question).in_(shown),
             col(PulseAnswer.text).is_not(None),
         )
     )
-    return [text for text in rows if text and text.strip()]
+    by_person: dict[str, list[str]] = defaultdict(list)
+    for respondent, text in rows:
+        if text and text.strip():
+            by_person[respondent].append(text.strip())
+    return sorted("\n".join(texts) for texts in by_person.values())
+
+
+QUOTE_WORDS = 5  # this many words in a row from fewer people than the minimum is a quote
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.lower())
+    return {tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}
+
+
+def safe_theme(point: Point, texts: Sequence[str], minimum: int) -> bool:
+    """A theme may be shown when at least ``minimum`` people's words carry it and it
+    quotes nobody: no run of words in it comes from fewer than ``minimum`` people."""
+    if len(set(point.sources)) < minimum:
+        return False
+    said = [_shingles(text) for text in texts]
+    for shingle in _shingles(point.text):
+        people = sum(1 for words in said if shingle in words)
+        if 0 < people < minimum:
+            return False
+    return True
 
 
 def _themes_blocks(
     session: Session, settings: Settings, pulse: Pulse, results: RunResults
 ) -> list[dict[str, Any]]:
     """Themes in what people wrote, by the learning summariser (redacted before any model
-    sees it; the offline engine without one), only for groups above the minimum."""
+    sees it; the offline engine without one): each from at least the comment minimum of
+    people, one source per person, and never anyone's own sentence."""
     texts = written_answers(session, results)
-    if len(texts) < results.anonymity_min:
+    minimum = max(results.comment_min, results.anonymity_min)
+    if len(texts) < minimum:
         return []
-    summary = make_summariser(settings).digest([Source(t, kind="pulse_comment") for t in texts])
+    summary = make_summariser(settings).digest(
+        [Source(t, kind="pulse_comment") for t in texts], min_sources=minimum
+    )
     record_usage(session, pulse.team_id, "pulse_themes", summary.usage, None)
-    points = [p.text for p in (*summary.key_themes, *summary.challenges)][:5]
+    found = (*summary.key_themes, *summary.challenges, *summary.whats_working)
+    points = [p.text for p in found if safe_theme(p, texts, minimum)][:5]
     if not points:
         return []
     lines = "\n".join(f"• {escape(point)}" for point in points)

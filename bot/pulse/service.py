@@ -1,15 +1,21 @@
 """Pulse rules: design, audience, opening a run, answers, one reminder, closing.
 
 Plain functions taking a Session (one transaction, the caller's). Anonymity is a property
-of the data: an anonymous answer row holds no user ID and nothing derived from one; the
-member's answer token (random, created at their first answer, returned to them and carried
-only in their own DM) is stored only as a hash, and no stored row maps it to a user.
-``PulseParticipation`` knows who answered, only to remind the others once.
+of the data. ``PulseParticipation`` knows who answered, only to remind the others once.
+While a run is open, what each member answered is a sealed ballot (``bot.pulse.ballots``),
+found again only through their answer token (random, made at their first answer and
+carried only in their own DM); so a backup taken between two answers shows who answered,
+never what. At close the ballots are opened and written as answer rows all at once, in
+shuffled order with random keys and groups too small to show folded into "Other"; a run
+that closes below its minimum keeps only its count, since its answers can never be shown.
+The minimum in force when a run opens is stored on it and can only rise for it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import random
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,14 +24,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, delete, func, select, update
 
 from bot import audit, members
 from bot.config import Settings
 from bot.errors import UserError
+from bot.ideas.insights import OTHER_GROUPS
 from bot.members import find
 from bot.nudges import send as nudges
 from bot.pulse import messages
+from bot.pulse.ballots import Ballot, Sealer, Unreadable, ballot_id
 from bot.pulse.questions import Answer, check_answer, clean_questions
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
@@ -39,6 +48,7 @@ from storage import (
     OutboxStatus,
     Pulse,
     PulseAnswer,
+    PulseBallot,
     PulseParticipation,
     PulseRun,
     insert_or_ignore,
@@ -53,6 +63,9 @@ OPEN_DAYS = (1, 14)
 OPEN, CLOSED = "open", "closed"
 DELIVERY, REMINDER = "pulse.delivery", "pulse.reminder"
 _CHUNK = 500
+_SHUFFLE = random.SystemRandom()
+
+log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------------------ tokens
@@ -64,7 +77,21 @@ def new_token() -> str:
 
 
 def hash_token(token: str) -> str:
+    """How answers stored before sealed ballots were grouped (``PulseAnswer.respondent``)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def minimum_for(session: Session, settings: Settings, run: PulseRun, team_id: str) -> int:
+    """The run's anonymity minimum: the one in force when it opened, or the community's
+    setting if that has risen since. Lowering the setting never reveals an earlier run."""
+    current = community_settings(session, team_id, settings).anonymity_min
+    return max(run.anonymity_min or 0, current)
+
+
+def comment_minimum_for(session: Session, settings: Settings, run: PulseRun, team_id: str) -> int:
+    """Written answers are shown only from at least this many people: the run's minimum,
+    or the lead's higher comment minimum for the pulse."""
+    return max(run.comment_min or 0, minimum_for(session, settings, run, team_id))
 
 
 # ------------------------------------------------------------------------------ design
@@ -383,12 +410,14 @@ def open_run(
             opens_at=now,
             closes_at=latest + timedelta(days=pulse.open_days),
             invited=len(recipients),
+            anonymity_min=community_settings(session, pulse.team_id, settings).anonymity_min,
+            comment_min=pulse.comment_min,
         ),
     )
     run = session.exec(
         select(PulseRun).where(PulseRun.pulse_id == pulse.id, PulseRun.opens_at == now)
     ).one()
-    anonymity_min = community_settings(session, pulse.team_id, settings).anonymity_min
+    anonymity_min = minimum_for(session, settings, run, pulse.team_id)
     blocks = messages.delivery_blocks(
         run_id=run.id,  # type: ignore[arg-type]
         pulse_name=pulse.name,
@@ -470,8 +499,11 @@ def job_visible_to(session: Session, team_id: str, job_id: str) -> bool:
     return pulse is not None and pulse.team_id == team_id
 
 
-def _open_run(session: Session, run_id: int, now: datetime) -> PulseRun:
-    run = session.get(PulseRun, run_id)
+def _open_run(session: Session, run_id: int, now: datetime, *, lock: bool = False) -> PulseRun:
+    """The run if it still takes answers. ``lock``: a shared lock on its row (PostgreSQL),
+    so closing waits for answers in flight and an answer after it sees the run closed."""
+    query = select(PulseRun).where(PulseRun.id == run_id)
+    run = session.exec(query.with_for_update(read=True) if lock else query).first()
     if run is None:
         raise UserError("I can't find that pulse.", field="answer")
     if run.status != OPEN or now >= run.closes_at:
@@ -483,6 +515,7 @@ def _open_run(session: Session, run_id: int, now: datetime) -> PulseRun:
 
 def record_answers(
     session: Session,
+    settings: Settings,
     *,
     run_id: int,
     user_id: str,
@@ -491,17 +524,18 @@ def record_answers(
     replace_all: bool = False,
     now: datetime | None = None,
 ) -> Receipt:
-    """Store a member's answers; a change replaces the earlier ones, so they count once.
+    """Seal a member's answers into their ballot; a change replaces the earlier ones, so
+    they count once.
 
     ``user_id`` is the one Slack signed into the request: it is used only to check that
-    the member was asked and to mark them answered, never written onto an anonymous
-    answer. Without a token this must be the member's first answer (claimed atomically,
-    so a double tap counts once) and a new token is made; with one, the token must
-    already hold answers in this run. ``replace_all`` (the full form) clears answers the
-    form left empty; a one-tap answer replaces only its question.
+    the member was asked and to mark them answered, and is sealed into the ballot only for
+    attributed runs. Without a token this must be the member's first answer (claimed
+    atomically, so a double tap counts once) and a new token is made; with one, the token
+    must already hold a ballot in this run. ``replace_all`` (the full form) clears answers
+    the form left empty; a one-tap answer replaces only its question.
     """
     now = now or utcnow()
-    run = _open_run(session, run_id, now)
+    run = _open_run(session, run_id, now, lock=True)
     checked = {answer.question: check_answer(run.questions, answer) for answer in answers}
     given = [answer for answer in checked.values() if answer.value is not None or answer.text]
     participation = session.exec(
@@ -511,6 +545,8 @@ def record_answers(
     ).first()
     if participation is None:
         raise UserError("This pulse wasn't sent to you, so I can't take an answer.")
+    sealer = Sealer(settings, run_id, run.questions)
+    stored: PulseBallot | None = None
     if token is None:
         if not given:
             raise UserError("Choose an answer first.", field="answer")
@@ -528,59 +564,64 @@ def record_answers(
                 "in my latest message to you.",
                 field="answer",
             )
-        token, changed = new_token(), False
+        token, changed, ballot = new_token(), False, Ballot()
         _cancel_reminder(session, run_id, user_id)
     else:
         changed = True
-        if _token_answers(session, run_id, hash_token(token)) == 0:
+        stored = session.exec(
+            select(PulseBallot)
+            .where(PulseBallot.id == ballot_id(token), PulseBallot.run_id == run_id)
+            .with_for_update()
+        ).first()
+        found = _ballot_of(sealer, stored) if stored else _earlier_answers(session, run_id, token)
+        if found is None:
             raise UserError("That answer link doesn't belong to this pulse.", field="answer")
         if replace_all and not given:
             raise UserError("Choose an answer first.", field="answer")
-    token_hash = hash_token(token)
-    member = find(session, _team_of(session, run), user_id)
-    staff_group, organisation_type = _snapshot(session, member)
-    replaced = delete(PulseAnswer).where(
-        col(PulseAnswer.run_id) == run_id, col(PulseAnswer.answer_token_hash) == token_hash
-    )
-    if not replace_all:
-        replaced = replaced.where(col(PulseAnswer.question).in_(list(checked)))
-    session.exec(replaced)  # type: ignore[call-overload]
+        ballot = found
+    if replace_all:
+        ballot.answers = {}
+    for question in checked:
+        ballot.answers.pop(question, None)
     for answer in given:
-        session.add(
-            PulseAnswer(
-                run_id=run_id,
-                question=answer.question,
-                value=answer.value,
-                text=answer.text,
-                answer_token_hash=token_hash,
-                staff_group=staff_group,
-                organisation_type=organisation_type,
-                user_id=None if run.anonymous else user_id,
-                answered_at=None if run.anonymous else now,
-            )
-        )
-    session.flush()
-    chosen = {
-        question: value
-        for question, value in session.exec(
-            select(PulseAnswer.question, PulseAnswer.value).where(
-                PulseAnswer.run_id == run_id,
-                PulseAnswer.answer_token_hash == token_hash,
-                col(PulseAnswer.value).is_not(None),
-            )
-        )
-    }
-    if not chosen and _token_answers(session, run_id, token_hash) == 0:
+        ballot.answers[answer.question] = (answer.value, answer.text)
+    if not ballot.answers:
         # Every earlier answer was cleared: nothing would hold the token any more.
         raise UserError("Choose an answer first.", field="answer")
-    return Receipt(run_id, token, changed, chosen)
+    member = find(session, _team_of(session, run), user_id)
+    ballot.staff_group, ballot.organisation_type = _snapshot(session, member)
+    ballot.user_id = None if run.anonymous else user_id
+    key = ballot_id(token)
+    if stored is None:
+        stored = PulseBallot(id=key, run_id=run_id, sealed="")
+    stored.sealed = sealer.seal(key, ballot)
+    session.add(stored)
+    session.flush()
+    return Receipt(run_id, token, changed, ballot.chosen())
 
 
-def _token_answers(session: Session, run_id: int, token_hash: str) -> int:
-    query = select(func.count()).where(
-        PulseAnswer.run_id == run_id, PulseAnswer.answer_token_hash == token_hash
-    )
-    return int(session.exec(query).one())
+def _ballot_of(sealer: Sealer, stored: PulseBallot) -> Ballot:
+    """A stored ballot, opened; one sealed under another secret starts again empty."""
+    try:
+        return sealer.open(stored.id, stored.sealed)
+    except Unreadable:
+        log.warning("a pulse ballot could not be opened (the secret changed); it starts again")
+        return Ballot()
+
+
+def _earlier_answers(session: Session, run_id: int, token: str) -> Ballot | None:
+    """Answers stored as rows before ballots existed (an upgrade during an open run):
+    taken back into a ballot, so a change still replaces them."""
+    rows = session.exec(
+        select(PulseAnswer).where(
+            PulseAnswer.run_id == run_id, PulseAnswer.respondent == hash_token(token)
+        )
+    ).all()
+    if not rows:
+        return None
+    for row in rows:
+        session.delete(row)
+    return Ballot({row.question: (row.value, row.text) for row in rows})
 
 
 def _team_of(session: Session, run: PulseRun) -> str:
@@ -623,7 +664,7 @@ def send_reminders(
     run = _open_run(session, run_id, now)
     pulse = session.get(Pulse, run.pulse_id)
     assert pulse is not None
-    anonymity_min = community_settings(session, pulse.team_id, settings).anonymity_min
+    anonymity_min = minimum_for(session, settings, run, pulse.team_id)
     blocks = messages.delivery_blocks(
         run_id=run_id,
         pulse_name=pulse.name,
@@ -670,14 +711,31 @@ def send_reminders(
 # ----------------------------------------------------------------------------- closing
 
 
-def close_run(session: Session, run_id: int, *, now: datetime | None = None) -> PulseRun:
-    """Close the run: no more answers, and anything of it still queued is not sent."""
-    run = session.get(PulseRun, run_id)
+def close_run(
+    session: Session, settings: Settings, run_id: int, *, now: datetime | None = None
+) -> PulseRun:
+    """Close the run: no more answers, and anything of it still queued is not sent.
+
+    Its ballots are opened and written as answer rows in one shuffled batch with random
+    keys, then deleted; a run whose respondents are fewer than its minimum keeps only
+    their number (its answers could never be shown). Breakdown groups with fewer
+    respondents than the minimum are stored as "Other (small groups)", with
+    complementary folding, so no stored group picks anyone out.
+    """
+    run = session.exec(select(PulseRun).where(PulseRun.id == run_id).with_for_update()).first()
     if run is None:
         raise UserError("I can't find that pulse.")
     if run.status == CLOSED:
         return run
     run.status, run.closed_at = CLOSED, now or utcnow()
+    pulse = session.get(Pulse, run.pulse_id)
+    assert pulse is not None
+    opened, unreadable = _open_ballots(session, settings, run)
+    run.respondents = len(opened) + unreadable
+    minimum = minimum_for(session, settings, run, pulse.team_id)
+    if opened and (run.respondents >= minimum or not run.anonymous):
+        _write_answers(session, run_id, opened, minimum)
+    session.exec(delete(PulseBallot).where(col(PulseBallot.run_id) == run_id))  # type: ignore[call-overload]
     session.add(run)
     session.exec(  # type: ignore[call-overload]
         update(OutboxMessage)
@@ -688,6 +746,72 @@ def close_run(session: Session, run_id: int, *, now: datetime | None = None) -> 
         .values(status=OutboxStatus.CANCELLED)
     )
     return run
+
+
+def _open_ballots(session: Session, settings: Settings, run: PulseRun) -> tuple[list[Ballot], int]:
+    """Every ballot of the run, opened (and answers stored as rows before ballots existed,
+    taken back), with how many could not be opened (sealed under another secret)."""
+    sealer = Sealer(settings, run.id or 0, run.questions)
+    opened: list[Ballot] = []
+    unreadable = 0
+    for stored in session.exec(select(PulseBallot).where(PulseBallot.run_id == run.id)):
+        try:
+            opened.append(sealer.open(stored.id, stored.sealed))
+        except Unreadable:
+            unreadable += 1
+    earlier: dict[str, Ballot] = {}
+    for row in session.exec(select(PulseAnswer).where(PulseAnswer.run_id == run.id)):
+        ballot = earlier.setdefault(
+            row.respondent, Ballot({}, row.staff_group, row.organisation_type, row.user_id)
+        )
+        ballot.answers[row.question] = (row.value, row.text)
+    if earlier:
+        session.exec(delete(PulseAnswer).where(col(PulseAnswer.run_id) == run.id))  # type: ignore[call-overload]
+        opened.extend(earlier.values())
+    if unreadable:
+        log.warning("%s pulse ballots of run %s could not be opened", unreadable, run.id)
+    return opened, unreadable
+
+
+def shown_groups(labels: Sequence[str | None], minimum: int) -> set[str | None]:
+    """The groups that may be stored as they are: each held by at least ``minimum``
+    respondents, and what is folded into Other is itself 0 or at least ``minimum``."""
+    counts: dict[str | None, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0] or ""))
+    shown = [item for item in ordered if item[1] >= minimum]
+    other = len(labels) - sum(people for _, people in shown)
+    while shown and 0 < other < minimum:
+        other += shown.pop()[1]
+    return {label for label, _ in shown}
+
+
+def _write_answers(session: Session, run_id: int, opened: list[Ballot], minimum: int) -> None:
+    groups = shown_groups([b.staff_group for b in opened], minimum)
+    types = shown_groups([b.organisation_type for b in opened], minimum)
+    rows: list[dict[str, Any]] = []
+    for ballot in opened:
+        respondent = secrets.token_hex(16)
+        staff_group = ballot.staff_group if ballot.staff_group in groups else OTHER_GROUPS
+        org_type = ballot.organisation_type if ballot.organisation_type in types else OTHER_GROUPS
+        for question, (value, text) in ballot.answers.items():
+            rows.append(
+                {
+                    "id": secrets.token_hex(16),
+                    "run_id": run_id,
+                    "respondent": respondent,
+                    "question": question,
+                    "value": value,
+                    "text": text,
+                    "staff_group": staff_group,
+                    "organisation_type": org_type,
+                    "user_id": ballot.user_id,
+                }
+            )
+    _SHUFFLE.shuffle(rows)
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(insert(PulseAnswer), rows[start : start + _CHUNK])
 
 
 def runs_due(session: Session, now: datetime) -> tuple[list[int], list[int]]:

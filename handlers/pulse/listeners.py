@@ -178,6 +178,7 @@ def answer_one_tap(ack: Ack, action: dict[str, Any], context: BoltContext) -> No
     with deps(context).db.session() as session:
         receipt = pulses.record_answers(
             session,
+            deps(context).settings,
             run_id=run_id,
             user_id=actor(context).user_id,
             token=token,
@@ -192,9 +193,7 @@ def _redrawn(context: BoltContext, receipt: pulses.Receipt) -> list[dict[str, An
         run = session.get(PulseRun, receipt.run_id)
         pulse = session.get(Pulse, run.pulse_id) if run else None
         assert run is not None and pulse is not None
-        minimum = workspaces.community_settings(
-            session, pulse.team_id, deps(context).settings
-        ).anonymity_min
+        minimum = pulses.minimum_for(session, deps(context).settings, run, pulse.team_id)
     return messages.delivery_blocks(
         run_id=run.id or 0,
         pulse_name=pulse.name,
@@ -253,6 +252,7 @@ def answer_form(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     with deps(context).db.session() as session:
         receipt = pulses.record_answers(
             session,
+            deps(context).settings,
             run_id=int(metadata.get("run") or 0),
             user_id=actor(context).user_id,
             token=metadata.get("token"),

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.errors import NotAllowed, UserError
 from bot.pulse import messages, service
+from bot.pulse.ballots import Ballot, Sealer
 from bot.pulse.questions import STARTER_QUESTIONS, Answer
 from bot.roles import Actor, Role
 from bot.workspaces import ensure_workspace
@@ -22,6 +23,7 @@ from storage import (
     OutboxMessage,
     OutboxStatus,
     PulseAnswer,
+    PulseBallot,
     PulseParticipation,
 )
 
@@ -35,7 +37,7 @@ SCALE = [{"kind": "scale_1_5", "text": "How are you feeling?"}]
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(_env_file=None, copbot_leads=LEAD)  # type: ignore[call-arg]
+    return Settings(_env_file=None, copbot_leads=LEAD, slack_signing_secret="s" * 32)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -243,9 +245,17 @@ def answers(session: Session, run_id: int) -> list[PulseAnswer]:
     return list(session.exec(select(PulseAnswer).where(PulseAnswer.run_id == run_id)))
 
 
-def test_changing_an_answer_counts_once(session, run) -> None:
+def ballots(session: Session, settings: Settings, run) -> list[Ballot]:
+    """What an open run holds, opened with the deployment's secret."""
+    sealer = Sealer(settings, run.id, run.questions)
+    rows = session.exec(select(PulseBallot).where(PulseBallot.run_id == run.id))
+    return [sealer.open(row.id, row.sealed) for row in rows]
+
+
+def test_changing_an_answer_counts_once(session, settings, run) -> None:
     first = service.record_answers(
         session,
+        settings,
         run_id=run.id,
         user_id="U0NURSE01",
         token=None,
@@ -255,17 +265,20 @@ def test_changing_an_answer_counts_once(session, run) -> None:
     assert not first.changed and first.chosen == {0: 2}
     second = service.record_answers(
         session,
+        settings,
         run_id=run.id,
         user_id="U0NURSE01",
         token=first.token,
         answers=[Answer(0, 4)],
         now=WEDNESDAY_NOON,
     )
-    assert second.changed and second.token == first.token
-    assert [(a.question, a.value) for a in answers(session, run.id)] == [(0, 4)]
+    assert second.changed and second.token == first.token and second.chosen == {0: 4}
+    assert [b.answers for b in ballots(session, settings, run)] == [{0: (4, None)}]
+    assert answers(session, run.id) == []  # nothing readable while the run is open
     # The full form replaces everything the token holds.
     service.record_answers(
         session,
+        settings,
         run_id=run.id,
         user_id="U0NURSE01",
         token=first.token,
@@ -273,38 +286,43 @@ def test_changing_an_answer_counts_once(session, run) -> None:
         replace_all=True,
         now=WEDNESDAY_NOON,
     )
-    assert sorted((a.question, a.value, a.text) for a in answers(session, run.id)) == [
-        (1, None, "Rotas"),
-        (2, 1, None),
+    assert [b.answers for b in ballots(session, settings, run)] == [
+        {1: (None, "Rotas"), 2: (1, None)}
     ]
     # A double tap on the first, tokenless message does not add a second set.
     with pytest.raises(UserError, match="already answered"):
         service.record_answers(
             session,
+            settings,
             run_id=run.id,
             user_id="U0NURSE01",
             token=None,
             answers=[Answer(0, 1)],
             now=WEDNESDAY_NOON,
         )
-    assert len({a.answer_token_hash for a in answers(session, run.id)}) == 1
+    assert len(ballots(session, settings, run)) == 1
+    service.close_run(session, settings, run.id, now=WEDNESDAY_NOON)
+    # One respondent, below the minimum of 5: only the count is kept.
+    assert run.respondents == 1 and answers(session, run.id) == []
+    assert ballots(session, settings, run) == []
 
 
 @pytest.mark.parametrize(
     "answer",
     [Answer(0, 6), Answer(0, 0), Answer(2, 2), Answer(5, 1), Answer(0, text="x"), Answer(1, 3)],
 )
-def test_forged_values_are_refused(session, run, answer) -> None:
+def test_forged_values_are_refused(session, settings, run, answer) -> None:
     with pytest.raises(UserError):
         service.record_answers(
             session,
+            settings,
             run_id=run.id,
             user_id="U0NURSE01",
             token=None,
             answers=[answer],
             now=WEDNESDAY_NOON,
         )
-    assert answers(session, run.id) == []
+    assert ballots(session, settings, run) == []
 
 
 def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
@@ -312,6 +330,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
 ) -> None:
     receipt = service.record_answers(
         session,
+        settings,
         run_id=run.id,
         user_id="U0NURSE01",
         token=None,
@@ -323,6 +342,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
     with pytest.raises(UserError, match="doesn't belong"):
         service.record_answers(
             session,
+            settings,
             run_id=other.id,
             user_id="U0NURSE01",
             token=receipt.token,
@@ -332,6 +352,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
     with pytest.raises(UserError, match="doesn't belong"):
         service.record_answers(
             session,
+            settings,
             run_id=run.id,
             user_id="U0NURSE01",
             token="made-up",
@@ -341,6 +362,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
     with pytest.raises(UserError, match="wasn't sent to you"):
         service.record_answers(
             session,
+            settings,
             run_id=run.id,
             user_id="U0STRANGER",
             token=None,
@@ -350,16 +372,18 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
     with pytest.raises(UserError, match="patient"):
         service.record_answers(
             session,
+            settings,
             run_id=run.id,
             user_id="U0NURSE02",
             token=None,
             answers=[Answer(1, text="Patient 943 476 5919 waited")],
             now=WEDNESDAY_NOON,
         )
-    service.close_run(session, run.id, now=WEDNESDAY_NOON)
+    service.close_run(session, settings, run.id, now=WEDNESDAY_NOON)
     with pytest.raises(UserError, match="closed"):
         service.record_answers(
             session,
+            settings,
             run_id=run.id,
             user_id="U0NURSE01",
             token=receipt.token,
@@ -370,20 +394,21 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
     with pytest.raises(UserError, match="closed"):
         service.record_answers(
             session,
+            settings,
             run_id=other.id,
             user_id="U0NURSE02",
             token=None,
             answers=[Answer(0, 1)],
             now=late,
         )
-    assert [(a.value,) for a in answers(session, run.id)] == [(3,)]
+    assert run.respondents == 1
 
 
 def test_closing_cancels_what_is_still_queued(session, settings) -> None:
     pulse = make(session, settings)
     sunday = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # quiet weekend: all wait for Monday
     run = service.open_run(session, settings, pulse, now=sunday).run
-    service.close_run(session, run.id, now=sunday)
+    service.close_run(session, settings, run.id, now=sunday)
     assert {row.status for row in outbox(session)} == {OutboxStatus.CANCELLED}
 
 
@@ -393,6 +418,7 @@ def test_closing_cancels_what_is_still_queued(session, settings) -> None:
 def test_one_reminder_only_to_non_responders(session, settings, run) -> None:
     service.record_answers(
         session,
+        settings,
         run_id=run.id,
         user_id="U0NURSE01",
         token=None,

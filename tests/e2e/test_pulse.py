@@ -11,10 +11,21 @@ import pytest
 from sqlmodel import select
 
 from bot import jobs
+from bot.config import Settings
 from bot.outbox import Deliverer
+from bot.pulse.ballots import Sealer
 from bot.slack import make_web_client
 from slacktwin import SlackDriver, SlackTwin
-from storage import Challenge, Database, OutboxMessage, Pulse, PulseAnswer, PulseRun, utcnow
+from storage import (
+    Challenge,
+    Database,
+    OutboxMessage,
+    Pulse,
+    PulseAnswer,
+    PulseBallot,
+    PulseRun,
+    utcnow,
+)
 from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER
 
 EXTRA = [f"U0PULSE{n:02d}" for n in range(3)]
@@ -82,9 +93,8 @@ def test_design_send_answer_close_and_results(
         )
     driver.click(people[4], "5", message=(channel_of[people[4]], latest_dm(twin, people[4])["ts"]))
     with database.session() as session:
-        answers = list(session.exec(select(PulseAnswer)))
-        assert len(answers) == 5
-        assert all(getattr(answer, "user_id", None) is None for answer in answers)
+        assert session.exec(select(PulseAnswer)).all() == []  # sealed until close
+        assert len(session.exec(select(PulseBallot)).all()) == 5
         run = session.exec(select(PulseRun)).one()
         run.closes_at = utcnow() - timedelta(minutes=1)
         session.add(run)
@@ -94,6 +104,11 @@ def test_design_send_answer_close_and_results(
     results = json.dumps(results_dm(twin, "weekly"))
     assert "5 of 7 answered" in results
     assert "Average 4.20" in results  # 4, 5, 3, 4 and the changed 5
+    with database.session() as session:
+        answers = session.exec(select(PulseAnswer)).all()
+        assert sorted(answer.value for answer in answers) == [3, 4, 4, 5, 5]
+        assert all(answer.user_id is None for answer in answers)
+        assert session.exec(select(PulseBallot)).all() == []
     twin.wait_for(lambda: twin.files, message="the trend chart")
     chart = twin.files[-1]
     assert chart["ims"] == [twin.dm_channel(LEAD)]
@@ -170,8 +185,23 @@ def test_a_member_stops_one_pulse_from_app_home(
     assert "Nobody" not in json.dumps(twin.dms(MEMBER))
 
 
+def sealed_values(database: Database, settings: Settings) -> list[int]:
+    """The values held in an open run's ballots, opened as the closing job would."""
+    with database.session() as session:
+        run = session.exec(select(PulseRun)).one()
+        sealer = Sealer(settings, run.id, run.questions)
+        rows = session.exec(select(PulseBallot)).all()
+        opened = [sealer.open(row.id, row.sealed) for row in rows]
+    return sorted(value for ballot in opened for value in ballot.chosen().values())
+
+
 def test_a_restart_during_an_open_run_loses_nothing(
-    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], copbot
+    driver: SlackDriver,
+    twin: SlackTwin,
+    database: Database,
+    settings: Settings,
+    people: list[str],
+    copbot,
 ) -> None:
     driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
     twin.wait_for(lambda: twin.current_modal(LEAD) is not None)
@@ -188,10 +218,8 @@ def test_a_restart_during_an_open_run_loses_nothing(
     driver.click(MEMBER, "4", message=(twin.dm_channel(MEMBER), latest_dm(twin, MEMBER)["ts"]))
     twin.wait_for(lambda: "answer is in" in latest_dm(twin, MEMBER)["text"])
     driver.click(OTHER, "5", message=(twin.dm_channel(OTHER), latest_dm(twin, OTHER)["ts"]))
-    with database.session() as session:
-        values = sorted(answer.value for answer in session.exec(select(PulseAnswer)))
+    twin.wait_for(lambda: sealed_values(database, settings) == [4, 5], message="the change")
     # Answers are stored before the ack: both kept, the change after the restart replaced the 3.
-    assert values == [4, 5]
 
 
 def test_one_reminder_only_to_those_who_have_not_answered(
@@ -303,10 +331,12 @@ def test_a_lead_opens_a_challenge_from_a_pulse_theme_in_one_step(
         "Discharge delays every afternoon",
         "Waiting for transport, discharge delays",
         "discharge delays and no beds",
-        "Rota gaps",
-        "Too many meetings",
+        "Discharge delays again on Friday",
+        "Long discharge delays on the ward",
+        "As the only pharmacist on the night rota I feel unsafe at night.",
+        "Rota gaps on nights",
     ]
-    for user, answer in zip(people[:5], answers, strict=True):
+    for user, answer in zip(people, answers, strict=True):
         twin.wait_for(lambda user=user: "Nobody" in json.dumps(twin.dms(user)), message=user)
         driver.click(user, "Answer", message=(twin.dm_channel(user), latest_dm(twin, user)["ts"]))
         twin.wait_for(lambda user=user: twin.current_modal(user) is not None, message="form")
@@ -319,11 +349,15 @@ def test_a_lead_opens_a_challenge_from_a_pulse_theme_in_one_step(
     jobs.pulse_steps()
     twin.wait_for(lambda: "Results of the blocks pulse" in json.dumps(twin.dms(LEAD)))
     results = results_dm(twin, "blocks")
-    assert "Open a challenge: discharge delays" in json.dumps(results["blocks"])
-    assert "rota" not in json.dumps(results["blocks"]).lower()  # one person's words: never shown
-    # Five written answers: their themes, summarised offline (no model is configured).
-    assert "Themes in what people wrote" in json.dumps(results["blocks"])
-    assert "offline summary" in json.dumps(results["blocks"])
+    shown = json.dumps(results["blocks"])
+    assert "Open a challenge: discharge delays" in shown
+    # Two people's words, or one person's sentence, are never shown (the minimum is 5).
+    assert "rota" not in shown.lower() and "pharmacist" not in shown.lower()
+    # Seven written answers: their themes, summarised offline (no model is configured),
+    # each carried by at least five people and quoting nobody.
+    assert "Themes in what people wrote" in shown
+    assert "Discharge (mentioned in 5 of 7)" in shown
+    assert "offline summary" in shown
 
     driver.click(
         MEMBER, "Open a challenge: discharge delays", message=(twin.dm_channel(LEAD), results["ts"])
