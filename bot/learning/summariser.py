@@ -305,28 +305,43 @@ class Summariser:
 
     # ------------------------------------------------------------------ digest
 
-    def digest(self, sources: Sequence[Source]) -> DigestSummary:
-        """Key themes, what's working and challenges; see the module docstring."""
+    def digest(self, sources: Sequence[Source], *, min_sources: int = 1) -> DigestSummary:
+        """Key themes, what's working and challenges; see the module docstring.
+
+        ``min_sources``: a point is kept only when at least that many distinct sources
+        carry it (anonymous pulse comments: the anonymity minimum, one source a person);
+        above 1 the offline engine gives themes without quoting anyone's sentence."""
         people = Labeller()
         items = self._items(sources, people)
         if not items:
             return DigestSummary((), (), (), engine="offline", notice=NOTICE_EMPTY)
         if self.client is None:
-            return self._offline_digest(items, NOTICE_NO_MODEL, [])
+            return self._offline_digest(items, NOTICE_NO_MODEL, [], min_sources)
         usage: list[Usage] = []
         try:
             drafts = self._llm_digest(items, usage)
         except _Fallback as fallback:
             logger.warning("digest: %s", fallback.notice)
-            return self._offline_digest(items, fallback.notice, usage)
+            return self._offline_digest(items, fallback.notice, usage, min_sources)
         except Exception:  # a bug must not cost the lead their digest
             logger.exception("digest: the language model path failed unexpectedly")
-            return self._offline_digest(items, NOTICE_FAILED, usage)
-        sections = {name: self._points(drafts, name, len(sources), people) for name in SECTIONS}
+            return self._offline_digest(items, NOTICE_FAILED, usage, min_sources)
+        sections = {
+            name: tuple(
+                point
+                for point in self._points(drafts, name, len(sources), people)
+                if min_sources <= 1 or len(set(point.sources)) >= min_sources
+            )
+            for name in SECTIONS
+        }
         return DigestSummary(**sections, engine="llm", usage=tuple(usage))
 
-    def _offline_digest(self, items: list[_Item], notice: str, usage: list[Usage]) -> DigestSummary:
-        found = offline.digest([i.text for i in items], [i.kind for i in items])
+    def _offline_digest(
+        self, items: list[_Item], notice: str, usage: list[Usage], min_sources: int = 1
+    ) -> DigestSummary:
+        found = offline.digest(
+            [i.text for i in items], [i.kind for i in items], min_sources=min_sources
+        )
 
         def points(section: tuple[offline.OfflinePoint, ...]) -> tuple[Point, ...]:
             return tuple(
