@@ -260,6 +260,10 @@ REMOVED_TITLE = "Removed: its author asked copbot to forget them"
 FORMER = "a former member"
 REMOVED = "[removed]"
 PLACEHOLDER_PREFIX = "erased-"
+# Where copbot copies what people wrote (digests, case studies, messages, the audit log):
+# erasure looks for the member's words only here; elsewhere for their ID and names. A
+# colleague who quoted them in their own message keeps their own words.
+COPIES = frozenset({"outbox", "digest", "case_study", "audit_log", "exchange_round", "idea"})
 # Shorter texts are too common to erase from other people's words without damaging them.
 DISTINCTIVE = 12
 # A handle shorter than this is only erased as "@handle", not as a bare word.
@@ -406,8 +410,9 @@ class Needles:
     names: tuple[str, ...]
     texts: tuple[str, ...]
 
-    def like(self) -> list[str]:
-        return [self.user_id, *self.names, *self.texts]
+    def like(self, table: str) -> list[str]:
+        """What to look for in ``table``: their words only where copbot copies words."""
+        return [self.user_id, *self.names, *(self.texts if table in COPIES else ())]
 
     def replace(self, value: str) -> str:
         value = re.sub(rf"<@{re.escape(self.user_id)}(\|[^>]*)?>", FORMER, value)
@@ -579,7 +584,7 @@ def _scrub(session: Session, table: Table, needles: Needles, done: Forgotten) ->
         *(
             func.lower(_as_text(column)).contains(needle.lower(), autoescape=True)
             for column in columns
-            for needle in needles.like()
+            for needle in needles.like(table.name)
         )
     )
     keys = list(table.primary_key.columns)
