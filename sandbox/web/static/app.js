@@ -102,14 +102,16 @@ function keepFocus(container, draw) {
   if (match) match.focus();
 }
 
-function drawMain(html, container) {
-  if (container.dataset.html === html) return;
+function drawMain(html, container, place) {
+  // place: "top" (a new Home tab), "bottom" (a new conversation), or null (keep reading).
+  if (container.dataset.html === html && !place) return;
   const nearBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 80;
   keepFocus(container, () => {
     container.innerHTML = html;
     container.dataset.html = html;
   });
-  if (nearBottom) container.scrollTop = container.scrollHeight;
+  if (place === "top") container.scrollTop = 0;
+  else if (place === "bottom" || nearBottom) container.scrollTop = container.scrollHeight;
 }
 
 function drawModal(modal) {
@@ -138,6 +140,8 @@ function drawModal(modal) {
 }
 
 function draw(screen) {
+  const moved = `${screen.me.id} ${screen.at}` !== state.drawnAt;
+  state.drawnAt = `${screen.me.id} ${screen.at}`;
   state.version = screen.version;
   window.__copbotVersion = screen.version;
   state.at = screen.at;
@@ -177,7 +181,7 @@ function draw(screen) {
     if (button.dataset.at === screen.at) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
   });
-  drawMain(screen.main, $("#messages"));
+  drawMain(screen.main, $("#messages"), moved ? (screen.at === "home" ? "top" : "bottom") : null);
   $("#composer").hidden = !screen.composer;
   const thread = $("#thread");
   if (screen.thread !== null && screen.thread !== undefined) {
