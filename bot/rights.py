@@ -32,6 +32,7 @@ from sqlalchemy import JSON, String, Table, Text, cast, delete, func, or_, selec
 from sqlmodel import Session, SQLModel
 
 from bot import audit, members
+from bot.config import Settings
 from bot.slack import SlackPort
 from bot.text import escape
 from storage import (
@@ -50,6 +51,8 @@ from storage import (
     OutboxStatus,
     ProcessedEvent,
     Pulse,
+    PulseBallot,
+    PulseRun,
     Reflection,
     Support,
     utcnow,
@@ -383,12 +386,17 @@ class Forgotten:
     tables: set[str] = field(default_factory=set)  # touched, for the storage clean-up
 
 
-def forget(session: Session, team_id: str, user_id: str) -> Forgotten:
+def forget(
+    session: Session, team_id: str, user_id: str, settings: Settings | None = None
+) -> Forgotten:
     """Erase the person everywhere copbot keeps them (every workspace: a Slack user ID is
-    one person). Returns what Slack still shows, for ``redraw`` after the commit."""
+    one person). Returns what Slack still shows, for ``redraw`` after the commit.
+    ``settings`` opens the sealed ballots of open attributed pulses, which name them."""
     if not user_id or len(user_id) < 3:
         raise ValueError("a user ID is needed")
     done = Forgotten(team_id)
+    if settings is not None:
+        _forget_attributed_ballots(session, settings, user_id)
     _remember_what_slack_shows(session, user_id, done)
     organisations = _forget_organisations(session, user_id)
     needles = _needles(session, user_id, organisations)
@@ -459,6 +467,26 @@ def _needles(session: Session, user_id: str, organisations: list[str]) -> Needle
         tuple(sorted(names, key=len, reverse=True)),
         tuple(sorted(texts, key=len, reverse=True)),
     )
+
+
+def _forget_attributed_ballots(session: Session, settings: Settings, user_id: str) -> None:
+    """A ballot of an open run that is not anonymous carries the member's ID inside its
+    seal and would become an answer row naming them at close: opened and deleted. An
+    anonymous run's ballots carry no ID and stay, like its answers."""
+    from bot.pulse.ballots import Sealer, Unreadable
+
+    runs = session.scalars(
+        select(PulseRun).where(PulseRun.status == "open", PulseRun.anonymous.is_(False))  # type: ignore[attr-defined]
+    )
+    for run in runs:
+        sealer = Sealer(settings, run.id or 0, run.questions)
+        for ballot in session.scalars(select(PulseBallot).where(PulseBallot.run_id == run.id)):
+            try:
+                opened = sealer.open(ballot.id, ballot.sealed)
+            except Unreadable:
+                continue
+            if opened.user_id == user_id:
+                session.delete(ballot)
 
 
 def _remember_what_slack_shows(session: Session, user_id: str, done: Forgotten) -> None:

@@ -77,7 +77,7 @@ def forget_me(context: BoltContext) -> None:
     and say so straight to Slack, not through the outbox, which would keep their ID."""
     who, db = actor(context), deps(context).db
     with db.session() as session:
-        forgotten = rights.forget(session, who.team_id, who.user_id)
+        forgotten = rights.forget(session, who.team_id, who.user_id, deps(context).settings)
     deps(context).actors.forget_everywhere(who.user_id)
     rights.redraw(db, slack(context), forgotten)
     rights.clean_storage(db, forgotten)

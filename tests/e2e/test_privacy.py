@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,10 @@ import pytest
 from sqlalchemy import MetaData, Table, Text, cast, func, inspect, or_, select
 from sqlmodel import SQLModel
 
+from bot import jobs
 from bot.config import Settings
 from slacktwin import SlackDriver, SlackTwin
-from storage import AuditEntry, Database, Idea, PulseAnswer, Support
+from storage import AuditEntry, Database, Idea, PulseAnswer, PulseRun, Support, utcnow
 from tests.e2e.test_ideas import card_text, cards, post_idea, wait_for_card
 from tests.e2e.test_learning import turn_on_capture
 from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER, Copbot, make_settings
@@ -388,3 +390,47 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
     # OTHER keeps everything of theirs.
     assert "Saturday physiotherapy rota" in card_text(twin, their_card)
     assert scan(database, {"other": OTHER})
+
+
+def test_an_attributed_answer_sealed_before_forget_me_never_names_them(
+    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: object
+) -> None:
+    """An open pulse that is not anonymous seals the member's ID in their ballot: forget
+    me opens and deletes it, so the close writes no answer naming them. Anonymous ballots
+    carry no ID and are left alone."""
+    for user in (MEMBER, OTHER):
+        driver.command(user, "/copbot", "help", channel=CHANNEL)
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="designer")
+    driver.fill(
+        LEAD,
+        {
+            "Name": "named",
+            "Audience": "Everyone",
+            "Questions": ["I can raise a concern and be heard"],
+            "Anonymous": [],
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    driver.command(LEAD, "/pulse", "send-now named", channel=CHANNEL)
+    for user in (MEMBER, OTHER):
+        twin.wait_for(lambda u=user: twin.dms(u), message="pulse DM")
+        driver.click(user, "4", message=(twin.dm_channel(user), twin.dms(user)[-1]["ts"]))
+        twin.wait_for(lambda u=user: "answer is in" in twin.dms(u)[-1]["text"], message="in")
+
+    driver.app_home_opened(MEMBER)
+    twin.wait_for(lambda: "Forget me" in json.dumps(twin.home_view(MEMBER) or {}))
+    driver.click(MEMBER, "Forget me", home=True)
+    twin.wait_for(lambda: "can't be undone" in json.dumps(twin.current_modal(MEMBER) or {}))
+    assert not driver.submit(MEMBER).errors
+    twin.wait_for(lambda: "has forgotten you" in json.dumps(twin.dms(MEMBER)), message="done")
+
+    with database.session() as session:
+        for run in session.scalars(select(PulseRun)):
+            run.closes_at = utcnow() - timedelta(minutes=1)
+            session.add(run)
+    jobs.pulse_steps()
+    with database.session() as session:
+        answers = session.scalars(select(PulseAnswer)).all()
+        assert [(a.user_id, a.value) for a in answers] == [(OTHER, 4)]
+    assert scan(database, {"user ID": MEMBER}) == {}
