@@ -191,5 +191,6 @@ def walk(browser: Any, site: Any, request: pytest.FixtureRequest) -> Iterator[Wa
     person = Walk(page, site, request.node.name)
     person.settled()
     yield person
+    page.screenshot(path=str(person.folder / "zz-last-screen.png"))
     context.close()
     assert not errors, "the page raised JavaScript errors:\n" + json.dumps(errors, indent=1)
