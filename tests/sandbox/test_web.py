@@ -146,3 +146,40 @@ def test_copbot_sandbox_serves_the_page_and_keeps_conversations_across_a_restart
         assert "Hello &lt;b&gt;all&lt;/b&gt;" in screen["main"]
     finally:
         stop(process)
+
+
+def test_reset_demo_starts_over_with_no_conversations_and_fresh_data(
+    database_url: str, tmp_path: Path
+) -> None:
+    from sqlmodel import select
+
+    from bot.config import Settings
+    from sandbox.web.app import Site
+    from storage import Database, Idea
+
+    settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+    site = Site(settings, state_file=tmp_path / "twin.json")
+    try:
+        me = site.world.people[0].user_id
+        site.send(me, "C0SBGENRL", "Before the reset", None)
+        site.send(me, "C0SBIDEAS", "/idea", None)
+        form = site.world.twin.current_modal(me)
+        assert form is not None
+        site.world.driver.fill(me, {"Title": "Weekend discharge lounge"})
+        assert site.submit(me, form["id"], {}) == {}
+        database = Database(site.world.deps.settings.database_url)
+        with database.session() as session:
+            assert len(session.exec(select(Idea)).all()) == 1
+        database.dispose()
+        site.save()
+        assert (tmp_path / "twin.json").exists()
+        assert "Before the reset" in site.screen(me, "C0SBGENRL", None)["main"]
+        site.reset()
+        assert "Before the reset" not in site.screen(me, "C0SBGENRL", None)["main"]
+        assert not (tmp_path / "twin.json").exists()
+        database = Database(site.world.deps.settings.database_url)
+        with database.session() as session:
+            assert session.exec(select(Idea)).all() == []
+        database.dispose()
+    finally:
+        site.close()
