@@ -9,9 +9,9 @@ a reminder after quiet hours) are delivered when the clock passes their due time
 outbox worker would. What ran, and what it did, comes back as readable lines.
 
 Sweeps (interval jobs such as "Pulses: remind, close, send results" every 5 minutes) run at
-most once per ``SWEEP`` of virtual time, and always at the destination: each acts on
-whatever is due by then, so running one 12 times an hour instead of once changes only how
-late within that hour something happens, and a week's jump stays a few seconds.
+most once per ``SWEEP`` (30 minutes) of virtual time, and always at the destination: each acts on
+whatever is due by then, so running one every 5 minutes instead of every 30 changes only how
+late within that half hour something happens, and a week's jump stays a few seconds.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.job import Job
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import func
+from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import col, select
 
 from bot import jobs
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("copbot.sandbox.clock")
 
-SWEEP = timedelta(minutes=15)
+SWEEP = timedelta(minutes=30)
 STEP_TIMEOUT = 20.0
 
 
@@ -102,53 +102,63 @@ def _next(job: Job, fired: datetime) -> datetime | None:
     return _after(job.trigger, fired)
 
 
-def _next_outbox_due(world: World, after: datetime, before: datetime) -> datetime | None:
-    """The earliest message waiting for a time in (after, before), if any."""
-    with world.database.session() as session:
-        due = session.exec(
-            select(func.min(OutboxMessage.due_at)).where(
-                col(OutboxMessage.status) == OutboxStatus.PENDING,
-                col(OutboxMessage.due_at) > after,
-                col(OutboxMessage.due_at) < before,
-            )
-        ).one()
-    if due is None:
-        return None
-    return due if due.tzinfo else due.replace(tzinfo=UTC)
+@dataclass(frozen=True)
+class _Outbox:
+    rows: int  # every message ever queued
+    sent: int
+    waiting: int  # due by now, or being sent
+    next_due: datetime | None  # the earliest message waiting for a later time
 
 
-def _outbox_size(world: World) -> int:
-    with world.database.session() as session:
-        return int(session.exec(select(func.count()).select_from(OutboxMessage)).one())
+def _outbox_query() -> Any:
+    """Built once: a week's jump asks it a few thousand times."""
+    status, due_at, now = col(OutboxMessage.status), col(OutboxMessage.due_at), bindparam("now")
+    pending = status == OutboxStatus.PENDING
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return select(
+        func.count(),
+        count(status == OutboxStatus.SENT),
+        count(or_(and_(pending, due_at <= now), status == OutboxStatus.SENDING)),
+        func.min(case((and_(pending, due_at > now), due_at), else_=None)),
+    ).select_from(OutboxMessage)
 
 
-def _sent(world: World) -> int:
-    with world.database.session() as session:
-        return int(
-            session.exec(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(col(OutboxMessage.status) == OutboxStatus.SENT)
-            ).one()
-        )
+_OUTBOX = _outbox_query()
 
 
-def _wait_idle(world: World, timeout: float = STEP_TIMEOUT) -> None:
-    """Until copbot's pools are idle and nothing due is left in its outbox."""
+def _outbox(world: World) -> _Outbox:
+    with world.database.engine.connect() as connection:
+        row = connection.execute(_OUTBOX, {"now": world.clock.now()}).one()
+    rows, sent, waiting, next_due = row
+    if isinstance(next_due, str):  # SQLite hands back MIN() of a datetime column as text
+        next_due = datetime.fromisoformat(next_due)
+    if next_due is not None and next_due.tzinfo is None:
+        next_due = next_due.replace(tzinfo=UTC)
+    return _Outbox(int(rows), int(sent), int(waiting), next_due)
+
+
+def _settled(world: World, timeout: float = STEP_TIMEOUT) -> _Outbox:
+    """Wait until copbot's pools are idle and nothing due is left in its outbox."""
     deadline = time.monotonic() + timeout
-    while world.busy() and time.monotonic() < deadline:
+    while True:
+        state = _outbox(world)
+        if (not state.waiting and world.deps.idle) or time.monotonic() > deadline:
+            return state
         time.sleep(0.02)
 
 
 class Jumper:
     """One jump; kept as an object so each step can note what it did."""
 
-    def __init__(self, world: World, sweep: timedelta) -> None:
+    def __init__(self, world: World) -> None:
         self.world = world
-        self.sweep = sweep
         self.zone = ZoneInfo(world.deps.settings.copbot_timezone)
         self.lines: list[str] = []
         self.quiet_runs = 0
+        self.state = _settled(world)
 
     def label(self, at: datetime) -> str:
         return at.astimezone(self.zone).strftime("%a %d %b %H:%M")
@@ -156,21 +166,18 @@ class Jumper:
     def deliver_until(self, before: datetime) -> None:
         """Move the clock through each due time of queued messages before ``before``."""
         world = self.world
-        while True:
-            due = _next_outbox_due(world, world.clock.now(), before)
-            if due is None:
-                return
-            sent = _sent(world)
+        while self.state.next_due is not None and self.state.next_due < before:
+            due, sent = self.state.next_due, self.state.sent
             world.clock.set(due)
-            _wait_idle(world)
-            count = _sent(world) - sent
+            self.state = _settled(world)
+            count = self.state.sent - sent
             if count:
                 noun = "message" if count == 1 else "messages"
                 self.lines.append(f"{self.label(due)} Delivered {count} {noun} due then")
 
     def run(self, job: Job, at: datetime) -> None:
         world = self.world
-        calls, queued, sent = len(world.twin.calls), _outbox_size(world), _sent(world)
+        calls, before = len(world.twin.calls), self.state
         world.clock.set(at)
         try:
             with jobs.running_for(at):
@@ -179,11 +186,12 @@ class Jumper:
             log.exception("sandbox clock: job %s failed at %s", job.id, at)
             self.lines.append(f"{self.label(at)} {job.name}: failed (see var/sandbox.log)")
             return
-        _wait_idle(world)
+        finally:
+            self.state = after = _settled(world)
         did = []
-        if (count := _outbox_size(world) - queued) > 0:
+        if (count := after.rows - before.rows) > 0:
             did.append(f"{count} queued")
-        if (count := _sent(world) - sent) > 0:
+        if (count := after.sent - before.sent) > 0:
             did.append(f"{count} sent")
         direct = len(world.twin.calls) - calls
         if not did and direct > 0:
@@ -206,7 +214,7 @@ def jump(world: World, to: datetime, *, sweep: timedelta = SWEEP) -> list[str]:
         start = world.jobs_ran_until
         if to <= start:
             return []
-        jumper = Jumper(world, sweep)
+        jumper = Jumper(world)
         scheduler = world.runtime.scheduling.scheduler
         queue: list[_Due] = []
         for order, job in enumerate(scheduler.get_jobs()):

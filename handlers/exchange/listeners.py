@@ -3,7 +3,7 @@ re-run), and the buttons in each match's group DM."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -67,7 +67,7 @@ def _today(context: BoltContext, session: Any) -> date:
     zone = workspaces.community_settings(
         session, actor(context).team_id, deps(context).settings
     ).timezone
-    return datetime.now(ZoneInfo(zone)).date()
+    return utcnow().astimezone(ZoneInfo(zone)).date()
 
 
 # ---------------------------------------------------------------------------- /exchange
@@ -161,7 +161,7 @@ def create_programme(ack: Ack, view: dict[str, Any], context: BoltContext) -> No
             recurring=values.get("rounds") == "monthly",
             mentor_capacity=values.get("capacity"),
             timezone=community.timezone,
-            today=datetime.now(ZoneInfo(community.timezone)).date(),
+            today=utcnow().astimezone(ZoneInfo(community.timezone)).date(),
         )
         context["programme_id"] = exchanges.create_programme(session, who, fields).id
     ack()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -138,7 +138,7 @@ def after_idea_command(command: dict[str, Any], context: BoltContext, client: We
             zone = workspaces.community_settings(
                 session, who.team_id, deps(context).settings
             ).timezone
-        today = datetime.now(ZoneInfo(zone)).date()
+        today = utcnow().astimezone(ZoneInfo(zone)).date()
         client.views_open(trigger_id=command["trigger_id"], view=blocks.challenge_modal(today))
     elif sub == "export":
         with deps(context).db.session() as session:
@@ -498,7 +498,7 @@ def create_challenge(ack: Ack, view: dict[str, Any], context: BoltContext) -> No
             closes=date.fromisoformat(values["closes"]) if values.get("closes") else None,
             target_groups=values.get("target_groups"),
             timezone=zone,
-            today=datetime.now(ZoneInfo(zone)).date(),
+            today=utcnow().astimezone(ZoneInfo(zone)).date(),
         )
         context["challenge_id"] = challenges.create(session, who, fields).id
     ack()

@@ -101,3 +101,52 @@ def test_the_clock_never_goes_back_and_a_past_time_runs_nothing(world: World) ->
     before = utcnow()
     assert jump(world, before - timedelta(days=1)) == []
     assert utcnow() >= before
+
+
+def test_an_exchange_round_is_proposed_after_its_deadline_and_followed_up_a_week_on(
+    world: World,
+) -> None:
+    driver, twin = world.driver, world.twin
+    today = utcnow().astimezone(LONDON).date()
+    driver.command(LEAD, "/exchange", "new", channel="C0SBIDEAS")
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="programme form")
+    driver.fill(
+        LEAD,
+        {"Name": "rotation", "Format": "Half-day swap", "Sign-up deadline": today.isoformat()},
+    )
+    assert not driver.submit(LEAD).errors
+    people = [person.user_id for person in demo.PEOPLE[4:10]]
+    for n, user in enumerate(people):
+        driver.command(user, "/exchange", "join rotation", channel="C0SBIDEAS")
+        twin.wait_for(lambda user=user: twin.current_modal(user) is not None, message=user)
+        driver.fill(user, {"Professional interests": [("Frailty", "Discharge and flow")[n % 2]]})
+        assert not driver.submit(user).errors
+    assert "Proposed matches for rotation" not in _dm_text(world, LEAD)
+
+    ran = jump(world, tomorrow_at(utcnow(), 9, "Europe/London"))
+    assert any("Exchanges: propose, introduce" in line for line in ran), ran
+    assert "Proposed matches for rotation" in _dm_text(world, LEAD)
+    review = next(m for m in reversed(twin.dms(LEAD)) if "Proposed matches" in m["text"])
+    driver.click(LEAD, "Approve", message=(twin.dm_channel(LEAD), review["ts"]))
+    twin.wait_for(lambda: twin.group_dms(people[0]), message="introduced")
+    group = twin.group_dms(people[0])[0]
+    twin.wait_for(lambda: twin.messages(group), message="the introduction")
+    assert "matched for rotation" in json.dumps(twin.messages(group))
+
+    jump(world, utcnow() + timedelta(days=3))
+    assert "gentle nudge" not in json.dumps(twin.messages(group))
+    ran = jump(world, utcnow() + timedelta(days=5))
+    assert "gentle nudge" in json.dumps(twin.messages(group)), ran
+
+
+def test_leads_get_the_weekly_digest_preview_on_monday_morning(world: World) -> None:
+    driver, twin = world.driver, world.twin
+    member = demo.PEOPLE[7].user_id
+    driver.post_message(member, "C0SBFRAIL", "Our virtual ward cut readmissions by a fifth.")
+    driver.command(member, "/copbot", "learned Huddles at 8:45 beat huddles at 9:00.")
+    world.settle()
+    before = len(twin.dms(LEAD))
+    ran = jump(world, next_monday(utcnow(), 9, "Europe/London"))
+    assert any("Weekly learning digest previews" in line for line in ran), ran
+    previews = [m for m in twin.dms(LEAD)[before:] if "Publish" in json.dumps(m.get("blocks"))]
+    assert previews, twin.dms(LEAD)[before:]
