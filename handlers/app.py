@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot import members, workspaces
 from bot.config import ConfigError, Settings
+from bot.logs import Scrub
 from bot.roles import Actor
 from bot.runtime import Runtime
 from bot.slack import WebClientPort, make_web_client
@@ -52,6 +53,7 @@ def build_app(
     )
     bolt_log = logging.getLogger("copbot.bolt")
     bolt_log.addFilter(_QuietTokenWarning())
+    bolt_log.addFilter(Scrub())
     try:
         app = App(
             client=client or make_web_client(settings.slack_bot_token, settings.slack_api_url),

@@ -5,6 +5,7 @@ turning failures into a kind answer instead of a traceback.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,6 +27,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.index import EmbeddingCache, document_frequency
 from bot.ids import as_id
+from bot.logs import Scrub
 from bot.ratelimit import RateLimiter
 from bot.roles import Actor
 from bot.runtime import Runtime
@@ -36,6 +38,7 @@ from handlers.kit import notice
 from storage import Database
 
 log = logging.getLogger("copbot.handlers")
+log.addFilter(Scrub())
 
 APOLOGY = (
     "Sorry, something went wrong on our side and nothing was changed. Please try again in a minute."
@@ -216,8 +219,14 @@ def _run_after_ack(
         tell_about_error(error, request.body, request.context)
 
 
+# What an action ID carries after its name (a pulse answer's question and value,
+# "pulse_answer_0_4"; a theme's index, "pulse_challenge:1"): never logged.
+_ACTION_VALUE = re.compile(r"(?:[_:]\d+)+$")
+
+
 def describe(body: dict[str, Any]) -> str:
-    """A log-friendly summary of a request: its kind and ids, never its text or tokens."""
+    """A log-friendly summary of a request: its kind and ids, never its text, tokens or
+    the values a person chose."""
     if "command" in body:
         return f"command {body.get('command')} user={body.get('user_id')}"
     kind = body.get("type", "unknown")
@@ -225,7 +234,7 @@ def describe(body: dict[str, Any]) -> str:
         event = body.get("event") or {}
         return f"event {event.get('type')} id={body.get('event_id')}"
     user = (body.get("user") or {}).get("id")
-    ids = [a.get("action_id") for a in body.get("actions") or []]
+    ids = [_ACTION_VALUE.sub("", str(a.get("action_id"))) for a in body.get("actions") or []]
     callback = (body.get("view") or {}).get("callback_id") or body.get("callback_id")
     return f"{kind} user={user} actions={ids} callback={callback}"
 

@@ -35,7 +35,7 @@ from bot.members import find
 from bot.nudges import send as nudges
 from bot.pulse import messages
 from bot.pulse.ballots import Ballot, Sealer, Unreadable, ballot_id
-from bot.pulse.questions import Answer, check_answer, clean_questions
+from bot.pulse.questions import FREE_TEXT, Answer, check_answer, clean_questions
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
 from bot.workspaces import community_settings
@@ -733,6 +733,8 @@ def close_run(
     opened, unreadable = _open_ballots(session, settings, run)
     run.respondents = len(opened) + unreadable
     minimum = minimum_for(session, settings, run, pulse.team_id)
+    if run.anonymous:
+        _drop_few_comments(run, opened, comment_minimum_for(session, settings, run, pulse.team_id))
     if opened and (run.respondents >= minimum or not run.anonymous):
         _write_answers(session, run_id, opened, minimum)
     session.exec(delete(PulseBallot).where(col(PulseBallot.run_id) == run_id))  # type: ignore[call-overload]
@@ -771,6 +773,20 @@ def _open_ballots(session: Session, settings: Settings, run: PulseRun) -> tuple[
     if unreadable:
         log.warning("%s pulse ballots of run %s could not be opened", unreadable, run.id)
     return opened, unreadable
+
+
+def _drop_few_comments(run: PulseRun, opened: list[Ballot], comment_min: int) -> None:
+    """Written answers to a question fewer than ``comment_min`` people wrote can never be
+    shown, and kept they would point at the few who wrote (their ballots changed when
+    they did): they are not kept. Their other answers are."""
+    for index, question in enumerate(run.questions):
+        if question.get("kind") != FREE_TEXT:
+            continue
+        writers = [b for b in opened if (b.answers.get(index) or (None, None))[1]]
+        if len(writers) >= comment_min:
+            continue
+        for ballot in writers:
+            del ballot.answers[index]
 
 
 def shown_groups(labels: Sequence[str | None], minimum: int) -> set[str | None]:
