@@ -60,6 +60,7 @@ SCHEDULES = ("one_off", "weekly")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 OPEN_DAYS = (1, 14)
+COMMENT_MIN = (3, 1000)
 OPEN, CLOSED = "open", "closed"
 DELIVERY, REMINDER = "pulse.delivery", "pulse.reminder"
 _CHUNK = 500
@@ -134,6 +135,7 @@ def create_pulse(
     open_days: int = 3,
     anonymous: bool = True,
     results_channel: str | None = None,
+    comment_min: int | None = None,
 ) -> Pulse:
     """Check everything before writing anything; a refusal names the field to fix."""
     actor.require(Role.LEAD, "design a pulse")
@@ -162,6 +164,14 @@ def create_pulse(
         raise UserError(
             f"Keep it open for {OPEN_DAYS[0]} to {OPEN_DAYS[1]} days.", field="open_days"
         )
+    if comment_min is not None and (
+        isinstance(comment_min, bool) or not COMMENT_MIN[0] <= comment_min <= COMMENT_MIN[1]
+    ):
+        raise UserError(
+            f"Give a comment minimum of {COMMENT_MIN[0]} to {COMMENT_MIN[1]} people, or leave "
+            "it empty to use the anonymity minimum.",
+            field="comment_min",
+        )
     taken = session.exec(
         select(Pulse.id).where(Pulse.team_id == actor.team_id, Pulse.name == cleaned_name)
     ).first()
@@ -181,6 +191,7 @@ def create_pulse(
         anonymous=anonymous,
         results_channel=results_channel,
         created_by=actor.user_id,
+        comment_min=comment_min,
     )
     if not insert_or_ignore(session, pulse):  # a concurrent designer took the name
         raise UserError(f"There is already a pulse called {cleaned_name}.", field="name")

@@ -123,6 +123,14 @@ def designer_modal(organisations: list[Organisation]) -> dict[str, Any]:
             {"type": "checkboxes", "options": [anonymous], "initial_options": [anonymous]},
             optional=True,
         ),
+        input_block(
+            "comment_min",
+            "Comment minimum",
+            {"type": "number_input", "is_decimal_allowed": False, "min_value": "3"},
+            optional=True,
+            hint="Show written answers only when at least this many people wrote (e.g. 10). "
+            "Never fewer than the anonymity minimum.",
+        ),
     ]
     return {
         "type": "modal",

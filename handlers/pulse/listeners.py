@@ -117,6 +117,10 @@ def create_pulse(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         open_days = int(values.get("open_days") or "3")
     except ValueError:
         raise UserError("Enter a whole number of days.", field="open_days") from None
+    try:
+        comment_min = int(values["comment_min"]) if values.get("comment_min") else None
+    except ValueError:
+        raise UserError("Enter a whole number of people.", field="comment_min") from None
     with deps(context).db.session() as session:
         pulse = pulses.create_pulse(
             session,
@@ -134,6 +138,7 @@ def create_pulse(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
             open_days=open_days,
             anonymous=bool(values.get("anonymous")),
             results_channel=values.get("results_channel"),
+            comment_min=comment_min,
         )
         context["pulse_id"] = pulse.id
     ack()

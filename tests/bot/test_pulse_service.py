@@ -111,6 +111,8 @@ def test_a_lead_designs_a_pulse_from_the_starter_bank(session, settings) -> None
         ({"timezone": "Mars/Olympus"}, "schedule"),
         ({"audience_kind": "channel"}, "audience"),
         ({"audience_kind": "organisation", "audience_value": "Nowhere"}, "audience"),
+        ({"comment_min": 2}, "comment_min"),
+        ({"comment_min": True}, "comment_min"),
     ],
 )
 def test_bad_designs_are_refused_with_the_field_to_fix(session, settings, overrides, field) -> None:

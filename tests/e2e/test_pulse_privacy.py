@@ -278,3 +278,39 @@ def test_a_database_error_logs_what_failed_not_what_anyone_answered(
     with database.session() as session:
         keys = [row.id for row in session.exec(select(PulseBallot))]
     assert not keys  # nothing was stored either
+
+
+def test_a_lead_asks_for_more_people_before_comments_show(
+    driver: SlackDriver, twin: SlackTwin, database: Database, people: list[str], job_context
+) -> None:
+    """A comment minimum of 10 (as Glint uses): nine people writing is not enough."""
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="designer")
+    driver.fill(
+        LEAD,
+        {
+            "Name": "glint",
+            "Questions": ["I can raise a concern and be heard", "What is getting in the way?"],
+            "Schedule": "Weekly",
+            "Day": "Friday",
+            "Comment minimum": 10,
+        },
+    )
+    assert not driver.submit(LEAD).errors
+    driver.command(LEAD, "/pulse", "send-now glint", channel=CHANNEL)
+    for n, user in enumerate(people):
+        twin.wait_for(lambda user=user: "Nobody" in json.dumps(twin.dms(user)), message=user)
+        tap(driver, twin, user, "Answer")
+        twin.wait_for(lambda user=user: twin.current_modal(user) is not None, message="form")
+        answer = {"I can raise a concern and be heard": "4"}
+        if n < 9:
+            answer["What is getting in the way?"] = f"Discharge delays on ward {n}"
+        driver.fill(user, answer)
+        assert not driver.submit(user).errors
+    close_now(database)
+    twin.wait_for(lambda: "Results of the glint pulse" in json.dumps(twin.dms(LEAD)))
+    shown = json.dumps(results_dm(twin, "glint"))
+    assert "11 of 11 answered" in shown and "Average 4.00" in shown
+    assert "discharge" not in shown.lower() and "Too few answers to show" in shown
+    with database.session() as session:
+        assert not any(a.text for a in session.exec(select(PulseAnswer)))
