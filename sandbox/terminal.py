@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.demo import DemoPerson
 from sandbox.world import CHANNELS, World
 from slacktwin import Interactive, render_interactive
 from slacktwin.render import mrkdwn_to_text
+from storage import utcnow
 
 HELP = """\
 What you can type:
@@ -70,6 +74,10 @@ class Terminal:
         if not line:
             return
         word, _, rest = line.partition(" ")
+        if not line.isdigit():
+            # A new screen: the numbers shown before it are no longer live, and the next
+            # ones start again at 1.
+            self.pressables = {}
         if line.startswith("/"):
             self.command(word, rest)
         elif line.isdigit():
@@ -129,6 +137,8 @@ class Terminal:
         control, where = pressable.control, self.where(pressable)
         driver = self.world.driver
         if control.kind == "button":
+            if not self.confirmed(control):
+                return
             driver.click(
                 self.me.user_id,
                 control.label,
@@ -142,11 +152,31 @@ class Terminal:
                 return
             driver.choose(self.me.user_id, control.action_id or control.label, option, **where)
         self.world.settle()
+        self.pressables = {}  # what is shown next is a new screen
         if pressable.surface == "home":
             self.show_home()
         elif pressable.message is not None:
             self.show_message(*pressable.message)  # cards are updated in place
         self.show_new()
+
+    def confirmed(self, control: Interactive) -> bool:
+        """A button Slack would confirm first (its ``confirm`` dialog) or a red one asks;
+        only ``yes`` goes ahead."""
+        dialog = control.element.get("confirm")
+        if not dialog and control.element.get("style") != "danger":
+            return True
+        if dialog:
+            title = (dialog.get("title") or {}).get("text", control.label)
+            text = mrkdwn_to_text((dialog.get("text") or {}).get("text", ""))
+            go = (dialog.get("confirm") or {}).get("text", control.label)
+            self.say(f"  {title}: {text}")
+        else:
+            go = control.label
+        answer = self.ask(f"  Type yes to {go}, anything else leaves it > ")
+        if (answer or "").strip().lower() == "yes":
+            return True
+        self.say("  Nothing was done.")
+        return False
 
     def show_message(self, channel: str, ts: str) -> None:
         message = self.world.twin.message(channel, ts)
@@ -298,17 +328,36 @@ class Terminal:
     # ------------------------------------------------------------------ modals
 
     def fill_modal(self) -> None:
-        """Walk the open modal's inputs one by one, then submit it; errors are asked again."""
+        """Walk the open modal's inputs one by one, then ask what to do: submit, cancel or
+        press one of its buttons. Nothing is sent until the person chooses, even when
+        the form has nothing to fill in; one that can't be undone ("Forget me") wants
+        ``yes``. Errors are asked again."""
         twin, driver, me = self.world.twin, self.world.driver, self.me.user_id
         view = twin.current_modal(me)
         assert view is not None
         title = (view.get("title") or {}).get("text", "Form")
         self.say(f"\n╔ {title} (a form: Enter keeps or skips a field, '-' clears it, '!' cancels)")
         inputs = [b for b in view.get("blocks", []) if b.get("type") == "input"]
+        self.pressables = {}
+        labels: dict[str, int] = {}
+        shown: list[str] = []
         for block in view.get("blocks", []):
-            if block.get("type") != "input":
-                text = render_interactive([block], resolve_user=self.name_of).text
-                self.say("║ " + text.replace("\n", "\n║ "))
+            if block.get("type") == "input":
+                continue
+            rendered = render_interactive(
+                [block],
+                resolve_user=self.name_of,
+                resolve_channel=lambda cid: CHANNELS.get(cid),
+                start=max(self.pressables, default=0) + 1,
+            )
+            shown.append(rendered.text)
+            self.say("║ " + rendered.text.replace("\n", "\n║ "))
+            for control in rendered.elements:
+                if control.is_input:
+                    continue
+                index = labels.get(control.label, 0)
+                labels[control.label] = index + 1
+                self.pressables[control.number] = Pressable("modal", control, None, index)
         wanted = {block["block_id"] for block in inputs}
         while True:
             for block in inputs:
@@ -321,6 +370,14 @@ class Terminal:
                     return
                 if value is not None:
                     driver.fill(me, {block["label"]["text"]: value})
+            choice = self.choose_action(view, "\n".join(shown))
+            if choice is _CANCEL:
+                driver.close(me)
+                self.say("╚ Cancelled.")
+                return
+            if isinstance(choice, int):
+                self.press(choice)
+                return
             result = driver.submit(me)
             if not result.errors:
                 self.say("╚ Sent.")
@@ -330,6 +387,33 @@ class Terminal:
             for block_id, problem in result.errors.items():
                 self.say(f"║ ⚠ {self.label_of(inputs, block_id)}: {problem}")
             wanted = set(result.errors)
+
+    def choose_action(self, view: dict[str, Any], text: str) -> Any:
+        """Submit (``SUBMIT``), cancel (``_CANCEL``) or the number of a button in the form,
+        as the person says; an empty line asks again."""
+        submit = (view.get("submit") or {}).get("text")
+        close = (view.get("close") or {}).get("text", "Cancel")
+        numbers = f", or a number from 1 to {max(self.pressables)}" if self.pressables else ""
+        accepted: tuple[str, ...] = ()
+        if submit is None:
+            prompt = f"║ Type ! to {close}{numbers} > "
+        elif _cannot_be_undone(text, submit):
+            prompt, accepted = f"║ Type yes to {submit}, ! to {close}{numbers} > ", ("yes",)
+        else:
+            prompt = f"║ Type s to {submit}, ! to {close}{numbers} > "
+            accepted = ("s", submit.lower())
+        while True:
+            answer = self.ask(prompt)
+            if answer is None:
+                return _CANCEL
+            answer = answer.strip()
+            if answer == "!":
+                return _CANCEL
+            if answer.isdigit() and int(answer) in self.pressables:
+                return int(answer)
+            if answer.lower() in accepted:
+                return SUBMIT
+            self.say("║ Nothing is sent until you choose.")
 
     def show_new_after_modal(self, submitted_id: str) -> None:
         top = self.world.twin.current_modal(self.me.user_id)
@@ -387,12 +471,50 @@ class Terminal:
                 return None
             name = answer.strip().lstrip("#")
             return next((cid for cid, cname in CHANNELS.items() if cname == name), None)
+        if kind in ("datepicker", "timepicker", "number_input"):
+            return self.ask_typed(kind, element, keeps)
         answer = self.ask("║ > ")
         if answer is None or answer.strip() == "!":
             return _CANCEL
         if answer.strip() == "-":
             return ""
         return answer.strip() or None
+
+    def ask_typed(self, kind: str, element: dict[str, Any], optional: bool) -> Any:
+        """A date, time or number, as a date picker, time picker or number input would
+        take it: the format is said up front and anything else is asked again."""
+        if kind == "datepicker":
+            what = "a date: 2026-01-15, 15 Jan, today, tomorrow, monday or +7 (days)"
+        elif kind == "timepicker":
+            what = "a time: 09:30, 9.30, 2pm"
+        else:
+            low, high = element.get("min_value"), element.get("max_value")
+            whole = not element.get("is_decimal_allowed")
+            what = "a whole number" if whole else "a number"
+            if low is not None and high is not None:
+                what += f" from {low} to {high}"
+            elif low is not None:
+                what += f", at least {low}"
+        while True:
+            answer = self.ask(f"║ {what} > ")
+            if answer is None or answer.strip() == "!":
+                return _CANCEL
+            text = answer.strip()
+            if not text and optional:
+                return None
+            if kind == "datepicker":
+                value: str | None = parse_date(text, self.today())
+            elif kind == "timepicker":
+                value = parse_time(text)
+            else:
+                value = parse_number(text, element)
+            if value is not None:
+                return value
+            self.say(f"║ I can't read {text!r} as {what}." if text else f"║ Type {what}.")
+
+    def today(self) -> date:
+        zone = ZoneInfo(self.world.deps.settings.copbot_timezone)
+        return utcnow().astimezone(zone).date()
 
     def current_value(self, element: dict[str, Any]) -> str:
         """What a field holds before the person types, shown so Enter can keep it."""
@@ -406,7 +528,12 @@ class Terminal:
             if element.get(key):
                 found = element[key]
                 return CHANNELS.get(found) or self.name_of(found)
-        return str(element.get("initial_value") or "")
+        return str(
+            element.get("initial_value")
+            or element.get("initial_date")
+            or element.get("initial_time")
+            or ""
+        )
 
     def pick(self, label: str, options: list[str], optional: bool = True) -> Any:
         for number, option in enumerate(options, start=1):
@@ -437,4 +564,100 @@ class Terminal:
         self.stdout.flush()
 
 
+_MONTHS = {
+    name: number
+    for number in range(1, 13)
+    for name in (
+        date(2000, number, 1).strftime("%b").lower(),
+        date(2000, number, 1).strftime("%B").lower(),
+    )
+}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def parse_date(text: str, today: date) -> str | None:
+    """ISO date for what a person types: 2026-01-15, 15 Jan (the next one), 15/01,
+    15/01/2026, today, tomorrow, a weekday (the next one) or +N days; None if unreadable."""
+    text = text.strip().lower().replace(",", " ")
+    try:
+        if text == "today":
+            return today.isoformat()
+        if text == "tomorrow":
+            return (today + timedelta(days=1)).isoformat()
+        if re.fullmatch(r"\+\d{1,3}", text):
+            return (today + timedelta(days=int(text[1:]))).isoformat()
+        for n, name in enumerate(_WEEKDAYS):
+            if len(text) >= 3 and name.startswith(text):
+                return (today + timedelta(days=(n - today.weekday() - 1) % 7 + 1)).isoformat()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text).isoformat()
+        if found := re.fullmatch(r"(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?", text):
+            day, month, year = found.groups()
+            return _dated(today, int(day), int(month), year)
+        words = text.split()
+        if len(words) in (2, 3):
+            if words[0].isdigit() and words[1] in _MONTHS:
+                day, month = int(words[0]), _MONTHS[words[1]]
+            elif words[1].isdigit() and words[0] in _MONTHS:
+                day, month = int(words[1]), _MONTHS[words[0]]
+            else:
+                return None
+            year = words[2] if len(words) == 3 and words[2].isdigit() else None
+            if len(words) == 3 and year is None:
+                return None
+            return _dated(today, day, month, year)
+    except ValueError:
+        return None
+    return None
+
+
+def _dated(today: date, day: int, month: int, year: str | None) -> str:
+    if year is not None:
+        full = int(year) + (2000 if len(year) == 2 else 0)
+        return date(full, month, day).isoformat()
+    found = date(today.year, month, day)
+    return (found if found >= today else date(today.year + 1, month, day)).isoformat()
+
+
+def parse_time(text: str) -> str | None:
+    """HH:MM for 09:30, 9.30, 930, 9am, 2pm, 2:15pm; None if unreadable."""
+    found = re.fullmatch(r"(\d{1,2})(?:[:.h]?(\d{2}))?\s*(am|pm)?", text.strip().lower())
+    if not found:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    if found.group(3):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if found.group(3) == "pm" else 0)
+    elif found.group(2) is None:
+        return None  # a bare "9" could be either; ask for 09:00 or 9am
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_number(text: str, element: dict[str, Any]) -> str | None:
+    """The number as typed, if it is one the input takes (whole, within its range)."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not element.get("is_decimal_allowed") and not value.is_integer():
+        return None
+    low, high = element.get("min_value"), element.get("max_value")
+    if (low is not None and value < float(low)) or (high is not None and value > float(high)):
+        return None
+    return text
+
+
 _CANCEL = object()
+SUBMIT = "submit"
+_FINAL = ("can't be undone", "cannot be undone")
+_DESTRUCTIVE = ("forget", "delete", "erase", "remove", "leave", "withdraw")
+
+
+def _cannot_be_undone(text: str, submit: str) -> bool:
+    lowered = text.lower()
+    return any(words in lowered for words in _FINAL) or any(
+        word in submit.lower() for word in _DESTRUCTIVE
+    )

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from sqlmodel import select
 
+from bot import demo
 from bot.config import Settings
 from sandbox import Terminal, World
-from storage import Database, Member
+from storage import Challenge, Database, Idea, Member, Support
+
+PEOPLE_BY_NAME = {person.display_name: person.user_id for person in demo.PEOPLE}
 
 
 def run_lines(database_url: str, *lines: str) -> str:
@@ -44,6 +48,7 @@ def test_a_member_edits_their_profile_field_by_field(database_url: str) -> None:
         "",  # Organisation: keep
         "",  # no new organisation
         "",  # no type
+        "s",  # Save
         "quit",
     )
     assert "You are Lucy Chen" in out
@@ -69,7 +74,9 @@ def test_errors_in_a_form_are_asked_again(database_url: str) -> None:
         "",  # keep captured messages: keep
         "",  # keep the audit log: keep
         "",  # keep sent messages: keep
+        "s",  # Save
         "Europe/Dublin",  # asked again
+        "s",
         "quit",
     )
     assert "is not a time zone I know" in out
@@ -109,12 +116,114 @@ def test_an_idea_is_shared_and_supported_from_the_terminal(database_url: str) ->
         "",  # no description
         "3",  # themes: Discharge and flow
         "",  # not anonymous
+        "",  # an empty line sends nothing
+        "s",  # Share
         "as tom",
-        "1",  # Support, on the card shown when it was posted
+        "1",  # numbers die with the screen that showed them
+        "show",
+        "1",  # Support, on the card
         "quit",
     )
+    assert "Nothing is sent until you choose" in out
+    assert "There is no [1] on screen" in out
     assert "OPEN THE DISCHARGE LOUNGE AT 7AM" in out
     assert "Discharge and flow" in out
     assert "By Amara Okafor" in out
-    assert "1 supporters" in out
+    assert "1 supporter" in out
     assert "your idea (https://" in out  # the thank-you DM, readable
+
+
+def test_forget_me_asks_before_it_acts(database_url: str) -> None:
+    out = run_lines(database_url, "as lucy", "/copbot privacy", "quit")
+    number = re.search(r"\[(\d+)\] Forget me", out)
+    assert number, out
+    out = run_lines(
+        database_url,
+        "as lucy",
+        "/copbot privacy",
+        number.group(1),  # Forget me: the form opens, and waits
+        "",
+        "s",
+        "!",  # Cancel
+        "quit",
+    )
+    assert "This can't be undone" in out
+    assert "Type yes to Forget me" in out
+    assert out.count("Nothing is sent until you choose") == 2
+    assert "╚ Cancelled." in out
+    assert lucy_is_known(database_url)
+    out = run_lines(database_url, "as lucy", "/copbot privacy", number.group(1), "yes", "quit")
+    assert "╚ Sent." in out
+    assert not lucy_is_known(database_url)
+
+
+def lucy_is_known(database_url: str) -> bool:
+    database = Database(database_url)
+    with database.session() as session:
+        found = session.exec(select(Member).where(Member.display_name == "lucy")).first()
+    database.dispose()
+    return found is not None
+
+
+def test_the_similar_ideas_step_offers_three_distinct_choices(database_url: str) -> None:
+    share = ("", "", "", "")  # title as typed, no description, no themes, not anonymous
+    out = run_lines(
+        database_url,
+        "/idea Open the discharge lounge at 7am on weekdays",
+        *share,
+        "s",  # Share
+        "as tom",
+        "/idea Open the discharge lounge at 7am at weekends",
+        *share,
+        "s",  # Share: the similar ideas come first, and wait
+        "s",  # Post mine anyway
+        "as priya",
+        "/idea Open the discharge lounge at 7am",
+        *share,
+        "s",
+        "2",  # Support that one instead: the second similar idea
+        "quit",
+    )
+    similar = out[out.rindex("╔ Similar ideas") :]
+    assert "[1] Support that one instead" in similar
+    assert "[2] Support that one instead" in similar
+    assert "[3] Post mine anyway" in similar
+    database = Database(database_url)
+    with database.session() as session:
+        ideas = {idea.id: idea.title for idea in session.exec(select(Idea))}
+        supports = list(session.exec(select(Support)))
+    database.dispose()
+    assert len(ideas) == 2  # Priya's duplicate was not posted
+    (priyas,) = [s for s in supports if s.user_id == PEOPLE_BY_NAME["priya"]]
+    second = similar.split("[1] Support that one instead", 1)[1].split("[2]", 1)[0]
+    assert ideas[priyas.idea_id] in second
+
+
+def test_numbers_are_live_only_on_the_screen_that_shows_them(database_url: str) -> None:
+    out = run_lines(database_url, "home", "dms", "5", "quit")
+    assert "[5]" in out[: out.index("No direct messages")]  # Home had a [5]
+    assert "There is no [5] on screen" in out
+
+
+def test_dates_are_typed_as_people_write_them(database_url: str) -> None:
+    out = run_lines(
+        database_url,
+        "/idea challenge",
+        "How could we cut falls in care homes?",  # Question
+        "",  # Description
+        "",  # Tags
+        "ideas",  # Channel
+        "",  # Opens: keep today
+        "next spring",  # Closes: not a date
+        "15 Jan",
+        "",  # Target groups
+        "s",
+        "quit",
+    )
+    assert "I can't read 'next spring' as a date" in out
+    assert "15 Jan" in out
+    database = Database(database_url)
+    with database.session() as session:
+        challenge = session.exec(select(Challenge)).one()
+    database.dispose()
+    assert challenge.closes_at.month == 1
