@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import members, workspaces
+from bot import members, rights, workspaces
 from bot import retention as retention_rules
 from bot.exchange import followup
 from bot.ideas import challenges, publish
@@ -201,6 +201,17 @@ def unposted_cards() -> None:
     mended = publish.recover_unposted_cards(ctx.database, ctx.slack(), held=_held())
     if mended:
         log.info("unposted idea cards: mended %s", mended)
+
+
+UNFINISHED_FORGETS = "bot.jobs:unfinished_forgets"
+
+
+def unfinished_forgets() -> None:
+    """Forget me requests a crash cut short after the confirmation: carried out now."""
+    ctx = context()
+    finished = rights.finish_forgets(ctx.database, ctx.slack(), ctx.settings)
+    if finished:
+        log.info("forget me: finished %s cut short", finished)
 
 
 def ideas_awaiting_review() -> None:

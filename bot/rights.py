@@ -24,11 +24,12 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, String, Table, Text, cast, delete, func, or_, select, text, update
+from sqlalchemy import JSON, String, Table, Text, cast, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
 from bot import audit, members
@@ -372,6 +373,48 @@ def summary(session: Session, team_id: str, user_id: str) -> Summary:
 
 
 # ------------------------------------------------------------------------------ erasure
+
+REQUESTED = "member.forget_requested"
+# A request still naming its member this long after it was made was cut short by a crash.
+FINISH_AFTER = timedelta(minutes=2)
+FORGOTTEN_DM = "Done: copbot has forgotten you. If you use copbot again it will start afresh."
+
+
+def request_forget(session: Session, team_id: str, user_id: str) -> None:
+    """Written before the confirmation's ack, so the request outlives a crash in the work
+    after it (``finish_forgets``). Erasure empties its ``actor_id``: that marks it done."""
+    audit.record(session, team_id=team_id, actor_id=user_id, action=REQUESTED)
+
+
+def finish_forgets(
+    db: Database, slack: SlackPort, settings: Settings, now: datetime | None = None
+) -> int:
+    """Carry out requests a crash cut short; returns how many."""
+    cutoff = (now or utcnow()) - FINISH_AFTER
+    with db.session() as session:
+        waiting = session.execute(
+            select(AuditEntry.team_id, AuditEntry.actor_id)
+            .where(
+                AuditEntry.action == REQUESTED,
+                AuditEntry.actor_id.is_not(None),  # type: ignore[union-attr]
+                AuditEntry.at < cutoff,  # type: ignore[operator]
+            )
+            .distinct()
+        ).all()
+    for team_id, user_id in waiting:
+        carry_out(db, slack, settings, team_id, user_id)
+    return len(waiting)
+
+
+def carry_out(
+    db: Database, slack: SlackPort, settings: Settings, team_id: str, user_id: str
+) -> None:
+    """Forget the person, redraw what Slack shows, clean the files, and tell them."""
+    with db.session() as session:
+        done = forget(session, team_id, user_id, settings)
+    redraw(db, slack, done)
+    clean_storage(db, done)
+    slack.post_message(user_id, FORGOTTEN_DM)
 
 
 @dataclass
@@ -726,19 +769,27 @@ def _try(work: Any) -> int:
         return 0
 
 
-def clean_storage(db: Database, done: Forgotten) -> None:
+def clean_storage(db: Database, done: Forgotten) -> bool:
     """Deleted text must not linger in the database's files.
 
     SQLite keeps deleted rows in free pages and in its write-ahead log: VACUUM rewrites the
     file without them and a TRUNCATE checkpoint empties the log. PostgreSQL keeps them as
     dead tuples until VACUUM reclaims the space; run it on the tables erasure touched (see
-    docs/privacy.md for what remains in WAL segments and backups)."""
-    with db.engine.connect() as connection:
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        if db.dialect == "sqlite":
-            connection.execute(text("PRAGMA secure_delete=ON"))
-            connection.execute(text("VACUUM"))
-            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        elif db.dialect == "postgresql":
-            for name in sorted(done.tables):
-                connection.execute(text(f'VACUUM "{_table(name).name}"'))
+    docs/privacy.md for what remains in WAL segments and backups). The erasure itself is
+    already committed: if the database is too busy now, this is logged and False returned
+    (the next "forget me" or a manual VACUUM clears it)."""
+    if db.dialect == "sqlite":
+        statements = ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+    elif db.dialect == "postgresql":
+        statements = [f'VACUUM "{_table(name).name}"' for name in sorted(done.tables)]
+    else:
+        return True
+    try:
+        with db.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            for statement in statements:
+                connection.exec_driver_sql(statement).close()
+        return True
+    except OperationalError as error:
+        log.warning("forget me: the database files are not cleaned yet (%s)", error.orig)
+        return False

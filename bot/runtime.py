@@ -42,6 +42,12 @@ def standing_jobs(settings: Settings) -> list[JobSpec]:
             name="Ideas: link cards a crash cut short",
         ),
         JobSpec(
+            "privacy:unfinished-forgets",
+            jobs.UNFINISHED_FORGETS,
+            IntervalTrigger(minutes=5, timezone=UTC),
+            name="Forget me: finish requests a crash cut short",
+        ),
+        JobSpec(
             "pulse:steps",
             jobs.PULSE_STEPS,
             IntervalTrigger(minutes=5, timezone=UTC),

@@ -18,7 +18,7 @@ def register(app: App) -> None:
     app.action(blocks.DOWNLOAD)(ack_then(ack_download, send_my_data))
     app.action(blocks.FORGET)(ack_then(ack_only, confirm_forget))
     app.action(blocks.SHOW)(ack_then(ack_only, show_rights))
-    app.view(blocks.FORGET_CONFIRM)(ack_then(ack_only, forget_me))
+    app.view(blocks.FORGET_CONFIRM)(ack_then(ask_to_forget, forget_me))
     app.action(blocks.AUDIT_CSV)(ack_then(ack_admin, send_audit_log))
 
 
@@ -70,21 +70,24 @@ def confirm_forget(body: dict[str, Any], client: WebClient) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=blocks.forget_modal())
 
 
+def ask_to_forget(ack: Ack, context: BoltContext) -> None:
+    """The request is recorded before the ack, so a crash in the work after it is finished
+    by a scheduled job (``rights.finish_forgets``)."""
+    who = actor(context)
+    with deps(context).db.session() as session:
+        rights.request_forget(session, who.team_id, who.user_id)
+    ack()
+
+
 def forget_me(context: BoltContext) -> None:
     """After the ack: erasure reads every text column of every table, which on a large
-    community takes longer than Slack waits for an answer (bench/forget.py). Then redraw
-    what copbot posted that named them, clear the database's files of what was deleted,
-    and say so straight to Slack, not through the outbox, which would keep their ID."""
-    who, db = actor(context), deps(context).db
-    with db.session() as session:
-        forgotten = rights.forget(session, who.team_id, who.user_id, deps(context).settings)
-    deps(context).actors.forget_everywhere(who.user_id)
-    rights.redraw(db, slack(context), forgotten)
-    rights.clean_storage(db, forgotten)
-    slack(context).post_message(
-        who.user_id,
-        "Done: copbot has forgotten you. If you use copbot again it will start afresh.",
-    )
+    community takes longer than Slack waits for an answer (bench/forget.py). Then copbot
+    redraws what it posted that named them, clears the database's files of what was
+    deleted, and says so straight to Slack, not through the outbox, which would keep their
+    ID."""
+    who, runtime = actor(context), deps(context)
+    rights.carry_out(runtime.db, slack(context), runtime.settings, who.team_id, who.user_id)
+    runtime.actors.forget_everywhere(who.user_id)
 
 
 def send_audit_log(context: BoltContext) -> None:

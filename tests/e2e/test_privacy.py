@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import MetaData, Table, Text, cast, func, inspect, or_, select
 from sqlmodel import SQLModel
 
-from bot import jobs
+from bot import jobs, rights
 from bot.config import Settings
 from slacktwin import SlackDriver, SlackTwin
 from storage import AuditEntry, Database, Idea, PulseAnswer, PulseRun, Support, utcnow
 from tests.e2e.test_ideas import card_text, cards, post_idea, wait_for_card
 from tests.e2e.test_learning import turn_on_capture
-from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER, Copbot, make_settings
+from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER, TEAM, Copbot, make_settings
 
 
 @pytest.fixture
@@ -434,3 +434,24 @@ def test_an_attributed_answer_sealed_before_forget_me_never_names_them(
         answers = session.scalars(select(PulseAnswer)).all()
         assert [(a.user_id, a.value) for a in answers] == [(OTHER, 4)]
     assert scan(database, {"user ID": MEMBER}) == {}
+
+
+def test_a_forget_me_cut_short_by_a_crash_is_finished_by_the_scheduled_job(
+    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: object
+) -> None:
+    """The request is saved before the modal's ack; if the process dies before the work
+    after it, the job every five minutes carries it out and tells the member."""
+    my_card = post_idea(driver, twin, MEMBER, "Huddle boards on every frailty ward")
+    with database.session() as session:
+        rights.request_forget(session, TEAM, MEMBER)  # what the ack path saved; then a crash
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == rights.REQUESTED)
+        ).one()
+        entry.at = utcnow() - timedelta(minutes=10)
+        session.add(entry)
+    jobs.unfinished_forgets()
+    assert "has forgotten you" in json.dumps(twin.dms(MEMBER))
+    assert "Max Member" not in card_text(twin, my_card)
+    assert scan(database, {"user ID": MEMBER, "name": "Max Member"}) == {}
+    jobs.unfinished_forgets()  # done: nothing is carried out twice
+    assert json.dumps(twin.dms(MEMBER)).count("has forgotten you") == 1
