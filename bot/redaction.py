@@ -122,6 +122,8 @@ _NHS_PREFIX = re.compile(
     r"(?i)\bNHS(?:\s*(?:number|num|no)\b\.?)?\s*(?:[:#=\-]|\bis\b)?\s*(?:[:#=\-]\s*)?$"
 )
 
+_DIALLING_CODE = re.compile(r"(?:\+|\b00)\s?44\s*(?:\(0\)\s*)?\(?$")
+
 
 def is_valid_nhs_number(digits: str) -> bool:
     """Modulus 11: weights 10..2 on the first nine digits; 11 means 0 and 10 is never valid."""
@@ -159,8 +161,11 @@ def _nhs_numbers(text: str) -> Iterator[tuple[int, int]]:
             prefixed = first == 0 and prefix is not None
             if not prefixed and any(len(g.group(0)) < 3 for g in window):
                 continue
+            start = base + window[0].start()
+            if not prefixed and _DIALLING_CODE.search(text, max(0, start - 12), start):
+                continue  # "+44 7700 900123" is a phone number, whatever its check digit
             if is_valid_nhs_number(digits):
-                start = prefix.start() if prefixed and prefix else base + window[0].start()
+                start = prefix.start() if prefixed and prefix else start
                 yield start, base + window[-1].end()
 
 
@@ -252,7 +257,7 @@ _POSTCODE = re.compile(
 
 # A title, then up to three capitalised names or initials: "Mrs Jane Smith", "Dr Patel",
 # "Prof. A. O'Neill-Khan", "MRS SMITH", "Sister McDonald".
-_NAME_WORD = r"(?:[A-Z](?:[a-z]+|[A-Z]+)?(?:['’\-]?[A-Z][a-z]+|['’\-][a-z]+)*\.?)"
+_NAME_WORD = r"(?:[A-Z](?:[a-z]+|[A-Z]+)?(?:['’\-]?[A-Z][a-z]+|['’\-][a-z]+|['’\-][A-Z]{2,})*\.?)"
 _TITLED_NAME = re.compile(
     r"\b(?:(?i:mrs|mr|ms|mx|dr|prof|professor)\b\.?|Miss\b|MISS\b|Sister\b|SISTER\b"
     r"|Nurse\b|NURSE\b|Matron\b)"
@@ -274,6 +279,9 @@ _NOT_NAMES = frozenset(
     word excel forms office outlook access powerpoint sharepoint
     """.split()  # noqa: SIM905
 )
+
+# Findings that are well-known names in NHS improvement work, not people.
+ALLOWED = ("Dr Foster",)  # NHS hospital benchmarking data
 
 
 def _titled_names(text: str) -> Iterator[tuple[int, int]]:
@@ -389,6 +397,14 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
 _ENGINES = _Engines()
 
 
+def warm_up() -> threading.Thread:
+    """Build Presidio in the background now (about 3 s cold, mostly importing spaCy), so the
+    first request that checks or redacts text does not wait for it."""
+    thread = threading.Thread(target=_ENGINES.get, name="copbot-redaction-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def find(text: str, kinds: tuple[str, ...] | None = None) -> list[Finding]:
     """Identifiers in ``text``, in order, overlapping findings merged into the strongest kind.
 
@@ -399,7 +415,9 @@ def find(text: str, kinds: tuple[str, ...] | None = None) -> list[Finding]:
     analyzer, _ = _ENGINES.get()
     normal, where = normalise(text)
     wanted = list(kinds or LABELS)
-    results: list[RecognizerResult] = analyzer.analyze(normal, language="en", entities=wanted)
+    results: list[RecognizerResult] = analyzer.analyze(
+        normal, language="en", entities=wanted, allow_list=list(ALLOWED)
+    )
     spans = sorted(
         (where[r.start], where[r.end - 1] + 1, r.entity_type)
         for r in results

@@ -10,7 +10,7 @@ from datetime import UTC
 
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import jobs, members, workspaces
+from bot import jobs, members, redaction, workspaces
 from bot.config import Settings
 from bot.outbox import Deliverer, DeliveryHalted, default_worker_id
 from bot.scheduling import JobSpec, Scheduling, daily_trigger, weekly_trigger
@@ -146,6 +146,7 @@ class Runtime:
         )
 
     def start(self) -> Runtime:
+        redaction.warm_up()  # Presidio takes seconds to build: not on the first request
         self._refresh_installs()
         self.scheduling.start()
         if self.deliver:

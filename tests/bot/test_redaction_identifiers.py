@@ -164,6 +164,17 @@ def test_postcodes_and_titled_names_are_redacted_but_not_refused() -> None:
     assert redact("Mrs Jane Smith at HR1 2ER") == "[name] at [postcode]"
 
 
+def test_a_uk_mobile_in_international_form_is_a_phone_not_an_nhs_number() -> None:
+    assert is_valid_nhs_number("7249888986")  # its last ten digits pass the check
+    for written in ("+44 7249 888986", "+44 (0)7249 888986", "0044 7249 888986"):
+        refuse_patient_identifiers(f"Ring me on {written}", "offers")  # raises nothing
+        assert redact(f"Ring me on {written}") == "Ring me on [phone]"
+
+
+def test_dr_foster_is_benchmarking_data_not_a_person() -> None:
+    assert redact("Dr Foster data and Dr Fosters notes") == "Dr Foster data and [name] notes"
+
+
 def test_only_identifiers_change_and_odd_characters_elsewhere_stay() -> None:
     text = f"Café{NBSP}team: NHS 943 476 5919 — ok"
     assert redact_identifiers(text) == f"Café{NBSP}team: [NHS number] — ok"
