@@ -35,9 +35,17 @@ def option(label: str, value: str | None = None) -> dict[str, Any]:
 
 
 def input_block(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str = "",
+    dispatch: bool = False,
 ) -> dict[str, Any]:
-    """An input whose action_id is its block_id, so submitted values key by one name."""
+    """An input whose action_id is its block_id, so submitted values key by one name.
+    ``dispatch``: choosing sends block_actions at once (Slack's ``dispatch_action``), so the
+    form can be redrawn with only the fields that apply."""
     block: dict[str, Any] = {
         "type": "input",
         "block_id": block_id,
@@ -45,6 +53,8 @@ def input_block(
         "element": {"action_id": block_id, **element},
         "optional": optional,
     }
+    if dispatch:
+        block["dispatch_action"] = True
     if hint:
         block["hint"] = plain_text(hint)
     return block

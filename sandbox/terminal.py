@@ -358,11 +358,11 @@ class Terminal:
                 index = labels.get(control.label, 0)
                 labels[control.label] = index + 1
                 self.pressables[control.number] = Pressable("modal", control, None, index)
-        wanted = {block["block_id"] for block in inputs}
+        wanted: set[str] | None = None  # None: every field
         while True:
-            for block in inputs:
-                if block["block_id"] not in wanted:
-                    continue
+            asked: set[str] = set()
+            while (block := self.next_field(view["id"], asked, wanted)) is not None:
+                asked.add(block["block_id"])
                 value = self.ask_field(block)
                 if value is _CANCEL:
                     driver.close(me)
@@ -370,6 +370,10 @@ class Terminal:
                     return
                 if value is not None:
                     driver.fill(me, {block["label"]["text"]: value})
+                    if block.get("dispatch_action"):
+                        self.world.settle()  # copbot redraws the form with what applies
+            current = twin.view(view["id"]) or view
+            inputs = [b for b in current.get("blocks", []) if b.get("type") == "input"]
             choice = self.choose_action(view, "\n".join(shown))
             if choice is _CANCEL:
                 driver.close(me)
@@ -414,6 +418,20 @@ class Terminal:
             if answer.lower() in accepted:
                 return SUBMIT
             self.say("║ Nothing is sent until you choose.")
+
+    def next_field(
+        self, view_id: str, asked: set[str], wanted: set[str] | None
+    ) -> dict[str, Any] | None:
+        """The form's next field to ask, read from the form as it is now: a choice may have
+        redrawn it with other fields."""
+        view = self.world.twin.view(view_id) or {}
+        for block in view.get("blocks", []):
+            block_id = block.get("block_id", "")
+            if block.get("type") != "input" or block_id in asked:
+                continue
+            if wanted is None or block_id in wanted:
+                return block
+        return None
 
     def show_new_after_modal(self, submitted_id: str) -> None:
         top = self.world.twin.current_modal(self.me.user_id)

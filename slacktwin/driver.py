@@ -702,19 +702,42 @@ class SlackDriver:
         buttons, a list for multi-selects and checkboxes (True ticks a single checkbox),
         user/channel ids or names for pickers, "YYYY-MM-DD"/date, "HH:MM"/time.
         Unknown labels raise KeyError listing the labels there are.
+
+        Values are set in the order given. An input with ``dispatch_action`` sends its
+        block_actions as soon as it is set, as Slack does, so the app can redraw the view
+        (``views.update``); a later label that the redraw adds is waited for (up to
+        ``REDRAW_WAIT`` s) before it is called unknown.
         """
-        view = self._top_modal(user_id)
-        blocks = view.get("blocks") or []
-        prepared = []
+        view_id = self._top_modal(user_id)["id"]
+        dispatched = False
         for label, value in values.items():
-            block = forms.find_input(blocks, label)
+            block = self._input(view_id, label, wait=dispatched)
             element = block["element"]
             state_value = forms.value_for(
                 element, value, resolve_user=self.resolve_user, resolve_channel=self.resolve_channel
             )
-            prepared.append((forms.Control(block, element, ""), state_value))
-        for control, state_value in prepared:
-            self._store_value(view["id"], control, state_value)
+            control = forms.Control(block, element, "")
+            self._store_value(view_id, control, state_value)
+            if block.get("dispatch_action"):
+                source = self.twin.view(view_id)
+                assert source is not None
+                self._block_actions(user_id, "modal", source, control, state_value)
+                dispatched = True
+
+    REDRAW_WAIT = 5.0
+
+    def _input(self, view_id: str, label: str, *, wait: bool) -> dict[str, Any]:
+        deadline = time.monotonic() + (self.REDRAW_WAIT if wait else 0.0)
+        while True:
+            view = self.twin.view(view_id)
+            if view is None:
+                raise TwinUsageError(f"view {view_id} is closed")
+            try:
+                return forms.find_input(view.get("blocks") or [], label)
+            except KeyError:
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.02)
 
     def submit(self, user_id: str) -> SubmitResult:
         """Press the modal's submit button: view_submission, then apply the app's answer.

@@ -15,6 +15,7 @@ from handlers.kit import button, input_block, option, plain_text, section, stati
 from storage import Organisation, Pulse
 
 DESIGNER = "pulse_new"
+DESIGNER_CHOICES = ("audience", "schedule")  # the designer's inputs that redraw it
 FORM = "pulse_form"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 AUDIENCES = (
@@ -25,7 +26,17 @@ AUDIENCES = (
 )
 
 
-def designer_modal(organisations: list[Organisation]) -> dict[str, Any]:
+def designer_modal(
+    organisations: list[Organisation], audience: str = "everyone", schedule: str = "one_off"
+) -> dict[str, Any]:
+    """The pulse designer, asking only what applies: the channel, staff group or
+    organisation for the audience chosen, the day only for a weekly pulse. Choosing an
+    audience or a schedule redraws it (``dispatch_action``)."""
+    audiences = [
+        option(label, value)
+        for label, value in AUDIENCES
+        if value != "organisation" or organisations
+    ]
     starters = [option(q["text"], str(n)) for n, q in enumerate(STARTER_QUESTIONS)]
     anonymous = {
         "text": plain_text("Anonymous"),
@@ -42,29 +53,33 @@ def designer_modal(organisations: list[Organisation]) -> dict[str, Any]:
         input_block(
             "audience",
             "Audience",
-            static_select([option(label, value) for label, value in AUDIENCES], "everyone"),
-        ),
-        input_block(
-            "channel",
-            "Channel",
-            {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
-            optional=True,
-            hint="For Members of a channel.",
-        ),
-        input_block(
-            "staff_group",
-            "Staff group",
-            static_select([option(group) for group in STAFF_GROUPS]),
-            optional=True,
+            static_select(audiences, audience),
+            dispatch=True,
         ),
     ]
-    if organisations:
+    if audience == "channel":
+        blocks.append(
+            input_block(
+                "channel",
+                "Channel",
+                {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
+                hint="Its members get the pulse.",
+            )
+        )
+    elif audience == "staff_group":
+        blocks.append(
+            input_block(
+                "staff_group",
+                "Staff group",
+                static_select([option(group) for group in STAFF_GROUPS]),
+            )
+        )
+    elif audience == "organisation" and organisations:
         blocks.append(
             input_block(
                 "organisation",
                 "Organisation",
                 static_select([option(org.name) for org in organisations][:100]),
-                optional=True,
             )
         )
     blocks += [
@@ -85,14 +100,19 @@ def designer_modal(organisations: list[Organisation]) -> dict[str, Any]:
         input_block(
             "schedule",
             "Schedule",
-            static_select([option("One-off", "one_off"), option("Weekly", "weekly")], "one_off"),
+            static_select([option("One-off", "one_off"), option("Weekly", "weekly")], schedule),
+            dispatch=True,
         ),
-        input_block(
-            "weekday",
-            "Day",
-            static_select([option(day, str(n)) for n, day in enumerate(WEEKDAYS)], "0"),
-            optional=True,
-        ),
+    ]
+    if schedule == "weekly":
+        blocks.append(
+            input_block(
+                "weekday",
+                "Day",
+                static_select([option(day, str(n)) for n, day in enumerate(WEEKDAYS)], "0"),
+            )
+        )
+    blocks += [
         input_block(
             "local_time",
             "Time",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +43,8 @@ LEAD_ONLY = ("new", "list", "results", "pause", "send-now")
 def register(app: App) -> None:
     app.command("/pulse")(ack_then(pulse_command, after_pulse_command))
     app.view(blocks.DESIGNER)(ack_then(create_pulse, open_first_run))
+    for choice in blocks.DESIGNER_CHOICES:
+        app.action(choice)(redraw_designer)
     app.action(ANSWER)(ack_then(answer_one_tap, show_answer))
     app.action(messages.FORM_ACTION)(ack_then(ack_only, open_form))
     app.view(blocks.FORM)(ack_then(answer_form, show_form_answer))
@@ -103,6 +104,31 @@ def after_pulse_command(
                 session, who, deps(context).settings, name, channel_members=people
             )
         respond(text=blocks.sent_now(pulse.name, opened), response_type="ephemeral")
+
+
+def redraw_designer(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """Audience or Schedule chosen: the designer is redrawn with the fields that apply.
+    Redrawn before the ack, so a second quick choice starts from the first one's form."""
+    view = body.get("view") or {}
+    if view.get("callback_id") != blocks.DESIGNER:
+        ack()
+        return
+    who = actor(context)
+    who.require(Role.LEAD, "design pulses")
+    values = form_values(view)
+    with deps(context).db.session() as session:
+        organisations = members.organisations(session, who.team_id)
+    client.views_update(
+        view_id=view["id"],
+        view=blocks.designer_modal(
+            organisations,
+            audience=values.get("audience") or "everyone",
+            schedule=values.get("schedule") or "one_off",
+        ),
+    )
+    ack()
 
 
 def create_pulse(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
@@ -322,7 +348,7 @@ def open_theme_challenge(
         draft = results.challenge_draft(session, settings, who, action.get("value") or "")
         zone = workspaces.community_settings(session, who.team_id, settings).timezone
     view = challenge_modal(
-        datetime.now(ZoneInfo(zone)).date(),
+        utcnow().astimezone(ZoneInfo(zone)).date(),
         title=draft.title,
         description=draft.description,
         channel_id=draft.channel_id,

@@ -14,7 +14,7 @@ from sqlmodel import select
 from bot import demo
 from bot.config import Settings
 from sandbox import Terminal, World
-from storage import Challenge, Database, Idea, Member, Support
+from storage import Challenge, Database, Idea, Member, Pulse, Support
 
 PEOPLE_BY_NAME = {person.display_name: person.user_id for person in demo.PEOPLE}
 
@@ -227,3 +227,40 @@ def test_dates_are_typed_as_people_write_them(database_url: str) -> None:
         challenge = session.exec(select(Challenge)).one()
     database.dispose()
     assert challenge.closes_at.month == 1
+
+
+def test_a_pulse_designed_in_the_terminal_asks_only_what_applies(database_url: str) -> None:
+    out = run_lines(
+        database_url,
+        "/pulse new",
+        "ward",  # Name
+        "2",  # Audience: Members of a channel (the form is redrawn with a Channel)
+        "frailty-network",  # Channel
+        "1",  # Questions
+        "",  # Your own questions
+        "2",  # Schedule: Weekly (the form is redrawn with a Day)
+        "2",  # Day: Tuesday
+        "9am",  # Time
+        "20",  # Open for (days): too many
+        "5",
+        "",  # Results channel
+        "",  # Anonymous: keep
+        "",  # Comment minimum
+        "s",  # Create
+        "quit",
+    )
+    form = out[out.index("╔ New pulse") : out.index("╚ Sent.")]
+    assert form.index("║ Audience") < form.index("║ Channel") < form.index("║ Questions")
+    assert form.index("║ Schedule") < form.index("║ Day") < form.index("║ Time")
+    assert "I can't read '20' as a whole number from 1 to 14" in form
+    database = Database(database_url)
+    with database.session() as session:
+        pulse = session.exec(select(Pulse)).one()
+    database.dispose()
+    assert (pulse.audience_kind, pulse.audience_value) == ("channel", "C0SBFRAIL")
+    assert (pulse.schedule, pulse.weekday, pulse.local_time, pulse.open_days) == (
+        "weekly",
+        1,
+        "09:00",
+        5,
+    )

@@ -1,0 +1,60 @@
+"""Forms ask only what applies: a choice that changes which fields make sense redraws the
+form (Slack's dispatch_action, then views.update), fields shown as required are required,
+and "(optional)" (a field Slack marks optional) can be left empty."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slacktwin import SlackDriver, SlackTwin
+from tests.support import CHANNEL, LEAD
+
+
+def labels(view: dict[str, Any] | None) -> dict[str, bool]:
+    """Each input's label and whether Slack shows it as optional."""
+    assert view is not None
+    return {
+        block["label"]["text"]: bool(block.get("optional"))
+        for block in view["blocks"]
+        if block["type"] == "input"
+    }
+
+
+def open_designer(driver: SlackDriver, twin: SlackTwin) -> None:
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="designer")
+
+
+def test_the_pulse_designer_asks_only_what_applies(driver: SlackDriver, twin: SlackTwin) -> None:
+    open_designer(driver, twin)
+    first = labels(twin.current_modal(LEAD))
+    assert "Audience" in first and "Schedule" in first
+    for unasked in ("Channel", "Staff group", "Organisation", "Day"):
+        assert unasked not in first  # Everyone, one-off: none of these apply
+
+    driver.choose(LEAD, "Audience", "Members of a channel")
+    twin.wait_for(lambda: "Channel" in labels(twin.current_modal(LEAD)), message="redrawn")
+    shown = labels(twin.current_modal(LEAD))
+    assert shown["Channel"] is False  # required now that it applies
+    assert "Staff group" not in shown
+
+    driver.choose(LEAD, "Audience", "A staff group")
+    twin.wait_for(lambda: "Staff group" in labels(twin.current_modal(LEAD)), message="redrawn")
+    shown = labels(twin.current_modal(LEAD))
+    assert "Channel" not in shown and shown["Staff group"] is False
+
+    driver.choose(LEAD, "Schedule", "Weekly")
+    twin.wait_for(lambda: "Day" in labels(twin.current_modal(LEAD)), message="redrawn")
+    assert labels(twin.current_modal(LEAD))["Day"] is False
+    driver.choose(LEAD, "Schedule", "One-off")
+    twin.wait_for(lambda: "Day" not in labels(twin.current_modal(LEAD)), message="redrawn")
+
+    # What was typed before a redraw is kept.
+    driver.fill(LEAD, {"Name": "ward", "Questions": ["What is working well?"]})
+    driver.choose(LEAD, "Schedule", "Weekly")
+    twin.wait_for(lambda: "Day" in labels(twin.current_modal(LEAD)), message="redrawn")
+    assert set(driver.submit(LEAD).errors) == {"staff_group"}  # still to choose
+    driver.fill(LEAD, {"Staff group": "Pharmacy", "Day": "Tuesday"})
+    assert not driver.submit(LEAD).errors
+    twin.wait_for(lambda: "every week" in json.dumps(twin.dms(LEAD)), message="scheduled")
