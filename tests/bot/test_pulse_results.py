@@ -13,11 +13,12 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.errors import UserError
+from bot.learning.summariser import Point, Source, Summariser
 from bot.pulse import results, service
 from bot.pulse.questions import Answer
 from bot.roles import Actor, Role
 from bot.workspaces import ensure_workspace
-from storage import Database, Member, Organisation, PulseAnswer, PulseParticipation
+from storage import Database, Member, Organisation, PulseAnswer, PulseParticipation, Workspace
 
 TEAM, LEAD = "T0PULSE", "U0LEAD001"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -197,3 +198,48 @@ def test_no_row_links_an_anonymous_answer_to_a_user(session, settings, pulse, da
             for stored in connection.execute(text(f'SELECT * FROM "{table}"')):
                 dumped = json.dumps([str(value) for value in stored])
                 assert not any(token in dumped for token in tokens), table
+
+
+ONLY_ONE = "As the only pharmacist on the night rota I feel unsafe"
+WRITTEN = [
+    "Discharge delays every afternoon",
+    "Waiting for transport, discharge delays",
+    "discharge delays and no beds",
+    "Discharge delays again on Friday",
+    "Long discharge delays on the ward",
+    ONLY_ONE,
+    "Rota gaps on nights",
+]
+
+
+def test_a_theme_needs_enough_people_and_quotes_nobody() -> None:
+    many = tuple(range(5))
+    assert results.safe_theme(Point("Discharge delays (5 people)", many), WRITTEN, 5)
+    assert not results.safe_theme(Point("Discharge delays", (0, 1, 2, 3)), WRITTEN, 5)
+    # A model citing many sources may still quote one person: that is never shown.
+    quoted = Point(f"Staff say: {ONLY_ONE.lower()}", tuple(range(7)))
+    assert not results.safe_theme(quoted, WRITTEN, 5)
+
+
+def test_offline_themes_for_comments_are_terms_from_enough_people() -> None:
+    summary = Summariser(None).digest(
+        [Source(text, kind="pulse_comment") for text in WRITTEN], min_sources=5
+    )
+    texts = [point.text for point in summary.key_themes]
+    assert "Discharge (mentioned in 5 of 7)" in texts
+    assert all(len(point.sources) >= 5 for point in summary.key_themes)
+    assert not summary.whats_working and not summary.challenges  # sentences: never
+    assert "pharmacist" not in json.dumps(texts).lower() and "rota" not in json.dumps(texts)
+
+
+def test_the_run_keeps_its_minimum_and_a_rise_applies(session, settings, pulse) -> None:
+    run = closed_run(session, settings, pulse, [user for user, _ in PEOPLE[:6]])
+    assert run.anonymity_min == 5
+    workspace = session.get(Workspace, TEAM)
+    workspace.anonymity_min = 3  # lowered later: the run still needs 5
+    session.add(workspace)
+    assert service.minimum_for(session, settings, run, TEAM) == 5
+    assert not results.run_results(session, settings, run.id).withheld
+    workspace.anonymity_min = 7  # raised later: the run is held to 7
+    session.add(workspace)
+    assert results.run_results(session, settings, run.id).withheld
