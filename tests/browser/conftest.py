@@ -173,7 +173,8 @@ class Walk:
     def press(self, label: str, within: Any = None) -> None:
         scope = within if within is not None else self.page
         scope.get_by_role("button", name=label, exact=True).first.click()
-        self.settled()
+        # A jump runs days of scheduled work: allow it time on a busy machine.
+        self.settled(timeout=120.0 if label.startswith("Jump") else 20.0)
 
     def message(self, containing: str) -> Any:
         return self.page.locator("#messages article", has_text=containing).last
