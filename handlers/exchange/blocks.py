@@ -14,7 +14,14 @@ from bot.defaults import (
     PERSONAL_INTERESTS,
     STAFF_GROUPS,
 )
-from bot.exchange.service import MENTORING_FORMATS, MODES, ROLES, WEEKDAYS, WEIGHT_NAMES
+from bot.exchange.service import (
+    MENTORING_FORMATS,
+    MODES,
+    ROLES,
+    SET_FORMATS,
+    WEEKDAYS,
+    WEIGHT_NAMES,
+)
 from bot.exchange.stats import Figures
 from bot.text import escape
 from handlers.kit import button, input_block, modal, option, plain_text, section, static_select
@@ -28,6 +35,8 @@ FEEDBACK_FORM = "exchange_feedback_form"
 JOIN = "exchange_join"
 RUN_MATCHING = "exchange_run_matching"
 NEW_PROGRAMME = "exchange_new_programme"
+PROGRAMME_CHOICE = "format"  # the programme form's Format redraws it
+SIGNUP_CHOICE = "mode"  # the sign-up's Format (in person, virtual) redraws it
 WEIGHT_LABELS = {
     "professional": "Shared professional interests",
     "personal": "Shared personal interests",
@@ -61,8 +70,43 @@ def _text(initial: str = "", *, multiline: bool = False, max_length: int = 500) 
     return element
 
 
-def programme_modal(today: date) -> dict[str, Any]:
+def programme_modal(today: date, format: str | None = None) -> dict[str, Any]:
+    """A new programme; the group size is asked only for sets and the mentees per mentor
+    only for mentoring and coaching (choosing a Format redraws the form)."""
     differ = [option("Organisation", "organisation"), option("Staff group", "staff_group")]
+    shaped: list[dict[str, Any]] = []
+    if format in SET_FORMATS:
+        shaped.append(
+            input_block(
+                "group_size",
+                "Group size",
+                {
+                    "type": "number_input",
+                    "is_decimal_allowed": False,
+                    "min_value": "3",
+                    "max_value": "8",
+                    "initial_value": str(SET_FORMATS[format]),
+                },
+                optional=True,
+                hint=f"3 to 8 people in each {format.lower()}; left empty, {SET_FORMATS[format]}.",
+            )
+        )
+    if format in MENTORING_FORMATS:
+        shaped.append(
+            input_block(
+                "capacity",
+                "Mentees per mentor",
+                {
+                    "type": "number_input",
+                    "is_decimal_allowed": False,
+                    "min_value": "1",
+                    "max_value": "10",
+                    "initial_value": "2",
+                },
+                optional=True,
+                hint="Left empty, 2.",
+            )
+        )
     return modal(
         PROGRAMME,
         "New exchange",
@@ -74,21 +118,13 @@ def programme_modal(today: date) -> dict[str, Any]:
                 {"type": "plain_text_input", "max_length": 40},
                 hint="One word, so people can type /exchange join <name>.",
             ),
-            input_block("format", "Format", static_select([option(f) for f in EXCHANGE_FORMATS])),
             input_block(
-                "group_size",
-                "Group size",
-                {"type": "number_input", "is_decimal_allowed": False, "min_value": "2"},
-                optional=True,
-                hint="For sets (action learning set, quad, Big Room table): 3 to 8.",
+                "format",
+                "Format",
+                static_select([option(f) for f in EXCHANGE_FORMATS], format),
+                dispatch=True,
             ),
-            input_block(
-                "capacity",
-                "Mentees per mentor",
-                {"type": "number_input", "is_decimal_allowed": False, "initial_value": "2"},
-                optional=True,
-                hint="For mentoring and coaching.",
-            ),
+            *shaped,
             input_block(
                 "differ_by",
                 "Must differ by",
@@ -123,9 +159,12 @@ def signup_modal(
     organisation: str,
     organisations: Sequence[str],
     previous: ExchangeInterest | None,
+    mode: str | None = None,
 ) -> dict[str, Any]:
-    """One form, prefilled from the member's profile or their earlier sign-up."""
+    """One form, prefilled from the member's profile or their earlier sign-up. The place
+    is asked only for someone who could meet in person (choosing a Format redraws it)."""
     p = previous
+    mode = mode or (p.mode if p else None) or "either"
     staff_group = (p and p.staff_group) or (member and member.staff_group) or None
     org = (p and p.organisation) or organisation
     known_themes = [i for i in (p.professional_interests if p else []) if i in IMPROVEMENT_THEMES]
@@ -147,13 +186,6 @@ def signup_modal(
             static_select([option(o) for o in organisations][:100], org)
             if organisations
             else _text(org, max_length=200),
-        ),
-        input_block(
-            "locality",
-            "Place",
-            _text(p.locality if p else "", max_length=100),
-            optional=True,
-            hint="Your place or neighbourhood, e.g. Hereford. In-person matches stay local.",
         ),
         input_block(
             "professional",
@@ -218,11 +250,20 @@ def signup_modal(
         input_block(
             "mode",
             "Format",
-            static_select(
-                [option(label, code) for code, label in MODES.items()], p.mode if p else "either"
-            ),
+            static_select([option(label, code) for code, label in MODES.items()], mode),
+            dispatch=True,
         ),
     ]
+    if mode != "virtual":
+        blocks.append(
+            input_block(
+                "locality",
+                "Place",
+                _text(p.locality if p else "", max_length=100),
+                optional=True,
+                hint="Your place or neighbourhood, e.g. Hereford. In-person matches stay local.",
+            )
+        )
     if programme.format in MENTORING_FORMATS:
         blocks.append(
             input_block(

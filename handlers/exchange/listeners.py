@@ -44,6 +44,8 @@ def register(app: App) -> None:
     app.command("/exchange")(ack_then(exchange_command, after_exchange_command))
     app.view(blocks.PROGRAMME)(ack_then(create_programme, programme_created))
     app.action(blocks.NEW_PROGRAMME)(ack_then(ack_lead, open_programme_form))
+    app.action(blocks.PROGRAMME_CHOICE)(redraw_programme_form)
+    app.action(blocks.SIGNUP_CHOICE)(redraw_signup)
     app.action(blocks.JOIN)(ack_then(ack_only, open_signup_from_home))
     app.view(blocks.SIGNUP)(ack_then(save_signup, signed_up, refresh_home))
     app.action(blocks.RUN_MATCHING)(ack_then(ack_lead, run_matching_from_home))
@@ -147,6 +149,23 @@ def open_programme_form(body: dict[str, Any], context: BoltContext, client: WebC
     client.views_open(trigger_id=body["trigger_id"], view=blocks.programme_modal(today))
 
 
+def redraw_programme_form(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient
+) -> None:
+    """Format chosen: the form is redrawn with the fields that format uses (before the
+    ack, so a quick second choice starts from the first one's form)."""
+    view = body.get("view") or {}
+    if view.get("callback_id") != blocks.PROGRAMME:
+        ack()
+        return
+    actor(context).require(Role.LEAD, "run exchange programmes")
+    with deps(context).db.session() as session:
+        today = _today(context, session)
+    chosen = form_values(view).get("format")
+    client.views_update(view_id=view["id"], view=blocks.programme_modal(today, chosen))
+    ack()
+
+
 def create_programme(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     values, who = form_values(view), actor(context)
     with deps(context).db.session() as session:
@@ -200,6 +219,24 @@ def open_signup_from_home(
 def _open_signup(
     context: BoltContext, client: WebClient, trigger_id: str, programme_id: int
 ) -> None:
+    client.views_open(trigger_id=trigger_id, view=_signup_form(context, programme_id))
+
+
+def redraw_signup(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    """In person, virtual or either chosen: the place is asked only when it matters."""
+    view = body.get("view") or {}
+    if view.get("callback_id") != blocks.SIGNUP:
+        ack()
+        return
+    programme_id = parse_id(view.get("private_metadata"), "That programme")
+    mode = form_values(view).get("mode")
+    client.views_update(view_id=view["id"], view=_signup_form(context, programme_id, mode))
+    ack()
+
+
+def _signup_form(
+    context: BoltContext, programme_id: int, mode: str | None = None
+) -> dict[str, Any]:
     who = actor(context)
     with deps(context).db.session() as session:
         programme = session.get(ExchangeProgramme, programme_id)
@@ -218,8 +255,9 @@ def _open_signup(
             organisation.name if organisation else "",
             names,
             exchanges.interest(session, programme_id, who.user_id),
+            mode,
         )
-    client.views_open(trigger_id=trigger_id, view=view)
+    return view
 
 
 def save_signup(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from slacktwin import SlackDriver, SlackTwin
-from tests.support import CHANNEL, LEAD
+from tests.support import CHANNEL, LEAD, MEMBER
 
 
 def labels(view: dict[str, Any] | None) -> dict[str, bool]:
@@ -58,3 +58,45 @@ def test_the_pulse_designer_asks_only_what_applies(driver: SlackDriver, twin: Sl
     driver.fill(LEAD, {"Staff group": "Pharmacy", "Day": "Tuesday"})
     assert not driver.submit(LEAD).errors
     twin.wait_for(lambda: "every week" in json.dumps(twin.dms(LEAD)), message="scheduled")
+
+
+def test_the_exchange_forms_ask_only_what_the_format_uses(
+    driver: SlackDriver, twin: SlackTwin
+) -> None:
+    driver.command(LEAD, "/exchange", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="programme form")
+    shown = labels(twin.current_modal(LEAD))
+    assert "Group size" not in shown and "Mentees per mentor" not in shown
+    driver.choose(LEAD, "Format", "Quad")
+    twin.wait_for(lambda: "Group size" in labels(twin.current_modal(LEAD)), message="a set")
+    view = twin.current_modal(LEAD)
+    assert "Mentees per mentor" not in labels(view)
+    size = next(b for b in view["blocks"] if b.get("block_id") == "group_size")
+    assert size["element"]["initial_value"] == "4"  # a quad's default, so empty is fine too
+    driver.choose(LEAD, "Format", "Mentoring")
+    twin.wait_for(lambda: "Mentees per mentor" in labels(twin.current_modal(LEAD)), message="m")
+    assert "Group size" not in labels(twin.current_modal(LEAD))
+    driver.choose(LEAD, "Format", "Half-day swap")
+    twin.wait_for(lambda: "Mentees per mentor" not in labels(twin.current_modal(LEAD)))
+    driver.fill(LEAD, {"Name": "hereford"})
+    assert not driver.submit(LEAD).errors
+    twin.wait_for(lambda: "/exchange join hereford" in json.dumps(twin.dms(LEAD)))
+
+    driver.command(MEMBER, "/exchange", "join hereford", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(MEMBER) is not None, message="sign-up")
+    assert "Place" in labels(twin.current_modal(MEMBER))  # "Either" may meet in person
+    driver.choose(MEMBER, "Format", "Virtual")
+    twin.wait_for(lambda: "Place" not in labels(twin.current_modal(MEMBER)), message="virtual")
+    driver.choose(MEMBER, "Format", "In person")
+    twin.wait_for(lambda: "Place" in labels(twin.current_modal(MEMBER)), message="in person")
+    driver.fill(
+        MEMBER,
+        {
+            "Staff group": "Medical",
+            "Organisation": "Wye Valley NHS Trust",
+            "Professional interests": ["Frailty"],
+            "Place": "Hereford",
+        },
+    )
+    assert not driver.submit(MEMBER).errors
+    twin.wait_for(lambda: "signed up to hereford" in json.dumps(twin.dms(MEMBER)).lower())
