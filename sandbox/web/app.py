@@ -508,7 +508,9 @@ def create_app(site: Site) -> Starlette:
             headers["Content-Disposition"] = f'attachment; filename="{safe}"'
         return Response(found["content"] or b"", media_type=media or None, headers=headers)
 
-    def action(handler: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Callable:
+    def action(
+        handler: Callable[[dict[str, Any]], dict[str, Any] | None], person: bool = True
+    ) -> Callable:
         async def endpoint(request: Request) -> Response:
             try:
                 body = await request.json()
@@ -519,8 +521,10 @@ def create_app(site: Site) -> Starlette:
 
             def run() -> Response:
                 with site.lock:
-                    if "as" in body:
-                        site.person(str(body["as"]))
+                    if person and not isinstance(body.get("as"), str):
+                        raise BadRequest("Say who you are acting as.")
+                    if person:
+                        site.person(body["as"])
                     answer = handler(body) or {}
                     return JSONResponse({"ok": True, **answer})
 
@@ -605,8 +609,8 @@ def create_app(site: Site) -> Starlette:
         Route("/api/submit", action(do_submit), methods=["POST"]),
         Route("/api/close", action(do_close), methods=["POST"]),
         Route("/api/shortcut", action(do_shortcut), methods=["POST"]),
-        Route("/api/jump", action(do_jump), methods=["POST"]),
-        Route("/api/reset", action(do_reset), methods=["POST"]),
+        Route("/api/jump", action(do_jump, person=False), methods=["POST"]),
+        Route("/api/reset", action(do_reset, person=False), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     return Starlette(routes=routes)

@@ -167,6 +167,15 @@ def message_html(
     clock, stamp = _clock_time(message["ts"])
     ephemeral = message.get("subtype") == "ephemeral"
     blocks = message.get("blocks")
+    typed = (
+        not is_app
+        and message.get("text")
+        and all(b.get("type") == "rich_text" for b in blocks or [])
+    )
+    if typed:
+        # What a person typed: Slack's client turns their *bold* and :emoji: into rich
+        # text; the twin keeps the words, so draw them as mrkdwn.
+        blocks = None
     if blocks:
         body = render_blocks(blocks, ctx)
     else:

@@ -428,6 +428,16 @@ document.addEventListener("submit", async (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
+  const inMenu = event.target.closest && event.target.closest(".bk-menu-list");
+  if (inMenu && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+    // Arrow keys move through an open menu's options, as in Slack.
+    event.preventDefault();
+    const items = $$("button", inMenu);
+    const at = items.indexOf(event.target);
+    const next = (at + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+    items[next].focus();
+    return;
+  }
   if (event.key === "Escape") {
     if ($(".bk-menu-toggle[aria-expanded='true']")) {
       const open = $(".bk-menu-toggle[aria-expanded='true']");
