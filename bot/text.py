@@ -49,3 +49,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_safe(value: str) -> str:
     """A leading apostrophe stops Excel and Sheets running a cell as a formula."""
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """``1 supporter``, ``3 supporters``: the noun agrees with the number."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks import button, section
 from bot.ideas.insights import STATUS_LABELS, status_label
-from bot.text import escape, plain, truncate
+from bot.text import counted, escape, plain, truncate
 from storage import Challenge, Idea, IdeaStatus
 
 if TYPE_CHECKING:
@@ -50,7 +50,8 @@ class CardContext:
 
 
 def supporters(count: int) -> str:
-    return f"{count} supporters"
+    """ "1 supporter", "N supporters" (the card's count, as DESIGN.md names it)."""
+    return counted(count, "supporter")
 
 
 def _link(url: str | None, text: str) -> str:
@@ -213,8 +214,9 @@ def challenge_announcement(
 def challenge_summary(challenge: Challenge, summary: Summary) -> tuple[str, list[dict[str, Any]]]:
     """What the challenge gathered, for the channel; voices only for groups big enough."""
     lines = [
-        f"*{summary.ideas}* ideas from *{summary.contributors}* people, "
-        f"with *{summary.supporters}* supporters.",
+        f"*{summary.ideas}* {'idea' if summary.ideas == 1 else 'ideas'} from "
+        f"*{summary.contributors}* {'person' if summary.contributors == 1 else 'people'}, "
+        f"with *{summary.supporters}* {'supporter' if summary.supporters == 1 else 'supporters'}.",
     ]
     if summary.top:
         lines.append("*Most supported:*")

@@ -185,7 +185,8 @@ def test_similar_ideas_are_offered_before_posting(
     assert "Open a discharge lounge to free beds earlier" in modal
     assert "Support that one instead" in modal and "Post mine anyway" in modal
     driver.click(MEMBER, "Support that one instead", modal=True, index=0)
-    wait_for_card(twin, first, "1 supporters")
+    card = wait_for_card(twin, first, "1 supporter")
+    assert "1 supporters" not in card  # the noun agrees with the count
     assert len(cards(twin)) == 1  # the draft was not posted
     # Someone else posts theirs anyway.
     share(driver, twin, LEAD, {"Title": "Discharge lounge open earlier so beds free up"})
@@ -227,7 +228,7 @@ def test_each_status_change_updates_the_card_and_tells_author_and_supporters(
 ) -> None:
     ts = post_idea(driver, twin, MEMBER, "Virtual ward for frailty")
     driver.click(OTHER, "Support", message=(CHANNEL, ts))
-    wait_for_card(twin, ts, "1 supporters")
+    wait_for_card(twin, ts, "1 supporter")
     assert not manage(
         driver, twin, ts, {"Status": "Under review", "Rationale": "Design group looks at it."}
     ).errors
@@ -456,7 +457,7 @@ def test_search_and_mine_answer_privately(driver: SlackDriver, twin: SlackTwin) 
     post_idea(driver, twin, OTHER, "Anonymous rota feedback box", **{"Post anonymously": True})
     ts = post_idea(driver, twin, LEAD, "Pharmacist-led medication reviews")
     driver.click(MEMBER, "Support", message=(CHANNEL, ts))
-    wait_for_card(twin, ts, "1 supporters")
+    wait_for_card(twin, ts, "1 supporter")
     driver.command(OTHER, "/idea", "search falls care homes", channel=CHANNEL)
     found = ephemeral_text(twin, OTHER)
     assert "Falls prevention exercise classes" in found and "New" in found
@@ -481,7 +482,7 @@ def test_stats_and_export_are_for_leads(
     ts = post_idea(driver, twin, MEMBER, '=HYPERLINK("http://x") formula title')
     post_idea(driver, twin, OTHER, "Anonymous idea for export", **{"Post anonymously": True})
     driver.click(LEAD, "Support", message=(CHANNEL, ts))
-    wait_for_card(twin, ts, "1 supporters")
+    wait_for_card(twin, ts, "1 supporter")
     driver.command(MEMBER, "/idea", "stats", channel=CHANNEL)
     assert "Only leads" in ephemeral_text(twin, MEMBER)
     driver.command(MEMBER, "/idea", "export", channel=CHANNEL)
@@ -560,7 +561,7 @@ def test_a_challenge_from_creation_to_close_with_summary_and_csv(
     twin.wait_for(lambda: len(cards(twin)) >= 2, message="two idea cards")
     card = cards(twin)[-1]["ts"]
     driver.click(ADMIN, "Support", message=(CHANNEL, card))
-    wait_for_card(twin, card, "1 supporters")
+    wait_for_card(twin, card, "1 supporter")
     assert "Challenge:" in card_text(twin, card)
     # A member can't close it; the lead can.
     driver.click(MEMBER, "Close now", message=(CHANNEL, announcement["ts"]))
@@ -651,7 +652,7 @@ def test_a_card_slack_refuses_leaves_no_idea_and_the_kept_draft_posts_in_one_tap
     assert "An earlier discharge lounge" in card_text(twin, ts)
     twin.wait_for(lambda: "is posted" in dms_text(twin, MEMBER), message="thank-you DM")
     driver.click(OTHER, "Support", message=(CHANNEL, ts))
-    wait_for_card(twin, ts, "1 supporters")
+    wait_for_card(twin, ts, "1 supporter")
     replaced = twin.message(twin.dm_channel(MEMBER), kept["ts"])
     assert replaced is not None and "Your idea is posted" in replaced["text"]
     assert "Post it now" not in json.dumps(replaced)  # it can't be posted twice

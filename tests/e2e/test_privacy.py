@@ -278,7 +278,7 @@ def test_forget_me_leaves_no_trace_in_the_database_or_in_slack(
     their_card = post_idea(driver, twin, OTHER, "Saturday physiotherapy rota")
     driver.click(MEMBER, "Support", message=(CHANNEL, their_card))
     driver.click(OTHER, "Support", message=(CHANNEL, my_card))
-    wait_for_card(twin, my_card, "1 supporters")
+    wait_for_card(twin, my_card, "1 supporter")
     # A lead makes MEMBER the owner of OTHER's idea: the card and OTHER's DM name them.
     driver.click(LEAD, "Manage", message=(CHANNEL, their_card))
     twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="manage modal")
