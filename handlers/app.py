@@ -131,9 +131,10 @@ def build_app(
     ) -> Actor | None:
         with deps.db.session() as session:
             member, _ = members.first_contact(session, team_id, user_id, _name_in(body))
-            if member.profile_refreshed_at is None or members.needs_refresh(member):
-                _refresh_later(team_id, user_id, WebClientPort(context.client))
+            stale = member.profile_refreshed_at is None or members.needs_refresh(member)
             actor = members.actor_for(member, settings)
+        if stale:  # after the commit: the refresh must find the row a stranger's made
+            _refresh_later(team_id, user_id, WebClientPort(context.client))
         if member.profile_refreshed_at:
             deps.actors.put(actor)  # a stranger is looked up again until the profile is in
         return actor
