@@ -35,7 +35,7 @@ from sqlmodel import Session, SQLModel
 from bot import audit, members
 from bot.config import Settings
 from bot.slack import SlackPort
-from bot.text import escape
+from bot.text import counted, escape
 from storage import (
     AuditEntry,
     CapturedMessage,
@@ -362,11 +362,12 @@ def summary(session: Session, team_id: str, user_id: str) -> Summary:
         "*Pulse checks*: whether you have answered each open pulse, only to send one "
         "reminder. What you answered in an anonymous pulse is stored with no link to you, "
         "so it can't be shown, exported or deleted as yours.",
-        f"*Exchanges*: {count(ExchangeInterest, ExchangeInterest.user_id == user_id)} "
-        "sign-ups, your matches and any feedback you gave.",
+        f"*Exchanges*: "
+        f"{counted(count(ExchangeInterest, ExchangeInterest.user_id == user_id), 'sign-up')}, "
+        "your matches and any feedback you gave.",
         f"*Learning*: {count(CapturedMessage, CapturedMessage.user_id == user_id)} of your "
-        f"messages kept from captured channels, {count(Reflection, Reflection.user_id == user_id)} "
-        "reflections.",
+        "messages kept from captured channels, "
+        f"{counted(count(Reflection, Reflection.user_id == user_id), 'reflection')}.",
         "*Settings*: your nudge choices, and a log of what leads and admins did.",
     ]
     return Summary(tuple(lines))

@@ -100,3 +100,5 @@ def test_the_exchange_forms_ask_only_what_the_format_uses(
     )
     assert not driver.submit(MEMBER).errors
     twin.wait_for(lambda: "signed up to hereford" in json.dumps(twin.dms(MEMBER)).lower())
+    kept = json.dumps(driver.command(MEMBER, "/copbot", "privacy", channel=CHANNEL).json())
+    assert "1 sign-up," in kept and "0 reflections" in kept  # the noun agrees with the number
