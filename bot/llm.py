@@ -159,7 +159,7 @@ def redacted_request(request: Any, http: ModuleType) -> Any:
     if cleaned == body:
         return request
     headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"content-length"]
-    content = json.dumps(cleaned, ensure_ascii=False).encode("utf-8")
+    content = json.dumps(cleaned).encode("ascii")  # escaped: a lone surrogate cannot break it
     return http.Request(
         request.method, request.url, headers=headers, content=content, extensions=request.extensions
     )

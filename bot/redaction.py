@@ -5,8 +5,8 @@ completions, responses and embeddings alike; ``bot.llm`` also applies ``redact_i
 to every request body as a last guard) and to what comes back. ``refuse_patient_identifiers``
 uses the same recognisers at input, for what copbot must never store.
 
-Detection is Microsoft Presidio with pattern recognisers only: its ``AnalyzerEngine`` over a
-blank spaCy pipeline (``spacy.blank("en")``: a tokenizer, no model to download), its
+Detection is Microsoft Presidio with pattern recognisers only: its ``AnalyzerEngine`` with
+its no-op NLP engine (no spaCy pipeline runs and no model is loaded or downloaded), its
 phone-number recogniser for GB, copbot's own recognisers for what the NHS needs, and its
 ``AnonymizerEngine`` to put labels in. Nothing here touches the network: Presidio's URL and
 email recognisers (which call tldextract, and so download the public suffix list) are left
@@ -356,18 +356,11 @@ class _Engines:
 
 
 def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
-    import spacy
     from presidio_analyzer import AnalyzerEngine, LocalRecognizer, RecognizerRegistry
     from presidio_analyzer import RecognizerResult as Result
-    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
     from presidio_anonymizer import AnonymizerEngine
-
-    class BlankSpacy(SpacyNlpEngine):
-        """spaCy's tokenizer alone: no trained pipeline, so nothing is ever downloaded."""
-
-        def load(self) -> None:
-            self.nlp = {"en": spacy.blank("en")}
 
     class Finder(LocalRecognizer):
         """A copbot recogniser: the spans one of ``_FINDERS`` returns, at full confidence."""
@@ -388,7 +381,10 @@ def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     for kind in _FINDERS:
         registry.add_recognizer(Finder(kind))
     registry.add_recognizer(PhoneRecognizer(supported_regions=("GB",), leniency=1))
-    nlp = BlankSpacy(models=[{"lang_code": "en", "model_name": "blank"}])
+    # Every recogniser is self-contained, so the NLP engine is Presidio's no-op one: no
+    # spaCy pipeline runs, no model is loaded or downloaded, and text of any length and
+    # any code points (a lone surrogate) is fine.
+    nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
     nlp.load()
     analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
     return analyzer, AnonymizerEngine()

@@ -175,6 +175,15 @@ def test_dr_foster_is_benchmarking_data_not_a_person() -> None:
     assert redact("Dr Foster data and Dr Fosters notes") == "Dr Foster data and [name] notes"
 
 
+def test_odd_and_long_text_is_handled() -> None:
+    assert redact("\ud800 half a pair, NUL\x00 and Mrs Jane Smith") == (
+        "\ud800 half a pair, NUL\x00 and [name]"
+    )
+    assert redact("Arabic-Indic digits ٩٤٣ ٤٧٦ ٥٩١٩") == "Arabic-Indic digits [NHS number]"
+    long = "long " * 12_000 + "943 476 5919"
+    assert redact(long).endswith("long [NHS number]")
+
+
 def test_only_identifiers_change_and_odd_characters_elsewhere_stay() -> None:
     text = f"Café{NBSP}team: NHS 943 476 5919 — ok"
     assert redact_identifiers(text) == f"Café{NBSP}team: [NHS number] — ok"
