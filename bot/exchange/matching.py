@@ -35,16 +35,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import rustworkx as rx
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-from bot.exchange import scoring
+from bot.exchange import candidates, pairs, scoring
+from bot.exchange.candidates import (
+    JITTER,
+    PAIR_BONUS,
+    PRIORITY_BONUS,
+    QUANTUM,
+    Graph,
+    internal_weight,
+    mix,
+    salt_of,
+)
+from bot.exchange.candidates import jitter as _jitter
+from bot.exchange.pairs import blossom as _blossom
 from bot.exchange.scoring import (
     MODE_IN_PERSON,
     MODES,
@@ -127,21 +137,49 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Certificate:
+    """How close a round is to the best possible: ``score`` against a proven ``bound``.
+
+    Pairs: no pairing that pairs as many people scores more than ``bound`` (``complete``:
+    of every pairing of the round; else of the ``candidate_pairs`` considered). Sets: the
+    bound is each person's best possible partners, halved. Mentoring: solved exactly on
+    the candidate pairs, so the bound is the score.
+    """
+
+    kind: str  # "pairs", "sets" or "mentoring"
+    score: float
+    bound: float
+    complete: bool
+    candidate_pairs: int
+    reference: float | None = None  # sets: the best of several random restarts
+
+    @property
+    def gap(self) -> float:
+        """How far below the bound the score is, as a share of the bound."""
+        return max(0.0, (self.bound - self.score) / self.bound) if self.bound > 0 else 0.0
+
+
+@dataclass(frozen=True)
 class Result:
     matches: tuple[Match, ...]
     carried_over: tuple[str, ...]  # ids carried to the next round with priority
     unmatchable: dict[str, str]  # id -> plain reason told to the person
     total_score: float
+    certificate: Certificate | None = None
 
 
-PAIR_BONUS = 20.0  # score units per matched pair: match as many people as possible
-PRIORITY_BONUS = 1000.0  # per carried-over person in a pair: they are matched first
 TOP_K = 48  # partners kept per person above FULL_GRAPH_LIMIT (pairs)
+INDEX_TOP_K = 12  # the same above SQUARE_LIMIT, where the index finds them
+INDEX_REACH = 3  # proposals per person per index key
+INDEX_ROUNDS = 1  # rounds of "partners of partners" after the index
+INDEX_WIDEN = 6  # best partners whose own best partners are proposed
 SET_TOP_K = 24  # the same for sets, at least 6 x the group size
 FULL_GRAPH_LIMIT = 400  # up to here every eligible pair is an edge
+SQUARE_LIMIT = 5000  # up to here every pair is scored (a proven graph); the index above
 EXACT_LIMIT = 1000  # up to here blossom runs on the whole kept graph
-_QUANTUM = 1000  # internal weights are integers: thousandths of a score unit ...
-_JITTER = 16  # ... times this, plus a seeded tie-break below one thousandth
+AUCTION_FROM = 20_000  # above this, the auction solves the relaxation (scipy below)
+_QUANTUM = QUANTUM
+_JITTER = JITTER
 PAUSED_REASON = "You have paused taking part"
 
 
@@ -345,11 +383,11 @@ def match(
     unmatchable = {c.id: PAUSED_REASON for c in people if c.paused}
     pool = Pool([c for c in people if not c.paused], history)
     if rules.mentoring:
-        groups, carried, stuck = _mentoring(pool, rules, weights, seed)
+        groups, carried, stuck, certificate = _mentoring(pool, rules, weights, seed)
     elif rules.group_size == 2:
-        groups, carried, stuck = _pairs(pool, rules, weights, seed)
+        groups, carried, stuck, certificate = _pairs(pool, rules, weights, seed)
     else:
-        groups, carried, stuck = _sets(pool, rules, weights, seed)
+        groups, carried, stuck, certificate = _sets(pool, rules, weights, seed)
     matches = []
     for members in groups:
         if not rules.mentoring:
@@ -376,114 +414,27 @@ def match(
         carried_over=tuple(sorted(pool.ids[i] for i in carried)),
         unmatchable=dict(sorted(unmatchable.items())),
         total_score=total,
+        certificate=certificate,
     )
 
 
-Outcome = tuple[list[list[int]], list[int], dict[int, str]]  # groups, carried, unmatchable
+Placed = tuple[list[list[int]], list[int], dict[int, str]]  # groups, carried, unmatchable
+Outcome = tuple[list[list[int]], list[int], dict[int, str], "Certificate | None"]
 
 
 # ---------------------------------------------------------------------- the graph
 
 
-@dataclass
-class Graph:
-    """Eligible pairs kept for optimisation: edges i < j with their score and weight."""
-
-    n: int
-    i: np.ndarray
-    j: np.ndarray
-    score: np.ndarray  # float64, exactly pair_score
-    weight: np.ndarray  # int64 internal weight: bonuses, score in thousandths, tie-break
-    degree: np.ndarray  # how many eligible partners each person has in all (not just kept)
-    priority: np.ndarray  # carried over from the last round
-
-    def neighbours(self) -> list[dict[int, float]]:
-        """Each person's kept partners and the pair's score."""
-        adj: list[dict[int, float]] = [{} for _ in range(self.n)]
-        for a, b, s in zip(self.i.tolist(), self.j.tolist(), self.score.tolist(), strict=True):
-            adj[a][b] = s
-            adj[b][a] = s
-        return adj
-
-
-_GOLDEN = 0x9E3779B97F4A7C15
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a well-spread, platform-independent hash of uint64s."""
-    with np.errstate(over="ignore"):
-        x = x + np.uint64(_GOLDEN)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
-
-
-def _jitter(seed: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """A seeded, symmetric pseudo-random integer in [0, _JITTER) per pair."""
-    lo = np.minimum(i, j).astype(np.uint64)
-    hi = np.maximum(i, j).astype(np.uint64)
-    salt = np.uint64((seed * _GOLDEN) % (1 << 64))
-    with np.errstate(over="ignore"):
-        x = _mix((lo << np.uint64(32)) ^ hi ^ salt)
-    return (x % np.uint64(_JITTER)).astype(np.int64)
-
-
-def internal_weight(score: np.ndarray, priorities: np.ndarray, jitter: np.ndarray) -> np.ndarray:
-    """Integer weights: bonuses and score in thousandths, then the tie-break."""
-    units = (
-        np.rint(np.asarray(score) * _QUANTUM).astype(np.int64)
-        + round(PAIR_BONUS * _QUANTUM)
-        + round(PRIORITY_BONUS * _QUANTUM) * np.asarray(priorities).astype(np.int64)
-    )
-    return units * _JITTER + jitter
-
-
 def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) -> Graph:
-    """Each person's ``k`` best eligible partners (all of them in small rounds), as one graph."""
-    n = pool.n
-    empty = np.zeros(0, dtype=np.int64)
-    if n < 2:
-        return Graph(
-            n, empty, empty, np.zeros(0), empty, np.zeros(n, dtype=np.int64), pool.priority
+    """Each person's ``k`` best eligible partners: exactly, by scoring every pair, up to
+    SQUARE_LIMIT people (all of them up to FULL_GRAPH_LIMIT); from the index above."""
+    if pool.n <= SQUARE_LIMIT:
+        return candidates.square_graph(
+            pool, rules, weights, seed, k, keep_all=pool.n <= FULL_GRAPH_LIMIT
         )
-    keep_all = n <= FULL_GRAPH_LIMIT or n - 1 <= k
-    size = max(1, min(n, (1 << 20) // n))
-    blocks = [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
-    columns = np.arange(n)
-
-    def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rank, floor = pool.rank_block(rows, rules, weights)
-        eligible = rank > floor
-        degree = eligible.sum(axis=1)
-        if keep_all:
-            r, c = np.nonzero(eligible & (rows[:, None] < columns[None, :]))
-            return rows[r], c, degree
-        # Partners ranked by score alone: a carried-over person's bonus would put them at the
-        # top of everyone's list and crowd everyone else out of the graph.
-        top = np.argpartition(-rank, k - 1, axis=1)[:, :k]
-        ok = np.take_along_axis(eligible, top, axis=1)
-        r = np.broadcast_to(rows[:, None], top.shape)[ok]
-        c = top[ok]
-        return np.minimum(r, c), np.maximum(r, c), degree
-
-    if len(blocks) > 1:
-        pool.prepare(rules, weights)  # once, before the threads share it
-        with ThreadPoolExecutor(max_workers=2) as executor:
-            parts = list(executor.map(work, blocks))
-    else:
-        parts = [work(blocks[0])]
-    a = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    b = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    degree = np.concatenate([p[2] for p in parts]).astype(np.int64)
-    key = np.unique(a * n + b)
-    a, b = key // n, key % n
-    ok = pool.pair_eligible(a, b, rules)  # blocks rank in float32: check the kept pairs exactly
-    a, b = a[ok], b[ok]
-    s = pool.pair_scores(a, b, weights)
-    w = internal_weight(
-        s, pool.priority[a].astype(np.int64) + pool.priority[b], _jitter(seed, a, b)
+    return candidates.index_graph(
+        pool, rules, weights, seed, min(k, INDEX_TOP_K), INDEX_REACH, INDEX_ROUNDS, INDEX_WIDEN
     )
-    return Graph(n, a, b, s, w, degree, pool.priority)
 
 
 # ---------------------------------------------------------------------- pairs
@@ -491,102 +442,24 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
 
 def _pairs(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
     graph = _build_graph(pool, rules, weights, seed, TOP_K)
-    mate = _max_weight_matching(graph)
+    mate, bound = pairs.solve(graph, exact=pool.n <= EXACT_LIMIT, auction_from=AUCTION_FROM)
     groups = [[i, int(mate[i])] for i in range(pool.n) if mate[i] > i]
+    certificate = None
+    if bound is not None:
+        score = 0.0
+        for i, j in groups:
+            score = score + pool.score(i, j, weights)
+        # No pairing that pairs as many people scores more than the bound less their bonus.
+        certificate = Certificate(
+            kind="pairs",
+            score=score,
+            bound=bound.value - PAIR_BONUS * len(groups),
+            complete=bound.complete,
+            candidate_pairs=bound.edges,
+        )
     leftovers = [i for i in range(pool.n) if mate[i] < 0]
-    return _place_leftovers(pool, rules, weights, graph.degree, groups, leftovers, 3)
-
-
-def _max_weight_matching(graph: Graph) -> np.ndarray:
-    """Mate of each person (-1 if none) in a maximum-weight matching of the graph (exact up to
-    EXACT_LIMIT people, near-exact above)."""
-    n = graph.n
-    if n <= EXACT_LIMIT or len(graph.i) == 0:
-        return _blossom(n, graph.i, graph.j, graph.weight)
-    # The relaxation without the carried-over bonus: its wide costs slow the solver down a
-    # lot, and it matches almost everyone anyway. The repair below adds the bonus back.
-    relaxed = (
-        np.rint(graph.score * _QUANTUM)
-        + round(PAIR_BONUS * _QUANTUM)
-        + (graph.weight % _JITTER) / _JITTER
-    )
-    perm = _relaxation(n, graph.i, graph.j, relaxed)
-    mate = np.full(n, -1, dtype=np.int64)
-    two = (perm[perm] == np.arange(n)) & (perm != np.arange(n))
-    mate[two] = perm[two]
-    _repair(graph, mate)
-    return mate
-
-
-def _blossom(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Exact maximum-weight matching (Edmonds' blossom algorithm, rustworkx)."""
-    mate = np.full(n, -1, dtype=np.int64)
-    if len(a) == 0:
-        return mate
-    graph = rx.PyGraph(multigraph=False)
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(list(zip(a.tolist(), b.tolist(), w.tolist(), strict=True)))
-    for x, y in rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int):
-        mate[x], mate[y] = y, x
-    return mate
-
-
-def _relaxation(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The optimal assignment where everyone points at a partner or at themselves (unpaired).
-
-    Each matching gives an assignment of twice its weight, so this is an upper bound, and in
-    practice nearly all of it is 2-cycles: pairs pointing at each other.
-    """
-    top = float(w.max()) + 1.0
-    rows = np.concatenate([a, b, np.arange(n)])
-    cols = np.concatenate([b, a, np.arange(n)])
-    cost = np.concatenate([top - w, top - w, np.full(n, top)])
-    r, c = min_weight_full_bipartite_matching(csr_array((cost, (rows, cols)), shape=(n, n)))
-    perm = np.arange(n)
-    perm[r] = c
-    return perm
-
-
-REPAIR_NEIGHBOURS = 8  # per loose person: best partners (and their mates) in the repair
-REPAIR_LIMIT = 1500  # people in one exact repair
-
-
-def _repair(graph: Graph, mate: np.ndarray) -> None:
-    """Re-solve exactly around everyone left unpaired: them, their best partners and those
-    partners' mates. The window is closed under ``mate``, so this never makes things worse."""
-    n = graph.n
-    loose = np.flatnonzero(mate < 0)
-    if len(loose) == 0:
-        return
-    # Each loose person's best partners, from the edges that touch someone loose.
-    is_loose = np.zeros(n, dtype=bool)
-    is_loose[loose] = True
-    touching = np.flatnonzero(is_loose[graph.i] | is_loose[graph.j])
-    best: dict[int, list[tuple[int, int]]] = {int(i): [] for i in loose}
-    for e in touching.tolist():
-        x, y, w = int(graph.i[e]), int(graph.j[e]), int(graph.weight[e])
-        if x in best:
-            best[x].append((w, y))
-        if y in best:
-            best[y].append((w, x))
-    window: dict[int, None] = {}
-    order = sorted(best, key=lambda i: (not graph.priority[i], i))
-    for i in order:
-        if len(window) >= REPAIR_LIMIT:
-            break
-        window[i] = None
-        for _, j in sorted(best[i], reverse=True)[:REPAIR_NEIGHBOURS]:
-            window[j] = None
-            if mate[j] >= 0:
-                window[int(mate[j])] = None
-    nodes = np.array(sorted(window), dtype=np.int64)
-    inside = np.zeros(n, dtype=bool)
-    inside[nodes] = True
-    keep = inside[graph.i] & inside[graph.j]
-    local = np.full(n, -1, dtype=np.int64)
-    local[nodes] = np.arange(len(nodes))
-    sub = _blossom(len(nodes), local[graph.i[keep]], local[graph.j[keep]], graph.weight[keep])
-    mate[nodes] = np.where(sub >= 0, nodes[np.maximum(sub, 0)], -1)
+    placed = _place_leftovers(pool, rules, weights, graph.degree, groups, leftovers, 3)
+    return (*placed, certificate)
 
 
 # ---------------------------------------------------------------------- leftovers
@@ -600,7 +473,7 @@ def _place_leftovers(
     groups: list[list[int]],
     leftovers: list[int],
     max_size: int,
-) -> Outcome:
+) -> Placed:
     """Nobody is dropped silently. Leftovers who fit each other pair up; then each joins the
     group it fits best (every pair inside still eligible, at most ``max_size`` people); the
     rest are carried over if anyone at all was eligible for them, else unmatchable."""
@@ -805,7 +678,7 @@ def _sets(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
         pool, rules, weights, graph.degree, groups, leftovers, size + 1
     )
     stuck.update(more)
-    return groups, carried, stuck
+    return groups, carried, stuck, None
 
 
 def _grow_sets(
@@ -875,8 +748,7 @@ def _grow_sets(
 
 def _tie_break(seed: int, n: int) -> list[int]:
     """A seeded order of people for breaking ties (another seed, another order)."""
-    salt = np.uint64((seed * _GOLDEN) % (1 << 64))
-    return _mix(np.arange(n, dtype=np.uint64) ^ salt).tolist()
+    return mix(np.arange(n, dtype=np.uint64) ^ salt_of(seed)).tolist()
 
 
 def _swap_sets(
@@ -978,7 +850,7 @@ def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome
             stuck[i] = "There are no mentees in this round yet"
         for i in mentees:
             stuck[i] = "There are no mentors in this round yet"
-        return [], [], stuck
+        return [], [], stuck, None
     # Candidate pairs: every eligible mentor for each mentee (the best MENTOR_CHOICES when
     # there are many), scored exactly.
     mentor_idx = np.array(mentors, dtype=np.int64)
@@ -1029,7 +901,7 @@ def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome
                 carried.append(i)
             else:
                 stuck[i] = _unmatchable_reason(pool, i, rules, mentee_side, "mentees")
-    return groups, carried, stuck
+    return groups, carried, stuck, None
 
 
 def _assign_mentees(

@@ -422,13 +422,13 @@ class Pool:
         overlap = field.pair_counts(a, b, field)
         ok &= ~(known[a] & known[b] & (overlap == 0))
         if self.blocked:
-            lo, hi = np.minimum(a, b).tolist(), np.maximum(a, b).tolist()
-            banned = self.history | self.do_not_pair
-            ok &= np.fromiter(
-                ((x, y) not in banned for x, y in zip(lo, hi, strict=True)),
-                dtype=bool,
-                count=len(lo),
-            )
+            # Pairs named by history or do-not-pair, as sorted keys lo * n + hi.
+            pairs = np.array(sorted(self.history | self.do_not_pair), dtype=np.int64)
+            banned = pairs[:, 0] * self.n + pairs[:, 1]
+            lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+            keys = lo * self.n + hi
+            at = np.minimum(np.searchsorted(banned, keys), len(banned) - 1)
+            ok &= banned[at] != keys
         return ok
 
     # ------------------------------------------------------------------ blocks

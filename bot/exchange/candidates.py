@@ -1,0 +1,511 @@
+"""The candidate graph: the eligible pairs a round's solvers may use, each person's best.
+
+Two ways to find each person's ``k`` best eligible partners:
+
+- ``square``: every row scored against everyone in numpy blocks (``Pool.rank_block``): the
+  exact k best, or every eligible pair in small rounds (a complete graph: its pairs are
+  certified against the best possible pairing). Cost n², so it is used only up to
+  ``matching.SQUARE_LIMIT`` people.
+- ``index``: no square. People are put in buckets by the strongest signals of the score
+  (the same professional interests, pairs of them, an offer meeting a want within a shared
+  theme, a shared theme and hobby, ...): every bucket is an inverted-index entry, a list of
+  people. Each person is proposed a few bucket-mates per key (a seeded rotation of the
+  bucket, so large buckets cost a fixed number of proposals), those pairs are checked and
+  scored exactly, and each person keeps their ``k`` best. A person the buckets leave with
+  too few eligible proposals is scored against everyone (one row), so nobody with an
+  eligible partner is left without one.
+
+Both give a ``Graph``: edges i < j with their exact score and integer weight.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import chain
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.exchange.scoring import Pool
+
+if TYPE_CHECKING:
+    from bot.exchange.matching import Rules, Weights
+
+QUANTUM = 1000  # internal weights are integers: thousandths of a score unit ...
+JITTER = 16  # ... times this, plus a seeded tie-break below one thousandth
+PAIR_BONUS = 20.0  # score units per matched pair: match as many people as possible
+PRIORITY_BONUS = 1000.0  # per carried-over person in a pair: they are matched first
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+@dataclass
+class Graph:
+    """Eligible pairs kept for optimisation: edges i < j with their score and weight."""
+
+    n: int
+    i: np.ndarray
+    j: np.ndarray
+    score: np.ndarray  # float64, exactly pair_score
+    weight: np.ndarray  # int64 internal weight: bonuses, score in thousandths, tie-break
+    degree: np.ndarray  # eligible partners: all of them (square) or at least the kept ones
+    priority: np.ndarray  # carried over from the last round
+    complete: bool = False  # every eligible pair of the round is an edge
+
+    def neighbours(self) -> list[dict[int, float]]:
+        """Each person's kept partners and the pair's score."""
+        adj: list[dict[int, float]] = [{} for _ in range(self.n)]
+        for a, b, s in zip(self.i.tolist(), self.j.tolist(), self.score.tolist(), strict=True):
+            adj[a][b] = s
+            adj[b][a] = s
+        return adj
+
+
+def mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a well-spread, platform-independent hash of uint64s."""
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(_GOLDEN)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def salt_of(seed: int) -> np.uint64:
+    return np.uint64((seed * _GOLDEN) % (1 << 64))
+
+
+def jitter(seed: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """A seeded, symmetric pseudo-random integer in [0, JITTER) per pair."""
+    lo = np.minimum(i, j).astype(np.uint64)
+    hi = np.maximum(i, j).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        x = mix((lo << np.uint64(32)) ^ hi ^ salt_of(seed))
+    return (x % np.uint64(JITTER)).astype(np.int64)
+
+
+def internal_weight(score: np.ndarray, priorities: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Integer weights: bonuses and score in thousandths, then the tie-break."""
+    units = (
+        np.rint(np.asarray(score) * QUANTUM).astype(np.int64)
+        + round(PAIR_BONUS * QUANTUM)
+        + round(PRIORITY_BONUS * QUANTUM) * np.asarray(priorities).astype(np.int64)
+    )
+    return units * JITTER + tie
+
+
+def _graph(pool: Pool, a: np.ndarray, b: np.ndarray, weights: Weights, seed: int) -> tuple:
+    s = pool.pair_scores(a, b, weights)
+    w = internal_weight(s, pool.priority[a].astype(np.int64) + pool.priority[b], jitter(seed, a, b))
+    return s, w
+
+
+def empty_graph(pool: Pool) -> Graph:
+    none = np.zeros(0, dtype=np.int64)
+    n = pool.n
+    return Graph(
+        n,
+        none,
+        none,
+        np.zeros(0),
+        none,
+        np.zeros(n, dtype=np.int64),
+        pool.priority,
+        np.full(n, -np.inf),
+    )
+
+
+# ---------------------------------------------------------------------- the square
+
+
+def square_graph(
+    pool: Pool, rules: Rules, weights: Weights, seed: int, k: int, keep_all: bool
+) -> Graph:
+    """Each person's ``k`` best eligible partners (all of them when ``keep_all``), scoring
+    every pair in row blocks."""
+    n = pool.n
+    if n < 2:
+        return empty_graph(pool)
+    keep_all = keep_all or n - 1 <= k
+    size = max(1, min(n, (1 << 20) // n))
+    blocks = [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
+    columns = np.arange(n)
+
+    def work(rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        rank, floor = pool.rank_block(rows, rules, weights)
+        eligible = rank > floor
+        degree = eligible.sum(axis=1)
+        if keep_all:
+            r, c = np.nonzero(eligible & (rows[:, None] < columns[None, :]))
+            return rows[r], c, degree
+        # Partners ranked by score alone: a carried-over person's bonus would put them at the
+        # top of everyone's list and crowd everyone else out of the graph.
+        top = np.argpartition(-rank, k - 1, axis=1)[:, :k]
+        ok = np.take_along_axis(eligible, top, axis=1)
+        r = np.broadcast_to(rows[:, None], top.shape)[ok]
+        c = top[ok]
+        return np.minimum(r, c), np.maximum(r, c), degree
+
+    if len(blocks) > 1:
+        pool.prepare(rules, weights)  # once, before the threads share it
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            parts = list(executor.map(work, blocks))
+    else:
+        parts = [work(blocks[0])]
+    a = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    b = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    degree = np.concatenate([p[2] for p in parts]).astype(np.int64)
+    key = unique_sorted(a * n + b)
+    a, b = key // n, key % n
+    ok = pool.pair_eligible(a, b, rules)  # blocks rank in float32: check the kept pairs exactly
+    a, b = a[ok], b[ok]
+    s, w = _graph(pool, a, b, weights, seed)
+    return Graph(n, a, b, s, w, degree, pool.priority, keep_all)
+
+
+# ---------------------------------------------------------------------- the index
+
+
+def _flat(members: list[tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """(person, item code) for every item of every person, by person."""
+    counts = np.fromiter((len(m) for m in members), dtype=np.int64, count=len(members))
+    who = np.repeat(np.arange(len(members)), counts)
+    codes = np.fromiter(chain.from_iterable(members), dtype=np.int64, count=int(counts.sum()))
+    return who, codes
+
+
+def _cross(
+    first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(person, item of the first field, item of the second) for each person's every
+    combination of one item from each field."""
+    who_a, code_a = first
+    who_b, code_b = second
+    count_b = np.bincount(who_b, minlength=n)
+    start_b = np.concatenate([[0], np.cumsum(count_b)[:-1]])
+    times = count_b[who_a]
+    who = np.repeat(who_a, times)
+    left = np.repeat(code_a, times)
+    offset = np.arange(len(who)) - np.repeat(np.cumsum(times) - times, times)
+    right = code_b[start_b[who] + offset]
+    return who, left, right
+
+
+def _pairs_of(field: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(person, item, later item) for every two items one person holds."""
+    who, codes = field
+    out_who, out_a, out_b = [], [], []
+    for d in range(1, 8):
+        same = who[d:] == who[:-d] if d < len(who) else np.zeros(0, dtype=bool)
+        if not same.any():
+            break
+        out_who.append(who[:-d][same])
+        out_a.append(codes[:-d][same])
+        out_b.append(codes[d:][same])
+    if not out_who:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(out_who), np.concatenate(out_a), np.concatenate(out_b)
+
+
+def _rotation(
+    keys: np.ndarray, who: np.ndarray, salt: np.uint64, near: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
+    """Entries sorted by key, then by ``near`` (people alike in it end up next to each
+    other), then in a seeded order; each entry's bucket start and size, and its rank."""
+    tie = mix(who.astype(np.uint64) ^ salt ^ mix(keys.astype(np.uint64)))
+    order = np.lexsort((tie, keys) if near is None else (tie, near[who], keys))
+    keys, who = keys[order], who[order]
+    if len(keys) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return keys, who, empty, empty, empty
+    new = np.empty(len(keys), dtype=bool)
+    new[0] = True
+    new[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(new)
+    bucket = np.cumsum(new) - 1
+    start = starts[bucket]
+    sizes = np.diff(np.append(starts, len(keys)))[bucket]
+    return keys, who, start, sizes, np.arange(len(keys)) - start
+
+
+def link_within(
+    keys: np.ndarray, who: np.ndarray, m: int, salt: np.uint64, near: np.ndarray | None = None
+) -> np.ndarray:
+    """Each entry proposed to the next ``m`` people of its bucket (a seeded rotation)."""
+    keys, who, start, sizes, rank = _rotation(keys, who, salt, near)
+    out = []
+    for t in range(1, m + 1):
+        ok = sizes > t
+        partner = who[start[ok] + (rank[ok] + t) % sizes[ok]]
+        out.append(np.stack([who[ok], partner], axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def link_across(
+    keys_a: np.ndarray, who_a: np.ndarray, keys_b: np.ndarray, who_b: np.ndarray, m: int, salt
+) -> np.ndarray:
+    """Each A entry proposed to ``m`` B entries of the same key, spread over the bucket."""
+    keys_a, who_a, _, size_a, rank_a = _rotation(keys_a, who_a, salt)
+    keys_b, who_b, _, _, _ = _rotation(keys_b, who_b, salt ^ np.uint64(1))
+    lo = np.searchsorted(keys_b, keys_a, side="left")
+    hi = np.searchsorted(keys_b, keys_a, side="right")
+    size_b = hi - lo
+    ok = size_b > 0
+    out = []
+    for t in range(m):
+        sel = ok & (size_b > t)
+        at = lo[sel] + (rank_a[sel] * size_b[sel] // size_a[sel] + t) % size_b[sel]
+        out.append(np.stack([who_a[sel], who_b[at]], axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def _alike(pool: Pool) -> np.ndarray:
+    """A sort key that puts people with the same free days, then hobbies, side by side."""
+    days = np.array([hash_bits(b) for b in pool.availability.bits], dtype=np.uint64)
+    hobbies = np.array([hash_bits(b) for b in pool.personal.bits], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        return ((days % np.uint64(1 << 20)) << np.uint64(40)) | (hobbies % np.uint64(1 << 40))
+
+
+def hash_bits(bits: int) -> int:
+    """A set's bitmask folded into 64 bits (sets of up to 64 items unchanged)."""
+    folded = 0
+    while bits:
+        folded ^= bits & 0xFFFFFFFFFFFFFFFF
+        bits >>= 64
+    return folded
+
+
+def _proposals(pool: Pool, seed: int, reach: int) -> np.ndarray:
+    """Candidate pairs from the buckets (rows (x, y), possibly repeated or ineligible)."""
+    n = pool.n
+    salt = salt_of(seed)
+    m = max(1, reach)
+    prof = _flat(pool.professional.members)
+    personal = _flat(pool.personal.members)
+    offers, wants = _flat(pool.offers.members), _flat(pool.wants.members)
+    days = _flat(pool.availability.members)
+    themes = max(1, pool.professional.size)
+    topics = max(1, pool.offers.size)
+    hobbies = max(1, pool.personal.size)
+    day_codes = max(1, pool.availability.size)
+    ids = {s: k for k, s in enumerate(sorted(set(pool.professional.members)))}
+    theme_set = np.array([ids[s] if s else -1 for s in pool.professional.members], dtype=np.int64)
+    stage = np.array(pool.stage, dtype=np.int64)
+    # Bucket-mates next to each other share free days and hobbies (a bonus each).
+    near = _alike(pool)
+    found: list[np.ndarray] = []
+
+    def tagged(family: int, keys: np.ndarray) -> np.ndarray:
+        return keys.astype(np.int64) + (np.int64(family) << np.int64(56))
+
+    def within(family: int, who: np.ndarray, keys: np.ndarray, links: int) -> None:
+        found.append(link_within(tagged(family, keys), who, links, salt ^ np.uint64(family), near))
+
+    def across(family: int, a: tuple, b: tuple, links: int) -> None:
+        (wa, ka), (wb, kb) = a, b
+        ka, kb = tagged(family, ka), tagged(family, kb)
+        found.append(link_across(ka, wa, kb, wb, links, salt ^ np.uint64(family)))
+        found.append(link_across(kb, wb, ka, wa, links, salt ^ np.uint64(family + 64)))
+
+    def with_themes(field: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        who, codes = field
+        keep = theme_set[who] >= 0
+        return who[keep], theme_set[who[keep]] * topics + codes[keep]
+
+    # The same professional interests (all of them), and each two of them.
+    has = np.flatnonzero(theme_set >= 0)
+    within(1, has, theme_set[has], 2 * m)
+    who, x, y = _pairs_of(prof)
+    within(2, who, x * themes + y, m)
+    # An offer meeting a want: within the same interests, within one shared theme, and
+    # both ways at once (I offer what you want and you offer what I want).
+    across(4, with_themes(offers), with_themes(wants), m)
+    who_o, t_o, o = _cross(prof, offers, n)
+    who_w, t_w, w = _cross(prof, wants, n)
+    across(5, (who_o, t_o * topics + o), (who_w, t_w * topics + w), m)
+    who, o, w = _cross(offers, wants, n)
+    across(6, (who, o * topics + w), (who, w * topics + o), m)
+    # A shared theme and a shared hobby; one shared theme (for reach); nothing to go on.
+    who, t, h = _cross(prof, personal, n)
+    within(7, who, t * hobbies + h, m)
+    within(8, prof[0], prof[1], m)
+    none = np.flatnonzero(theme_set < 0)
+    within(9, none, np.zeros(len(none), dtype=np.int64), 2 * m)
+    # The same interests and a shared free day; a theme across a career bridge (early
+    # career with senior, two stages apart).
+    who, d = days
+    keep = theme_set[who] >= 0
+    within(10, who[keep], theme_set[who[keep]] * day_codes + d[keep], m)
+    who, t = prof
+    early = (stage[who] == 1) | (stage[who] == 2)
+    senior_1 = stage[who] >= 3
+    senior_2 = stage[who] >= 4
+    across(
+        11,
+        (who[early], t[early] * 8 + stage[who[early]]),
+        (
+            np.concatenate([who[senior_1], who[senior_2]]),
+            np.concatenate([t[senior_1] * 8 + 1, t[senior_2] * 8 + 2]),
+        ),
+        m,
+    )
+    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+
+
+def index_graph(
+    pool: Pool,
+    rules: Rules,
+    weights: Weights,
+    seed: int,
+    k: int,
+    reach: int = 3,
+    rounds: int = 1,
+    widen: int = 6,
+) -> Graph:
+    """Each person's ``k`` best eligible partners among the pairs the buckets propose."""
+    n = pool.n
+    if n < 2:
+        return empty_graph(pool)
+    pairs = _proposals(pool, seed, reach)
+    a = np.minimum(pairs[:, 0], pairs[:, 1])
+    b = np.maximum(pairs[:, 0], pairs[:, 1])
+    key = unique_sorted(a[a != b] * n + b[a != b])
+    a, b = key // n, key % n
+    ok = pool.pair_eligible(a, b, rules)
+    a, b = a[ok], b[ok]
+    s = pool.pair_scores(a, b, weights)
+    a, b, s = _top_k(n, a, b, s, k, _reduced(n, a, b, s))
+    for _ in range(rounds):  # partners of partners: the neighbourhood closes in
+        a, b, s = _widen(pool, rules, weights, a, b, s, k, widen)
+    short = np.flatnonzero(np.bincount(np.concatenate([a, b]), minlength=n) < min(2, n - 1))
+    if len(short):  # the buckets missed them: score them against everyone
+        ra, rb, _ = _rows_against_everyone(pool, rules, weights, short, k)
+        key = unique_sorted(np.concatenate([a * n + b, ra * n + rb]))
+        a, b = key // n, key % n
+        s = pool.pair_scores(a, b, weights)
+    w = internal_weight(s, pool.priority[a].astype(np.int64) + pool.priority[b], jitter(seed, a, b))
+    degree = np.bincount(np.concatenate([a, b]), minlength=n).astype(np.int64)
+    return Graph(n, a, b, s, w, degree, pool.priority, False)
+
+
+def _widen(
+    pool: Pool,
+    rules: Rules,
+    weights: Weights,
+    a: np.ndarray,
+    b: np.ndarray,
+    s: np.ndarray,
+    k: int,
+    widen: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Propose to each person the best partners of their best partners; keep the k best."""
+    n = pool.n
+    best_a, best_b, _ = _top_k(n, a, b, s, widen)
+    ends = np.concatenate([best_a, best_b])
+    other = np.concatenate([best_b, best_a])
+    order = np.argsort(ends, kind="stable")
+    ends, other = ends[order], other[order]
+    first = np.searchsorted(ends, np.arange(n + 1))
+    # For every (x, y) kept: x meets each of y's kept partners.
+    count = first[other + 1] - first[other]
+    x = np.repeat(ends, count)
+    starts = np.repeat(first[other], count)
+    offset = np.arange(len(x)) - np.repeat(np.cumsum(count) - count, count)
+    z = other[starts + offset]
+    lo, hi = np.minimum(x, z), np.maximum(x, z)
+    fresh = unique_sorted(lo[lo != hi] * n + hi[lo != hi])
+    old = a * n + b
+    fresh = fresh[~np.isin(fresh, old)]
+    fa, fb = fresh // n, fresh % n
+    ok = pool.pair_eligible(fa, fb, rules)
+    fa, fb = fa[ok], fb[ok]
+    fs = pool.pair_scores(fa, fb, weights)
+    return _top_k(n, np.concatenate([a, fa]), np.concatenate([b, fb]), np.concatenate([s, fs]), k)
+
+
+def unique_sorted(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct int64s (a sort and a mask: faster than hashing at this size)."""
+    keys = np.sort(keys)
+    if len(keys) == 0:
+        return keys
+    keep = np.empty(len(keys), dtype=bool)
+    keep[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys[keep]
+
+
+HUB_RANK = 5  # a person's HUB_RANK-th best score, halved, is what they can expect
+
+
+def _reduced(n: int, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Pair scores less what each end can expect elsewhere (half their HUB_RANK-th best
+    score): people everyone likes are in everyone's top list, but can pair only once, so
+    lists are ranked by what a pair adds over each person's alternatives."""
+    if len(a) == 0:
+        return s
+    q = np.rint(s * QUANTUM).astype(np.int64)
+    q = q.max() - q  # best first
+    bits = max(1, int(q.max()).bit_length())
+    packed = np.concatenate([(a << bits) | q, (b << bits) | q])
+    packed.sort()
+    ends = packed >> bits
+    first = np.searchsorted(ends, np.arange(n))
+    count = np.bincount(ends, minlength=n)
+    at = first + np.minimum(count, HUB_RANK) - 1
+    best = (packed[np.maximum(at, 0)] & ((1 << bits) - 1)).astype(np.float64)
+    expect = np.where(count > 0, (np.rint(s * QUANTUM).max() - best) / QUANTUM / 2, 0.0)
+    return s - expect[a] - expect[b]
+
+
+def _top_k(
+    n: int, a: np.ndarray, b: np.ndarray, s: np.ndarray, k: int, rank: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pairs among each person's ``k`` best by ``rank`` (default: the score; a pair
+    stays if either end keeps it); ties go to the lower edge number, so the result depends
+    only on the pairs."""
+    m = len(a)
+    if m == 0:
+        return a, b, s
+    q = np.rint((s if rank is None else rank) * QUANTUM).astype(np.int64)
+    q = q.max() - q  # best first
+    edge_bits = max(1, int(m - 1).bit_length())
+    value_bits = max(1, int(q.max()).bit_length())
+    if edge_bits + value_bits + max(1, int(n).bit_length()) > 63:
+        raise ValueError("round too large for the candidate index")
+    edge = np.arange(m, dtype=np.int64)
+    packed = np.concatenate(
+        [
+            (a << (value_bits + edge_bits)) | (q << edge_bits) | edge,
+            (b << (value_bits + edge_bits)) | (q << edge_bits) | edge,
+        ]
+    )
+    packed.sort()
+    ends = packed >> (value_bits + edge_bits)
+    first = np.searchsorted(ends, np.arange(n))
+    rank = np.arange(len(ends)) - first[ends]
+    kept = unique_sorted(packed[rank < k] & ((1 << edge_bits) - 1))
+    return a[kept], b[kept], s[kept]
+
+
+def _rows_against_everyone(
+    pool: Pool, rules: Rules, weights: Weights, rows: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = pool.n
+    k = min(k, n - 1)
+    found_a, found_b = [], []
+    step = max(1, (1 << 22) // n)
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        rank, floor = pool.rank_block(chunk, rules, weights)
+        top = np.argpartition(-rank, k - 1, axis=1)[:, :k]
+        ok = np.take_along_axis(rank, top, axis=1) > floor
+        r = np.broadcast_to(chunk[:, None], top.shape)[ok]
+        c = top[ok]
+        found_a.append(np.minimum(r, c))
+        found_b.append(np.maximum(r, c))
+    a = np.concatenate(found_a).astype(np.int64)
+    b = np.concatenate(found_b).astype(np.int64)
+    ok = pool.pair_eligible(a, b, rules)
+    a, b = a[ok], b[ok]
+    return a, b, pool.pair_scores(a, b, weights)

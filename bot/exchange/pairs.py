@@ -1,0 +1,373 @@
+"""Pairs: the best pairing of a candidate graph, and a proof of how close to the best it is.
+
+1. The assignment relaxation: everyone "points at" a partner or at themselves, pointing
+   both ways along every kept pair (the graph made bipartite by a left and a right copy of
+   each person), solved exactly by sparse Jonker-Volgenant (scipy). Every pairing gives an
+   assignment of twice its weight, so half the optimal assignment is an upper bound on any
+   pairing: the certificate's bound.
+2. The assignment is a permutation: its 2-cycles are pairs; longer cycles are split into
+   consecutive pairs (the better of the ways to cut each; an odd cycle leaves one out).
+3. Everyone left out, with their best partners and those partners' mates, is solved again
+   exactly (Edmonds' blossom, rustworkx); the window is closed under the matching, so this
+   never makes things worse.
+4. A short local improvement: two pairs (a, b), (c, d) become (a, c), (b, d) when both new
+   pairs are kept edges and the total rises.
+
+The bound holds for every pairing of the graph: of the round when the graph is complete
+(every eligible pair), else of the candidate pairs kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import rustworkx as rx
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+from bot.exchange.candidates import JITTER, PAIR_BONUS, QUANTUM, Graph
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Half the optimal assignment, in score units per pair plus ``PAIR_BONUS``."""
+
+    value: float
+    complete: bool  # holds for every pairing of the round (else: of the graph)
+    edges: int  # pairs the graph kept
+
+
+def blossom(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Exact maximum-weight matching (Edmonds' blossom algorithm, rustworkx)."""
+    mate = np.full(n, -1, dtype=np.int64)
+    if len(a) == 0:
+        return mate
+    graph = rx.PyGraph(multigraph=False)
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(list(zip(a.tolist(), b.tolist(), w.tolist(), strict=True)))
+    for x, y in rx.max_weight_matching(graph, max_cardinality=False, weight_fn=int):
+        mate[x], mate[y] = y, x
+    return mate
+
+
+def relaxed_weights(graph: Graph) -> np.ndarray:
+    """Pair weights for the relaxation: score in thousandths, the pair bonus and the seeded
+    tie-break as a fraction; the carried-over bonus left out (its wide costs slow the
+    solver a lot and would swamp the bound; the repair adds it back)."""
+    return (
+        np.rint(graph.score * QUANTUM)
+        + round(PAIR_BONUS * QUANTUM)
+        + (graph.weight % JITTER) / JITTER
+    )
+
+
+def assignment(
+    n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, diagonal: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
+    """The optimal assignment of people to partners along pairs (a, b) both ways, or to
+    themselves for ``diagonal`` (default 0): the permutation and its total weight."""
+    diagonal = np.zeros(n) if diagonal is None else diagonal
+    top = float(max(w.max(initial=0.0), diagonal.max(initial=0.0))) + 1.0
+    rows = np.concatenate([a, b, np.arange(n)])
+    cols = np.concatenate([b, a, np.arange(n)])
+    cost = np.concatenate([top - w, top - w, top - diagonal])
+    r, c = min_weight_full_bipartite_matching(csr_array((cost, (rows, cols)), shape=(n, n)))
+    perm = np.arange(n)
+    perm[r] = c
+    total = float((top - cost[_positions(rows, cols, r, c, n)]).sum())
+    return perm, total
+
+
+def relaxation(graph: Graph) -> tuple[np.ndarray, Bound]:
+    """The optimal assignment (a permutation; i -> i: nobody) and the bound it proves."""
+    n = graph.n
+    perm, total = assignment(n, graph.i, graph.j, relaxed_weights(graph))
+    # Kept pairs were rounded to a thousandth (at most half a unit each way, n in all).
+    value = (total + 0.5 * n) / 2 / QUANTUM
+    return perm, Bound(value=value, complete=graph.complete, edges=len(graph.i))
+
+
+def _positions(
+    rows: np.ndarray, cols: np.ndarray, r: np.ndarray, c: np.ndarray, n: int
+) -> np.ndarray:
+    """Where each chosen (row, col) is among the assignment's entries."""
+    keys = rows.astype(np.int64) * n + cols
+    order = np.argsort(keys, kind="stable")
+    found = np.searchsorted(keys[order], r.astype(np.int64) * n + c)
+    return order[found]
+
+
+def split_cycles(perm: np.ndarray, lookup: EdgeWeights) -> np.ndarray:
+    """Mates from a permutation: 2-cycles as they are, longer cycles cut into consecutive
+    pairs the best of the possible ways; self-loops and one of each odd cycle left out."""
+    n = len(perm)
+    idx = np.arange(n)
+    mate = np.full(n, -1, dtype=np.int64)
+    two = (perm[perm] == idx) & (perm != idx)
+    mate[two] = perm[two]
+    seen = two | (perm == idx)
+    for start in np.flatnonzero(~seen).tolist():
+        if seen[start]:
+            continue
+        cycle = [start]
+        seen[start] = True
+        x = int(perm[start])
+        while x != start:
+            cycle.append(x)
+            seen[x] = True
+            x = int(perm[x])
+        best, best_value = None, -1
+        length = len(cycle)
+        for shift in range(length if length % 2 else 2):
+            order = cycle[shift:] + cycle[:shift]
+            chosen = [(order[t], order[t + 1]) for t in range(0, length - 1, 2)]
+            value = sum(lookup.get(x, y) for x, y in chosen)
+            if value > best_value:
+                best, best_value = chosen, value
+        assert best is not None
+        for x, y in best:
+            mate[x], mate[y] = y, x
+    return mate
+
+
+class EdgeWeights:
+    """Internal weights of the kept pairs, looked up by ends (-1 when not kept)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.n = graph.n
+        keys = graph.i.astype(np.int64) * graph.n + graph.j
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.weight = graph.weight[order]
+
+    def many(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        lo, hi = np.minimum(x, y), np.maximum(x, y)
+        keys = lo.astype(np.int64) * self.n + hi
+        at = np.searchsorted(self.keys, keys)
+        at = np.minimum(at, max(0, len(self.keys) - 1))
+        hit = (
+            (len(self.keys) > 0) & (self.keys[at] == keys)
+            if len(self.keys)
+            else np.zeros(len(keys), dtype=bool)
+        )
+        return np.where(hit, self.weight[at] if len(self.keys) else 0, -1)
+
+    def get(self, x: int, y: int) -> int:
+        return int(self.many(np.array([x]), np.array([y]))[0])
+
+
+REPAIR_NEIGHBOURS = 8  # per loose person: best partners (and their mates) in the repair
+REPAIR_LIMIT = 4000  # people in one exact repair
+REPAIR_HOPS = 3  # steps out from the people left unpaired
+
+
+def repair(graph: Graph, mate: np.ndarray, hops: int = REPAIR_HOPS) -> None:
+    """Re-solve exactly around everyone left unpaired: them, their best partners, those
+    partners' mates, and so on for ``hops`` steps (augmenting paths are found inside). The
+    window is closed under ``mate``, so this never makes things worse."""
+    n = graph.n
+    loose = np.flatnonzero(mate < 0)
+    if len(loose) == 0:
+        return
+    ends = np.concatenate([graph.i, graph.j])
+    other = np.concatenate([graph.j, graph.i])
+    weight = np.concatenate([graph.weight, graph.weight])
+    order = np.lexsort((other, -weight, ends))
+    ends, other = ends[order], other[order]
+    first = np.searchsorted(ends, np.arange(n + 1))
+    inside = np.zeros(n, dtype=bool)
+    frontier = loose[np.lexsort((loose, ~graph.priority[loose]))]
+    inside[frontier] = True
+    for _ in range(hops):
+        found: list[int] = []
+        for i in frontier.tolist():
+            for j in other[first[i] : min(first[i + 1], first[i] + REPAIR_NEIGHBOURS)].tolist():
+                if not inside[j]:
+                    inside[j] = True
+                    found.append(j)
+                m = int(mate[j])
+                if m >= 0 and not inside[m]:
+                    inside[m] = True
+                    found.append(m)
+            if inside.sum() >= REPAIR_LIMIT:
+                break
+        if inside.sum() >= REPAIR_LIMIT or not found:
+            break
+        frontier = np.array(found, dtype=np.int64)
+    for i in np.flatnonzero(inside).tolist():  # closed under the matching
+        if mate[i] >= 0:
+            inside[mate[i]] = True
+    nodes = np.flatnonzero(inside)
+    keep = inside[graph.i] & inside[graph.j]
+    local = np.full(n, -1, dtype=np.int64)
+    local[nodes] = np.arange(len(nodes))
+    sub = blossom(len(nodes), local[graph.i[keep]], local[graph.j[keep]], graph.weight[keep])
+    mate[nodes] = np.where(sub >= 0, nodes[np.maximum(sub, 0)], -1)
+
+
+SWAP_ROUNDS = 3  # passes of the local improvement
+
+
+def two_opt(graph: Graph, mate: np.ndarray, lookup: EdgeWeights) -> int:
+    """Swap partners between two pairs when that raises the total (both new pairs kept
+    edges); returns how many swaps were made. Every kept edge (a, c) between two pairs
+    proposes (a, c) + (b, d), b and d their mates; the best non-overlapping swaps are made,
+    a few passes."""
+    made = 0
+    for _ in range(SWAP_ROUNDS):
+        a, c, w_ac = graph.i, graph.j, graph.weight
+        b, d = mate[a], mate[c]
+        ok = (b >= 0) & (d >= 0) & (b != c)
+        a, b, c, d, w_ac = a[ok], b[ok], c[ok], d[ok], w_ac[ok]
+        w_bd = lookup.many(b, d)
+        ok = w_bd >= 0
+        a, b, c, d, w_ac, w_bd = a[ok], b[ok], c[ok], d[ok], w_ac[ok], w_bd[ok]
+        gain = w_ac + w_bd - lookup.many(a, b) - lookup.many(c, d)
+        ok = gain > 0
+        if not ok.any():
+            break
+        a, b, c, d, gain = a[ok], b[ok], c[ok], d[ok], gain[ok]
+        order = np.lexsort((np.minimum(a, c), -gain))
+        touched = np.zeros(graph.n, dtype=bool)
+        for x, y, u, v in zip(
+            a[order].tolist(), b[order].tolist(), c[order].tolist(), d[order].tolist(), strict=True
+        ):
+            if touched[x] or touched[y] or touched[u] or touched[v]:
+                continue
+            if mate[x] != y or mate[u] != v:
+                continue
+            mate[x], mate[u] = u, x
+            mate[y], mate[v] = v, y
+            touched[[x, y, u, v]] = True
+            made += 1
+    return made
+
+
+AUCTION_FROM = 20_000  # above this many people the auction replaces scipy's solver
+AUCTION_EPSILON = 0.02  # its last bid increment, in thousandths of a score unit
+
+
+def auction(
+    n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, epsilon: float = AUCTION_EPSILON
+) -> tuple[np.ndarray, float]:
+    """The assignment by Bertsekas' auction (all free people bid at once, with epsilon
+    scaling), in numpy: scipy's exact solver slows down sharply on large rounds of nearly
+    equal pairs. Returns the permutation and an upper bound on the optimal assignment from
+    the final prices: each person's best value at those prices plus every price, which
+    holds for any prices (LP duality); epsilon-complementary slackness keeps both the
+    assignment and the bound within n * epsilon of the optimum."""
+    rows = np.concatenate([a, b, np.arange(n)])
+    cols = np.concatenate([b, a, np.arange(n)])
+    vals = np.concatenate([w, w, np.zeros(n)])
+    order = np.lexsort((cols, rows))
+    cols, vals = cols[order], vals[order]
+    indptr = np.searchsorted(rows[order], np.arange(n + 1))
+    price = np.zeros(n)
+    owner = np.full(n, -1, dtype=np.int64)
+    target = np.full(n, -1, dtype=np.int64)
+    step = max(float(w.max(initial=1.0)) / 8, epsilon)
+    while True:
+        owner[:] = -1
+        target[:] = -1
+        free = np.arange(n)
+        while len(free) > TAIL:
+            counts = indptr[free + 1] - indptr[free]
+            starts = np.repeat(indptr[free] - np.cumsum(counts) + counts, counts)
+            at = np.arange(counts.sum()) + starts
+            value = vals[at] - price[cols[at]]
+            first = np.cumsum(counts) - counts
+            best = np.maximum.reduceat(value, first)
+            row_of = np.repeat(np.arange(len(free)), counts)
+            is_best = value == best[row_of]
+            # The first best column of each row, then the second best value.
+            pick = np.flatnonzero(is_best)
+            pick = pick[np.unique(row_of[pick], return_index=True)[1]]
+            second_value = value.copy()
+            second_value[pick] = -np.inf
+            second = np.maximum.reduceat(second_value, first)
+            second = np.where(np.isfinite(second), second, best - step)
+            column = cols[at[pick]]
+            bid = price[column] + best - second + step
+            # Each column goes to its highest bidder (ties: the lower person).
+            rank = np.lexsort((free, -bid, column))
+            column, bid, bidder = column[rank], bid[rank], free[rank]
+            won = np.ones(len(column), dtype=bool)
+            won[1:] = column[1:] != column[:-1]
+            column, bid, bidder = column[won], bid[won], bidder[won]
+            losers = owner[column]
+            losers = losers[losers >= 0]
+            target[losers] = -1
+            owner[column] = bidder
+            target[bidder] = column
+            price[column] = bid
+            free = np.sort(np.concatenate([free[target[free] < 0], losers]))
+            free = np.unique(free)
+        if len(free):
+            _bid_one_by_one(free.tolist(), indptr, cols, vals, price, owner, target, step)
+        if step <= epsilon:
+            break
+        step = max(step / 8, epsilon)
+    profit = np.maximum.reduceat(vals - price[cols], indptr[:-1])
+    return target, float(profit.sum() + price.sum())
+
+
+TAIL = 256  # free people left when bidding turns from all at once to one by one
+
+
+def _bid_one_by_one(
+    free: list[int],
+    indptr: np.ndarray,
+    cols: np.ndarray,
+    vals: np.ndarray,
+    price: np.ndarray,
+    owner: np.ndarray,
+    target: np.ndarray,
+    step: float,
+) -> None:
+    """The end of an auction phase, when few are free: one bid at a time (Gauss-Seidel),
+    lowest person first, so the order is deterministic."""
+    free.sort(reverse=True)
+    while free:
+        i = free.pop()
+        lo, hi = int(indptr[i]), int(indptr[i + 1])
+        row_cols = cols[lo:hi]
+        value = vals[lo:hi] - price[row_cols]
+        k = int(np.argmax(value))
+        best = float(value[k])
+        if hi - lo > 1:
+            value[k] = -np.inf
+            second = float(value.max())
+        else:
+            second = best - step
+        j = int(row_cols[k])
+        price[j] += best - second + step
+        loser = int(owner[j])
+        owner[j] = i
+        target[i] = j
+        if loser >= 0:
+            target[loser] = -1
+            free.append(loser)
+
+
+def solve(
+    graph: Graph, exact: bool, auction_from: int = AUCTION_FROM
+) -> tuple[np.ndarray, Bound | None]:
+    """Mates (-1: nobody) of a best pairing of the graph, and the bound proving how good."""
+    n = graph.n
+    if len(graph.i) == 0:
+        return np.full(n, -1, dtype=np.int64), None
+    if n > auction_from:
+        perm, total = auction(n, graph.i, graph.j, relaxed_weights(graph))
+        bound = Bound(
+            value=(total + 0.5 * n) / 2 / QUANTUM, complete=graph.complete, edges=len(graph.i)
+        )
+    else:
+        perm, bound = relaxation(graph)
+    if exact:
+        return blossom(n, graph.i, graph.j, graph.weight), bound
+    lookup = EdgeWeights(graph)
+    mate = split_cycles(perm, lookup)
+    repair(graph, mate)
+    two_opt(graph, mate, lookup)
+    return mate, bound
