@@ -510,11 +510,24 @@ def job_visible_to(session: Session, team_id: str, job_id: str) -> bool:
     return pulse is not None and pulse.team_id == team_id
 
 
-def _open_run(session: Session, run_id: int, now: datetime, *, lock: bool = False) -> PulseRun:
-    """The run if it still takes answers. ``lock``: a shared lock on its row (PostgreSQL),
-    so closing waits for answers in flight and an answer after it sees the run closed."""
+def _locked_run(session: Session, run_id: int, *, shared: bool) -> PulseRun | None:
+    """The run as it is now, locked until this transaction ends: closing waits for
+    answers in flight, and an answer after it sees the run closed. PostgreSQL locks the
+    row (shared for answers); SQLite has no row locks, so a no-op write takes its one
+    write lock first and what is read next is current."""
     query = select(PulseRun).where(PulseRun.id == run_id)
-    run = session.exec(query.with_for_update(read=True) if lock else query).first()
+    if session.get_bind().dialect.name == "sqlite":
+        session.exec(  # type: ignore[call-overload]
+            update(PulseRun).where(col(PulseRun.id) == run_id).values(status=PulseRun.status)
+        )
+    else:
+        query = query.with_for_update(read=shared)
+    return session.exec(query.execution_options(populate_existing=True)).first()
+
+
+def _open_run(session: Session, run_id: int, now: datetime, *, lock: bool = False) -> PulseRun:
+    """The run if it still takes answers (``lock``: see ``_locked_run``)."""
+    run = _locked_run(session, run_id, shared=True) if lock else session.get(PulseRun, run_id)
     if run is None:
         raise UserError("I can't find that pulse.", field="answer")
     if run.status != OPEN or now >= run.closes_at:
@@ -733,7 +746,7 @@ def close_run(
     respondents than the minimum are stored as "Other (small groups)", with
     complementary folding, so no stored group picks anyone out.
     """
-    run = session.exec(select(PulseRun).where(PulseRun.id == run_id).with_for_update()).first()
+    run = _locked_run(session, run_id, shared=False)
     if run is None:
         raise UserError("I can't find that pulse.")
     if run.status == CLOSED:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from bot.config import Settings
@@ -25,6 +27,7 @@ from storage import (
     PulseAnswer,
     PulseBallot,
     PulseParticipation,
+    PulseRun,
 )
 
 TEAM, LEAD = "T0PULSE", "U0LEAD001"
@@ -447,3 +450,53 @@ def test_a_reminder_that_would_land_after_close_is_dropped(session, settings, ru
     assert service.send_reminders(session, settings, run.id, now=friday_night) == 0
     reminders = [row for row in outbox(session) if row.kind == "pulse.reminder"]
     assert reminders and all(row.status == OutboxStatus.CANCELLED for row in reminders)
+
+
+def test_answers_racing_the_close_are_counted_once_or_refused(
+    database: Database, session, settings
+) -> None:
+    """Answers in flight while the run closes: each is either sealed before the close and
+    counted, or refused as closed; none is left behind in a ballot."""
+    pulse = make(session, settings)
+    run = service.open_run(session, settings, pulse, now=WEDNESDAY_NOON).run
+    session.commit()
+    people = ["U0NURSE01", "U0NURSE02", "U0PHARM01", "U0GP00001"]
+    accepted: list[str] = []
+    refused: list[str] = []
+    start = threading.Barrier(len(people) + 1)
+
+    def answer(user: str) -> None:
+        start.wait()
+        try:
+            with database.session() as own:
+                service.record_answers(
+                    own,
+                    settings,
+                    run_id=run.id,
+                    user_id=user,
+                    token=None,
+                    answers=[Answer(0, 3)],
+                    now=WEDNESDAY_NOON,
+                )
+            accepted.append(user)
+        except UserError:
+            refused.append(user)
+        except OperationalError:  # SQLite: a writer that lost the race; nothing stored
+            refused.append(user)
+
+    def close() -> None:
+        start.wait()
+        with database.session() as own:
+            service.close_run(own, settings, run.id, now=WEDNESDAY_NOON)
+
+    threads = [threading.Thread(target=answer, args=(user,)) for user in people]
+    threads.append(threading.Thread(target=close))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    with database.session() as fresh:
+        closed = fresh.get(PulseRun, run.id)
+        assert closed.status == "closed" and closed.respondents == len(accepted)
+        assert fresh.exec(select(PulseBallot)).all() == []
+    assert len(accepted) + len(refused) == len(people)
