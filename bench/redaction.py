@@ -465,7 +465,7 @@ def main() -> None:
         recall = 100 * found / args.per_kind
         labelled = 100 * right / args.per_kind
         print(
-            f"{name:<16} {args.per_kind:>8} {recall:>7.1f}% {labelled:>11.1f}%  {', '.join(missed)}"
+            f"{name:<16} {args.per_kind:>8} {recall:>7.2f}% {labelled:>11.2f}%  {', '.join(missed)}"
         )
 
     flagged: list[str] = []
@@ -477,7 +477,7 @@ def main() -> None:
         if findings:
             flagged.append(f"{text!r} -> {[f.text for f in findings]}")
     rate = 100 * len(flagged) / args.harmless
-    print(f"\nfalse positives: {len(flagged)} of {args.harmless} harmless sentences ({rate:.1f}%)")
+    print(f"\nfalse positives: {len(flagged)} of {args.harmless} harmless sentences ({rate:.2f}%)")
     for line in flagged[:5]:
         print(f"  {line}")
 

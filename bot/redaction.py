@@ -21,6 +21,7 @@ costs a word, a false negative a breach.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import threading
 import unicodedata
@@ -249,10 +250,10 @@ _PHONE = re.compile(
 )
 # Full postcodes only (an outward code alone, "HR1", names an area, not a home). The inward
 # code's letters never include C, I, K, M, O or V. Lower case is accepted with a space,
-# except where it reads as an ordinal ("m62 5th").
+# except where it reads as an ordinal ("m62 5th", but "hr7 7nd" is a postcode).
 _POSTCODE = re.compile(
     r"\b(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b"
-    r"|\b(?:[a-pr-uwyz][a-hk-y]?\d[a-z\d]? \d(?!st\b|nd\b|rd\b|th\b)[abd-hjlnp-uw-z]{2})\b"
+    r"|\b(?:[a-pr-uwyz][a-hk-y]?\d[a-z\d]? (?!1st\b|2nd\b|3rd\b|[04-9]th\b)\d[abd-hjlnp-uw-z]{2})\b"
 )
 
 # A title, then up to three capitalised names or initials: "Mrs Jane Smith", "Dr Patel",
@@ -356,6 +357,8 @@ class _Engines:
 
 
 def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
+    for name in ("presidio-analyzer", "presidio-anonymizer"):  # one line per recogniser loaded
+        logging.getLogger(name).setLevel(logging.WARNING)
     from presidio_analyzer import AnalyzerEngine, LocalRecognizer, RecognizerRegistry
     from presidio_analyzer import RecognizerResult as Result
     from presidio_analyzer.nlp_engine import NoOpNlpEngine
