@@ -59,6 +59,7 @@ def send_review(session: Session, slack: SlackPort, round_id: int) -> None:
         round_.outcome.get("unmatchable") or {},
         round_figures(session, programme, found),
         approved_by=round_.approved_by,
+        certificate=messages.certificate_line(round_.outcome.get("certificate")),
     )
     text = f"Proposed matches for {programme.name}"
     if round_.review_channel and round_.review_ts:

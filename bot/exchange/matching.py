@@ -177,7 +177,6 @@ SET_TOP_K = 24  # the same for sets, at least 6 x the group size
 FULL_GRAPH_LIMIT = 400  # up to here every eligible pair is an edge
 SQUARE_LIMIT = 5000  # up to here every pair is scored (a proven graph); the index above
 EXACT_LIMIT = 1000  # up to here blossom runs on the whole kept graph
-AUCTION_FROM = 20_000  # above this, the auction solves the relaxation (scipy below)
 _QUANTUM = QUANTUM
 _JITTER = JITTER
 PAUSED_REASON = "You have paused taking part"
@@ -442,18 +441,17 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
 
 def _pairs(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
     graph = _build_graph(pool, rules, weights, seed, TOP_K)
-    mate, bound = pairs.solve(graph, exact=pool.n <= EXACT_LIMIT, auction_from=AUCTION_FROM)
+    mate, bound = pairs.solve(graph, exact=pool.n <= EXACT_LIMIT)
     groups = [[i, int(mate[i])] for i in range(pool.n) if mate[i] > i]
     certificate = None
     if bound is not None:
         score = 0.0
         for i, j in groups:
             score = score + pool.score(i, j, weights)
-        # No pairing that pairs as many people scores more than the bound less their bonus.
-        certificate = Certificate(
+        certificate = Certificate(  # no pairing of the graph scores more than the bound
             kind="pairs",
             score=score,
-            bound=bound.value - PAIR_BONUS * len(groups),
+            bound=bound.value,
             complete=bound.complete,
             candidate_pairs=bound.edges,
         )

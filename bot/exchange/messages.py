@@ -4,7 +4,7 @@ are in, or in the lead's own review."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.blocks import button, section
@@ -40,8 +40,11 @@ def review_blocks(
     unmatchable: dict[str, str],
     figures: str,
     approved_by: str | None = None,
+    certificate: str = "",
 ) -> list[dict[str, Any]]:
     """The proposal as the lead sees it: every match with its score and reasons."""
+    if certificate:
+        figures = f"{figures}\n{certificate}"
     head = f"*Proposed matches for {escape(programme)}, round {round_number}*\n{figures}"
     if approved_by:
         head = (
@@ -74,6 +77,34 @@ def review_blocks(
             }
         )
     return blocks
+
+
+def certificate_line(found: Mapping[str, Any] | None) -> str:
+    """One line telling the lead how close the round is to the best possible, from the
+    certificate stored with the round (empty for rounds stored without one)."""
+    if not found:
+        return ""
+    kind = found.get("kind", "pairs")
+    score, bound = float(found.get("score", 0.0)), float(found.get("bound", 0.0))
+    gap = max(0.0, (bound - score) / bound) if bound > 0 else 0.0
+    considered = int(found.get("candidate_pairs", 0))
+    if kind == "mentoring":
+        return (
+            f"Certified: the best mentoring assignment of the {considered:,} candidate pairs "
+            f"considered (score {score:,.1f})"
+        )
+    if kind == "sets":
+        reference = found.get("reference")
+        line = f"Sets: score {score:,.1f}, within {gap:.2%} of a simple bound ({bound:,.1f})"
+        if reference is not None:
+            line += f"; the best of several random restarts scored {float(reference):,.1f}"
+        return line
+    best = (
+        "the best possible pairing"
+        if found.get("complete")
+        else f"the best pairing of the {considered:,} candidate pairs considered"
+    )
+    return f"Certified: within {gap:.2%} of {best} (score {score:,.1f}, bound {bound:,.1f})"
 
 
 def intro_text(programme: str, members: Sequence[str]) -> str:

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import rustworkx as rx
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from bot.exchange.candidates import JITTER, PAIR_BONUS, QUANTUM, Graph
 
@@ -60,42 +58,6 @@ def relaxed_weights(graph: Graph) -> np.ndarray:
         + round(PAIR_BONUS * QUANTUM)
         + (graph.weight % JITTER) / JITTER
     )
-
-
-def assignment(
-    n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, diagonal: np.ndarray | None = None
-) -> tuple[np.ndarray, float]:
-    """The optimal assignment of people to partners along pairs (a, b) both ways, or to
-    themselves for ``diagonal`` (default 0): the permutation and its total weight."""
-    diagonal = np.zeros(n) if diagonal is None else diagonal
-    top = float(max(w.max(initial=0.0), diagonal.max(initial=0.0))) + 1.0
-    rows = np.concatenate([a, b, np.arange(n)])
-    cols = np.concatenate([b, a, np.arange(n)])
-    cost = np.concatenate([top - w, top - w, top - diagonal])
-    r, c = min_weight_full_bipartite_matching(csr_array((cost, (rows, cols)), shape=(n, n)))
-    perm = np.arange(n)
-    perm[r] = c
-    total = float((top - cost[_positions(rows, cols, r, c, n)]).sum())
-    return perm, total
-
-
-def relaxation(graph: Graph) -> tuple[np.ndarray, Bound]:
-    """The optimal assignment (a permutation; i -> i: nobody) and the bound it proves."""
-    n = graph.n
-    perm, total = assignment(n, graph.i, graph.j, relaxed_weights(graph))
-    # Kept pairs were rounded to a thousandth (at most half a unit each way, n in all).
-    value = (total + 0.5 * n) / 2 / QUANTUM
-    return perm, Bound(value=value, complete=graph.complete, edges=len(graph.i))
-
-
-def _positions(
-    rows: np.ndarray, cols: np.ndarray, r: np.ndarray, c: np.ndarray, n: int
-) -> np.ndarray:
-    """Where each chosen (row, col) is among the assignment's entries."""
-    keys = rows.astype(np.int64) * n + cols
-    order = np.argsort(keys, kind="stable")
-    found = np.searchsorted(keys[order], r.astype(np.int64) * n + c)
-    return order[found]
 
 
 def split_cycles(perm: np.ndarray, lookup: EdgeWeights) -> np.ndarray:
@@ -244,19 +206,23 @@ def two_opt(graph: Graph, mate: np.ndarray, lookup: EdgeWeights) -> int:
     return made
 
 
-AUCTION_FROM = 20_000  # above this many people the auction replaces scipy's solver
 AUCTION_EPSILON = 0.02  # its last bid increment, in thousandths of a score unit
 
 
 def auction(
-    n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray, epsilon: float = AUCTION_EPSILON
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    w: np.ndarray,
+    bonus: float = 0.0,
+    epsilon: float = AUCTION_EPSILON,
 ) -> tuple[np.ndarray, float]:
     """The assignment by Bertsekas' auction (all free people bid at once, with epsilon
     scaling), in numpy: scipy's exact solver slows down sharply on large rounds of nearly
-    equal pairs. Returns the permutation and an upper bound on the optimal assignment from
-    the final prices: each person's best value at those prices plus every price, which
-    holds for any prices (LP duality); epsilon-complementary slackness keeps both the
-    assignment and the bound within n * epsilon of the optimum."""
+    equal pairs. Returns the permutation and, from the final prices, an upper bound on the
+    optimal assignment with ``bonus`` taken off every pair (LP duality: it holds for any
+    prices); epsilon-complementary slackness keeps the assignment within n * epsilon of
+    the optimum."""
     rows = np.concatenate([a, b, np.arange(n)])
     cols = np.concatenate([b, a, np.arange(n)])
     vals = np.concatenate([w, w, np.zeros(n)])
@@ -308,8 +274,23 @@ def auction(
         if step <= epsilon:
             break
         step = max(step / 8, epsilon)
-    profit = np.maximum.reduceat(vals - price[cols], indptr[:-1])
-    return target, float(profit.sum() + price.sum())
+    return target, _score_bound(indptr, cols, vals, price, bonus)
+
+
+def _score_bound(
+    indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray, price: np.ndarray, bonus: float
+) -> float:
+    """An upper bound on twice the best pairing's score, from auction prices: with the pair
+    bonus taken off every pair, any prices give one (each person's best value at those
+    prices, plus every price); a few shifts of the prices are tried, the lowest kept."""
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    plain = np.where(cols == rows, 0.0, vals - bonus)
+    best = np.inf
+    for shift in np.linspace(0.0, bonus, 9):
+        moved = price - shift / 2
+        profit = np.maximum.reduceat(plain - moved[cols], indptr[:-1])
+        best = min(best, float(profit.sum() + moved.sum()))
+    return best
 
 
 TAIL = 256  # free people left when bidding turns from all at once to one by one
@@ -350,24 +331,33 @@ def _bid_one_by_one(
             free.append(loser)
 
 
-def solve(
-    graph: Graph, exact: bool, auction_from: int = AUCTION_FROM
-) -> tuple[np.ndarray, Bound | None]:
+def solve(graph: Graph, exact: bool) -> tuple[np.ndarray, Bound | None]:
     """Mates (-1: nobody) of a best pairing of the graph, and the bound proving how good."""
     n = graph.n
     if len(graph.i) == 0:
         return np.full(n, -1, dtype=np.int64), None
-    if n > auction_from:
-        perm, total = auction(n, graph.i, graph.j, relaxed_weights(graph))
-        bound = Bound(
-            value=(total + 0.5 * n) / 2 / QUANTUM, complete=graph.complete, edges=len(graph.i)
-        )
-    else:
-        perm, bound = relaxation(graph)
     if exact:
-        return blossom(n, graph.i, graph.j, graph.weight), bound
+        return blossom(n, graph.i, graph.j, graph.weight), exact_bound(graph)
+    bonus = round(PAIR_BONUS * QUANTUM)
+    perm, twice = auction(n, graph.i, graph.j, relaxed_weights(graph), bonus)
+    # Pairs were rounded to a thousandth (at most half a unit each way, n in all).
+    bound = Bound(
+        value=(twice + 0.5 * n) / 2 / QUANTUM, complete=graph.complete, edges=len(graph.i)
+    )
     lookup = EdgeWeights(graph)
     mate = split_cycles(perm, lookup)
     repair(graph, mate)
     two_opt(graph, mate, lookup)
     return mate, bound
+
+
+def exact_bound(graph: Graph) -> Bound:
+    """The best score any pairing of the graph reaches (blossom on the scores alone, in
+    thousandths; a quarter of a thousandth per person covers the rounding)."""
+    units = np.rint(graph.score * QUANTUM).astype(np.int64)
+    mate = blossom(graph.n, graph.i, graph.j, units)
+    keys = graph.i * graph.n + graph.j
+    chosen = np.flatnonzero(mate > np.arange(graph.n))
+    at = np.searchsorted(keys, chosen * graph.n + mate[chosen])
+    best = float(units[at].sum()) + 0.25 * graph.n
+    return Bound(value=best / QUANTUM, complete=graph.complete, edges=len(graph.i))

@@ -484,6 +484,11 @@ def propose(
         "unmatchable": dict(result.unmatchable),
         "total_score": result.total_score,
     }
+    if result.certificate is not None:  # how close to the best possible, for the review
+        round_.outcome["certificate"] = {
+            **asdict(result.certificate),
+            "gap": result.certificate.gap,
+        }
     session.add(round_)
     session.flush()
     for found in result.matches:
