@@ -112,10 +112,15 @@ class World:
         clock_file = CLOCK_FILE if sandbox_settings.database_url == SANDBOX_DATABASE else None
         movable = clock.MovableClock(_saved_offset(clock_file))
         clock.install(movable)
-        database = Database(sandbox_settings.database_url)
-        upgrade(database)
-        with database.session() as session:
-            demo.seed(session, demo.TEAM_ID)
+        try:
+            database = Database(sandbox_settings.database_url)
+            upgrade(database)
+            with database.session() as session:
+                demo.seed(session, demo.TEAM_ID)
+        except BaseException:
+            clock.install(None)
+            twin.stop()
+            raise
         # Scheduled jobs run when the clock moves (sandbox.clock), not on their own.
         runtime = Runtime(sandbox_settings, database, idle_seconds=0.2, manual_jobs=True).start()
         client = make_web_client(sandbox_settings.slack_bot_token, twin.api_url)

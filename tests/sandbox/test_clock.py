@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -150,3 +151,19 @@ def test_leads_get_the_weekly_digest_preview_on_monday_morning(world: World) -> 
     assert any("Weekly learning digest previews" in line for line in ran), ran
     previews = [m for m in twin.dms(LEAD)[before:] if "Publish" in json.dumps(m.get("blocks"))]
     assert previews, twin.dms(LEAD)[before:]
+
+
+def test_the_sandbox_keeps_its_time_across_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its data is dated by the moved clock, so a restart must not put the clock back."""
+    monkeypatch.chdir(tmp_path)  # the sandbox's own var/sandbox.db and var/sandbox-clock.txt
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with World.start(settings) as world:
+        later = utcnow() + timedelta(days=9)
+        jump(world, later)
+    assert (tmp_path / "var" / "sandbox-clock.txt").exists()
+    assert utcnow() < later  # the process's clock is real time again
+    with World.start(settings) as world:
+        assert utcnow() >= later
+        assert jump(world, later) == []  # nothing runs twice
