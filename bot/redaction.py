@@ -174,9 +174,7 @@ _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_NUMERIC_DATE = r"\d{1,2}([/.\-])\d{1,2}\1(?:\d{4}|\d{2})"
 _SPACED_DATE = r"\d{1,2} \d{1,2} (?:\d{4}|\d{2})"
-_ISO_DATE = r"\d{4}([/.\-])\d{1,2}\2\d{1,2}"
 _WORDED_DATE = (
     rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\.?,?\s+(?:\d{{4}}|'?\d{{2}})"
     rf"|{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:\d{{4}}|'?\d{{2}}))"
@@ -317,16 +315,19 @@ def _bed_places(text: str) -> Iterator[tuple[int, int]]:
             yield match.span()
 
 
-def _spans(pattern: re.Pattern[str]) -> Callable[[str], Iterator[tuple[int, int]]]:
+Spans = Callable[[str], Iterator[tuple[int, int]]]
+
+
+def _spans(pattern: re.Pattern[str]) -> Spans:
     return lambda text: (m.span() for m in pattern.finditer(text))
 
 
-def _both(*finders: Callable[[str], Iterator[tuple[int, int]]]):
+def _both(*finders: Spans) -> Spans:
     return lambda text: (span for finder in finders for span in finder(text))
 
 
 # copbot's recognisers: one finder of spans per kind.
-_FINDERS: dict[str, Callable[[str], Iterator[tuple[int, int]]]] = {
+_FINDERS: dict[str, Spans] = {
     NHS_NUMBER: _nhs_numbers,
     HOSPITAL_NUMBER: _both(_spans(_LABELLED_HOSPITAL_NUMBER), _spans(_BARE_HOSPITAL_NUMBER)),
     DATE_OF_BIRTH: _both(_spans(_LABELLED_DOB), _bare_birth_dates),
