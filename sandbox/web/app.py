@@ -31,6 +31,8 @@ from sandbox.web import persist, screens
 from sandbox.world import SANDBOX_DATABASE, World
 from slacktwin import forms
 from slacktwin.errors import TwinUsageError
+from slacktwin.state import TsClock
+from storage import clock as storage_clock
 
 log = logging.getLogger("copbot.sandbox.web")
 
@@ -39,6 +41,17 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.json"
 STATE_FILE = Path("var/sandbox-twin.json")
 HOME = "home"
 FIRST_CHANNEL = "C0SBIDEAS"  # #ideas: where a newcomer starts
+
+
+class SandboxTs(TsClock):
+    """Message timestamps on the sandbox's clock, so a message copbot sends after a jump
+    is dated when the sandbox says it is (still strictly increasing)."""
+
+    def next(self) -> str:
+        with self._lock:
+            now = int(storage_clock.now().timestamp() * 1_000_000)
+            self._last = max(now, self._last + 1)
+            return f"{self._last // 1_000_000}.{self._last % 1_000_000:06d}"
 
 
 class BadRequest(Exception):
@@ -88,6 +101,7 @@ class Site:
 
     def _boot(self) -> World:
         def prepare(twin: Any) -> None:
+            twin.ws.clock = SandboxTs()
             if self.state_file is not None and persist.restore(twin, self.state_file):
                 log.info("put back the sandbox's conversations from %s", self.state_file)
 

@@ -13,6 +13,7 @@ from sandbox.web.blocks import Context, esc, render_blocks, text_html, words
 from sandbox.web.mrkdwn import plain, to_html
 from slacktwin import SlackTwin
 from slacktwin.state import ts_key
+from storage import clock as storage_clock
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -107,9 +108,12 @@ def unread(twin: SlackTwin, conversation: str, me: str, seen: str | None) -> int
 
 
 def _clock_time(ts: str) -> tuple[str, str]:
+    """The time shown beside a message: the day too when it is not the sandbox's today."""
     seconds = ts_key(ts)[0]
     moment = datetime.fromtimestamp(seconds, UTC).astimezone(LONDON)
-    return moment.strftime("%H:%M"), moment.isoformat()
+    today = storage_clock.now().astimezone(LONDON).date()
+    shown = moment.strftime("%H:%M" if moment.date() == today else "%a %d %b, %H:%M")
+    return shown, moment.isoformat()
 
 
 def _author(twin: SlackTwin, message: dict[str, Any]) -> tuple[str, bool]:
