@@ -182,7 +182,9 @@ class Walk:
 
 @pytest.fixture
 def walk(browser: Any, site: Any, request: pytest.FixtureRequest) -> Iterator[Walk]:
-    context = browser.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": 1360, "height": 900}, accept_downloads=True, locale="en-GB"
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     errors: list[str] = []

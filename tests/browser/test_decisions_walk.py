@@ -83,3 +83,37 @@ def test_forget_me_asks_before_it_acts(walk: Walk) -> None:
     walk.open("copbot · Home")
     assert page.locator("#messages").get_by_role("button", name="Forget me").is_visible()
     walk.shot("nothing was forgotten")
+
+
+def test_in_progress_needs_an_owner_and_a_date_and_copbot_says_so_under_the_fields(
+    walk: Walk,
+) -> None:
+    page = walk.page
+    walk.send("/idea")
+    walk.modal.get_by_label("Title").fill("A frailty hotline for care homes")
+    walk.modal.get_by_role("button", name="Share").click()
+    walk.settled()
+    walk.message("A frailty hotline").get_by_role("button", name="Manage").click()
+    walk.settled()
+    manage = walk.modal
+    manage.get_by_label("Status").select_option(label="In progress")
+    manage.get_by_label("Rationale").fill("Funded for six months by the ICB.")
+    manage.get_by_role("button", name="Save").click()
+    walk.settled()
+    owner_error = manage.locator(".bk-input", has_text="Owner").locator(".bk-error")
+    owner_error.wait_for()
+    assert "who owns" in owner_error.inner_text()
+    # What was typed is still there, and the focus is on the first field with an error.
+    assert manage.get_by_label("Rationale").input_value() == "Funded for six months by the ICB."
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-invalid')") == "true"
+    walk.shot("copbot's errors under their fields")
+    walk.axe("a form with copbot's errors")
+
+    manage.get_by_label("Owner").select_option(label="Kwame Mensah")
+    manage.get_by_label("Next review").fill("2030-01-15")
+    manage.get_by_role("button", name="Save").click()
+    walk.settled()
+    assert walk.modal.count() == 0
+    card = walk.message("A frailty hotline").inner_text()
+    assert "In progress" in card
+    walk.shot("in progress with an owner")
