@@ -256,7 +256,10 @@ _POSTCODE = re.compile(
 
 # A title, then up to three capitalised names or initials: "Mrs Jane Smith", "Dr Patel",
 # "Prof. A. O'Neill-Khan", "MRS SMITH", "Sister McDonald".
-_NAME_WORD = r"(?:[A-Z](?:[a-z]+|[A-Z]+)?(?:['’\-]?[A-Z][a-z]+|['’\-][a-z]+|['’\-][A-Z]{2,})*\.?)"
+_NAME_WORD = (
+    r"(?:[A-Z](?:[a-z]+|[A-Z]+)?(?:['’\-]?[A-Z][a-z]+|['’\-][a-z]+|['’\-][A-Z]{2,})*\.?)"
+    r"(?![\w'’])"  # a whole word: "Mrs Jane Smith HR1 2ER" names her, not "HR"
+)
 _TITLED_NAME = re.compile(
     r"\b(?:(?i:mrs|mr|ms|mx|dr|prof|professor)\b\.?|Miss\b|MISS\b|Sister\b|SISTER\b"
     r"|Nurse\b|NURSE\b|Matron\b)"

@@ -60,6 +60,7 @@ def test_every_reproduced_variant_is_redacted(variant: str, expected: str) -> No
             "/copbot learned [name] at [postcode], [NHS number]",
         ),
         ("Mrs Jane Smith, 84, on ward 7 bed 12, HR1 2ER", "[name], 84, on [bed], [postcode]"),
+        ("Mrs Jane Smith HR1 2ER", "[name] [postcode]"),
         ("NHS# 943 476 5919 and NHS No: 94 34 76 59 19", "[NHS number] and [NHS number]"),
         (f"NHS number{NARROW}943{THIN}476{THIN}5919", "[NHS number]"),
         ("９４３ ４７６ ５９１９ in full-width digits", "[NHS number] in full-width digits"),
