@@ -88,7 +88,7 @@ def main() -> None:
             lines = jump(world, to, sweep=timedelta(minutes=args.sweep))
             wall = time.perf_counter() - started
             idle = 0
-            if lines and (found := re.match(r"(\d+) routine checks", lines[-1])):
+            if lines and (found := re.match(r"(\d+) routine checks?", lines[-1])):
                 idle = int(found.group(1))
                 lines = lines[:-1]
             span = f"{(to - now).total_seconds() / 3600:.1f} h"

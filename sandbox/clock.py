@@ -8,10 +8,11 @@ Messages that copbot queued for a later time (a pulse DM at 09:00 in the member'
 a reminder after quiet hours) are delivered when the clock passes their due time, as the
 outbox worker would. What ran, and what it did, comes back as readable lines.
 
-Sweeps (interval jobs such as "Pulses: remind, close, send results" every 5 minutes) run at
-most once per ``SWEEP`` (30 minutes) of virtual time, and always at the destination: each acts on
-whatever is due by then, so running one every 5 minutes instead of every 30 changes only how
-late within that half hour something happens, and a week's jump stays a few seconds.
+Sweeps (interval jobs such as "Pulses: remind, close, send results" every 5 minutes) run
+at most once per ``SWEEP`` (30 minutes) of virtual time, and always at the destination.
+Each acts on whatever is due by then, so running one every 5 minutes instead of every 30
+changes only how late within that half hour something happens; a week's jump takes about
+10 s instead of 34 s (bench/sandbox_clock.py) and does the same work.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import col, select
 
 from bot import jobs
+from bot.text import counted
 from storage import OutboxMessage
 from storage.models import OutboxStatus
 
@@ -247,7 +249,7 @@ def jump(world: World, to: datetime, *, sweep: timedelta = SWEEP) -> list[str]:
     world.settle()
     lines = jumper.lines
     if jumper.quiet_runs:
-        lines.append(f"{jumper.quiet_runs} routine checks found nothing to do")
+        lines.append(f"{counted(jumper.quiet_runs, 'routine check')} found nothing to do")
     return lines
 
 
