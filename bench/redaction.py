@@ -78,7 +78,7 @@ def grouped(digits: str, sizes: list[int], sep: str) -> str:
 
 NHS_SEPARATORS = [
     " ", ".", "-", "/", NBSP, THIN, NARROW, FIGURE, IDEO, ZWSP, ZWJ, WJ, SHY,
-    "\u2013", "\u2011", "\u2212", " - ", " / ", "  ", " . ",
+    "\u2013", "\u2011", "\u2212", " - ", " / ", "  ", " . ", "\n",
 ]  # fmt: skip
 FREE_GROUPINGS = [[10], [3, 3, 4], [4, 3, 3], [3, 4, 3]]
 ANY_GROUPINGS = [*FREE_GROUPINGS, [2, 2, 2, 2, 2], [1] * 10, [5, 5], [3, 3, 2, 2]]
@@ -96,6 +96,8 @@ def nhs_variant(rng: random.Random) -> tuple[str, str]:
         written = grouped(number, rng.choice(FREE_GROUPINGS), sep)
     if rng.random() < 0.05:
         written = written.translate(FULL_WIDTH)
+    elif rng.random() < 0.05:
+        written = f"({number[:3]}) {number[3:6]}-{number[6:]}"
     return written, rng.choice(NHS_SUFFIXES)
 
 

@@ -114,9 +114,10 @@ def normalise(text: str) -> tuple[str, list[int]]:
 
 # ---------------------------------------------------------------------- recognisers
 
-_SEP = r"[ \t.,:/_\-\u2010-\u2015\u2212\u00b7]"
-# A chain of digit groups joined by short separator runs ("943 476 5919", "943.476.5919").
-_DIGIT_CHAIN = re.compile(rf"(?<![0-9])[0-9]+(?:{_SEP}{{1,3}}[0-9]+)*(?![0-9])")
+_SEP = r"[ \t\r\n.,:/_()\[\]\-\u2010-\u2015\u2212\u00b7]"
+# A chain of digit groups joined by short separator runs ("943 476 5919", "943.476.5919",
+# "(943) 476-5919", one group a line).
+_DIGIT_CHAIN = re.compile(rf"(?<![0-9])[0-9]+(?:{_SEP}{{1,4}}[0-9]+)*(?![0-9])")
 _GROUP = re.compile(r"[0-9]+")
 # "NHS", "NHS-", "NHS#", "NHS No:", "NHS number is" just before a chain: any grouping counts.
 _NHS_PREFIX = re.compile(

@@ -61,6 +61,8 @@ def test_every_reproduced_variant_is_redacted(variant: str, expected: str) -> No
         ),
         ("Mrs Jane Smith, 84, on ward 7 bed 12, HR1 2ER", "[name], 84, on [bed], [postcode]"),
         ("Mrs Jane Smith HR1 2ER", "[name] [postcode]"),
+        ("(943) 476-5919 and 943\n476\n5919", "([NHS number] and [NHS number]"),
+        ("⁹⁴³ ⁴⁷⁶ ⁵⁹¹⁹ and Mrs Smith's daughter", "[NHS number] and [name] daughter"),
         ("NHS# 943 476 5919 and NHS No: 94 34 76 59 19", "[NHS number] and [NHS number]"),
         (f"NHS number{NARROW}943{THIN}476{THIN}5919", "[NHS number]"),
         ("９４３ ４７６ ５９１９ in full-width digits", "[NHS number] in full-width digits"),
