@@ -1,1 +1,2 @@
-"""Learning summaries: redaction, token budgets and the digest and case-study summariser."""
+"""Learning summaries: token budgets and the digest and case-study summariser (redaction is
+in ``bot.redaction``)."""
