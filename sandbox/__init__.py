@@ -12,6 +12,7 @@ from sandbox.terminal import Terminal
 from sandbox.world import World
 
 LOG_FILE = Path("var/sandbox.log")
+TICK_SECONDS = 30.0  # scheduled jobs catch up with real time this often between jumps
 
 
 def quiet_logs(path: Path) -> None:
@@ -28,7 +29,7 @@ def quiet_logs(path: Path) -> None:
 
 def run_sandbox(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     quiet_logs(LOG_FILE)
-    with World.start(settings) as world:
+    with World.start(settings, tick=TICK_SECONDS) as world:
         return Terminal(world, stdin, stdout).loop()
 
 

@@ -245,7 +245,7 @@ def jump(world: World, to: datetime, *, sweep: timedelta = SWEEP) -> list[str]:
         jumper.deliver_until(to + timedelta(microseconds=1))
         world.clock.set(to)
         world.jobs_ran_until = to
-        _reschedule(world, to)
+        reschedule(world, to)
     world.settle()
     lines = jumper.lines
     if jumper.quiet_runs:
@@ -253,8 +253,9 @@ def jump(world: World, to: datetime, *, sweep: timedelta = SWEEP) -> list[str]:
     return lines
 
 
-def _reschedule(world: World, after: datetime) -> None:
-    """Each stored job's next run time from the new now, so ``/copbot schedule`` reads true."""
+def reschedule(world: World, after: datetime) -> None:
+    """Each stored job's next run time from ``after`` on the movable clock, so ``/copbot
+    schedule`` reads true (APScheduler worked them out in real time)."""
     scheduler = world.runtime.scheduling.scheduler
     for job in scheduler.get_jobs():
         following = _after(job.trigger, after)

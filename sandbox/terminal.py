@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.demo import DemoPerson
+from sandbox.clock import jump, next_hour, next_monday, tomorrow_at
 from sandbox.world import CHANNELS, World
 from slacktwin import Interactive, render_interactive
 from slacktwin.render import mrkdwn_to_text
@@ -23,6 +24,9 @@ What you can type:
   dms                 your direct messages from copbot
   post <text>         post a message in this channel
   #<channel>          move to a channel: {channels}
+  clock               what time it is in the sandbox
+  jump <how far>      move the clock: jump hour, jump tomorrow (09:00), jump monday
+                      (09:00), jump 3d, jump 12h; what copbot would have done runs
   people              everyone in the demo community
   as <name|number>    act as someone else (try: as priya, as 2)
   help                this list
@@ -96,6 +100,10 @@ class Terminal:
             self.post(rest)
         elif word == "people":
             self.list_people()
+        elif word == "clock":
+            self.say(f"  It is {self.local_now()} in the sandbox.")
+        elif word == "jump":
+            self.jump_clock(rest)
         elif word == "help":
             self.say(HELP.format(channels=", ".join(f"#{c}" for c in CHANNELS.values())))
         else:
@@ -157,6 +165,35 @@ class Terminal:
             self.show_home()
         elif pressable.message is not None:
             self.show_message(*pressable.message)  # cards are updated in place
+        self.show_new()
+
+    def local_now(self) -> str:
+        zone = self.world.deps.settings.copbot_timezone
+        return f"{utcnow().astimezone(ZoneInfo(zone)):%a %-d %b %Y, %H:%M} ({zone})"
+
+    def jump_clock(self, how_far: str) -> None:
+        """Move the sandbox's clock; copbot's scheduled work on the way runs in order."""
+        zone, now = self.world.deps.settings.copbot_timezone, utcnow()
+        how_far = how_far.strip().lower()
+        span = re.fullmatch(r"(\d{1,3})\s*([hd])", how_far)
+        if how_far in ("", "hour"):
+            to = next_hour(now)
+        elif how_far == "tomorrow":
+            to = tomorrow_at(now, 9, zone)
+        elif how_far == "monday":
+            to = next_monday(now, 9, zone)
+        elif span and 0 < int(span.group(1)) <= (24 * 31 if span.group(2) == "h" else 31):
+            amount = int(span.group(1))
+            to = now + (timedelta(hours=amount) if span.group(2) == "h" else timedelta(days=amount))
+        else:
+            raise ValueError(
+                "Jump how far? jump hour, jump tomorrow, jump monday, jump 3d (up to 31) "
+                "or jump 12h."
+            )
+        self.say("  Moving the clock; copbot does what it would have done meanwhile...")
+        for line in jump(self.world, to):
+            self.say(f"  · {line}")
+        self.say(f"  It is now {self.local_now()}.")
         self.show_new()
 
     def confirmed(self, control: Interactive) -> bool:

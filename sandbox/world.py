@@ -17,7 +17,7 @@ from bot.slack import make_web_client
 from handlers.app import build_app
 from handlers.common import Deps
 from handlers.web import BackgroundServer, create_web_app
-from sandbox.clock import Ticker
+from sandbox.clock import Ticker, reschedule
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, clock
 from storage.migrate import upgrade
@@ -129,6 +129,8 @@ class World:
         web = create_web_app(app, database, signing_secret=signing_secret)
         server = BackgroundServer(web).start()
         world = cls(twin, database, server, runtime, deps, movable, clock_file)
+        with world.clock_lock:
+            reschedule(world, world.jobs_ran_until)
         if tick:
             world.ticker = Ticker(world, tick).start()
         return world

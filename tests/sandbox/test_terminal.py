@@ -277,3 +277,13 @@ def test_a_pulse_designed_in_the_terminal_asks_only_what_applies(database_url: s
         "09:00",
         5,
     )
+
+
+def test_the_clock_moves_from_the_terminal(database_url: str) -> None:
+    out = run_lines(database_url, "clock", "jump next year", "jump monday", "quit")
+    assert "in the sandbox" in out and "(Europe/London)" in out
+    assert "Jump how far?" in out
+    after = out[out.index("Moving the clock") :]
+    assert "Weekly learning digest previews (to leads)" in after
+    assert "It is now Mon" in after and "09:00" in after
+    assert "┌ DM from copbot" in after  # Amara, a lead, sees her digest preview at once
