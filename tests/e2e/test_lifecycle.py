@@ -101,7 +101,8 @@ def test_uninstall_holds_everything_and_a_reinstall_sends_each_dm_once(
     jobs.profile_sync()
     jobs.pulse_steps()
     jobs.ideas_awaiting_review()
-    assert not twin.calls, [call.method for call in twin.calls]
+    # Only the runtime's own install check (auth.test, refused) may still be in flight.
+    assert [c.method for c in twin.calls if c.method != "auth.test"] == []
 
     twin.reinstall()
     driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)  # Slack calls copbot again
