@@ -8,13 +8,24 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format bench clean
 
+RUN_STAMP := $(VENV)/.installed-run
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# `make run` needs copbot, not the test tools: a newcomer's first run installs only that.
+$(RUN_STAMP): pyproject.toml
+	@echo "Setting up copbot in $(VENV) (the first time takes about a minute)..."
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+run:
+	@if [ ! -f $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ]; then \
+		$(MAKE) --no-print-directory $(RUN_STAMP); fi
 	$(BIN)/copbot run
 
 test: $(STAMP)
