@@ -97,6 +97,9 @@ class World:
             twin.add_channel(channel_id, name=name, members=everyone)
         if prepare is not None:
             prepare(twin)
+        clock_file = CLOCK_FILE if settings.database_url == DEFAULT_DATABASE else None
+        movable = clock.MovableClock(_saved_offset(clock_file))
+        twin.ws.clock.now = lambda: movable.now().timestamp()  # messages dated on its clock
         twin.start()
         url = settings.database_url
         sandbox_settings = settings.model_copy(
@@ -109,8 +112,6 @@ class World:
                 "copbot_ideas_channel": settings.copbot_ideas_channel or "C0SBIDEAS",
             }
         )
-        clock_file = CLOCK_FILE if sandbox_settings.database_url == SANDBOX_DATABASE else None
-        movable = clock.MovableClock(_saved_offset(clock_file))
         clock.install(movable)
         try:
             database = Database(sandbox_settings.database_url)

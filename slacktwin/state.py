@@ -14,6 +14,7 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,15 +44,18 @@ def short_id(length: int = 5) -> str:
 
 
 class TsClock:
-    """Message timestamps: real time in microseconds, strictly increasing."""
+    """Message timestamps: real time in microseconds, strictly increasing. ``now`` (Unix
+    seconds) can be swapped for a movable clock: the sandbox's messages are dated by the
+    time it shows."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.now = now
         self._last = 0
         self._lock = threading.Lock()
 
     def next(self) -> str:
         with self._lock:
-            now = int(time.time() * 1_000_000)
+            now = int(self.now() * 1_000_000)
             self._last = max(now, self._last + 1)
             return f"{self._last // 1_000_000}.{self._last % 1_000_000:06d}"
 

@@ -76,6 +76,9 @@ def test_a_weekly_pulse_opens_reminds_closes_and_shows_results_as_the_clock_move
     assert utcnow() >= monday
     for user in MEMBERS:
         assert "improvement work this week" in _dm_text(world, user), user
+    # Slack dates the DM by the sandbox's clock: Monday 09:30, when it was due.
+    sent = datetime.fromtimestamp(float(twin.dms(MEMBERS[0])[-1]["ts"]), UTC)
+    assert monday - timedelta(minutes=30) <= sent < monday
 
     for user, value in zip(MEMBERS, ["4", "5", "3", "4", "2"], strict=True):
         dm = twin.dms(user)[-1]
