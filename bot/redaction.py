@@ -468,7 +468,7 @@ FIELD_NAMES: dict[str, str] = {
     "reflection": "Your reflection",
     "learned": "What you learned",
     "answer": "Your answer",
-    "response": "Your answer",
+    "response": "Your response",
     "other": "Other interests",
     "offers": "I can offer",
     "wants": "I want to learn",
