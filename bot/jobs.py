@@ -236,7 +236,7 @@ def profile_sync() -> None:
         teams = workspaces.installed_teams(session)
     for team_id in teams:
         try:
-            count = members.sync_directory(ctx.database, team_id, ctx.slack())
+            count = members.sync_directory(ctx.database, team_id, ctx.slack(), ctx.settings)
         except Exception:
             log.exception("profile sync of %s failed; the next run tries again", team_id)
             continue
@@ -256,7 +256,7 @@ def pulse_open(pulse_id: int) -> None:
         pulse = session.get(Pulse, pulse_id)
         if pulse is None or pulse.paused or pulse.team_id in workspaces.uninstalled_teams(session):
             return
-    people = pulse_service.read_audience(ctx.database, ctx.slack(), pulse)
+    people = pulse_service.read_audience(ctx.database, ctx.slack(), pulse, ctx.settings)
     with ctx.database.session() as session:
         pulse = session.get(Pulse, pulse_id)
         if pulse is None:

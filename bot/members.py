@@ -4,10 +4,16 @@ The directory (``users.list``) is read into Member rows at first start and night
 kept fresh by ``team_join`` and ``user_change``, so every audience reaches real people on
 day one. A person copbot meets before the directory has them is created from what the
 request carries, and their profile is fetched after the ack.
+
+Someone who asked copbot to forget them (``bot.rights``) stays forgotten: the directory
+and profile events skip them (``forgotten_person``, a keyed hash of team and user ID) until
+they use copbot again themselves, which is a deliberate act of theirs (``first_contact``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 import time
@@ -24,7 +30,15 @@ from bot.errors import UserError
 from bot.roles import Actor, Role, role_of
 from bot.slack import SlackPort, SlackProfile
 from bot.workspaces import INSTALLS, ensure_workspace
-from storage import Database, Member, Organisation, Workspace, insert_or_ignore, utcnow
+from storage import (
+    Database,
+    ForgottenPerson,
+    Member,
+    Organisation,
+    Workspace,
+    insert_or_ignore,
+    utcnow,
+)
 
 log = logging.getLogger("copbot.members")
 
@@ -34,6 +48,65 @@ TIER2_PAUSE = 3.0
 # A channel audience with people the directory lacks reads it again, at most this often.
 RESYNC_AFTER = timedelta(minutes=1)
 ORGANISATION_ADDED = "organisation.added"
+
+
+FORGOTTEN_SALT = b"copbot forgotten people"
+
+
+def forgotten_key(settings: Settings, team_id: str, user_id: str) -> str | None:
+    """The suppression list's entry for a person: HMAC-SHA256 of (team, user ID) under a
+    key derived from the deployment secret, so the list names nobody without that secret.
+    None when the deployment has no secret (``copbot doctor`` names that)."""
+    from bot.pulse.ballots import NoSecret, derive_key
+
+    try:
+        key = derive_key(settings, FORGOTTEN_SALT, b"suppression list")
+    except NoSecret:
+        return None
+    return hmac.new(key, f"{team_id}\0{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def suppress(session: Session, settings: Settings, team_id: str, user_id: str) -> bool:
+    """Keep the person out of the directory from now on ("forget me"). False if the
+    deployment has no secret to key the list with."""
+    key = forgotten_key(settings, team_id, user_id)
+    if key is None:
+        log.warning("forget me: no deployment secret, so the directory may add them again")
+        return False
+    insert_or_ignore(session, ForgottenPerson(key=key))
+    return True
+
+
+def forgotten(
+    session: Session, settings: Settings, team_id: str, user_ids: Iterable[str]
+) -> set[str]:
+    """Which of ``user_ids`` asked to be forgotten (looked up 500 at a time)."""
+    keyed: dict[str, str] = {}
+    for user_id in set(user_ids):
+        key = forgotten_key(settings, team_id, user_id)
+        if key is None:
+            return set()
+        keyed[key] = user_id
+    keys, found = sorted(keyed), set()
+    for start in range(0, len(keys), 500):
+        query = select(ForgottenPerson.key).where(
+            col(ForgottenPerson.key).in_(keys[start : start + 500])
+        )
+        found.update(keyed[key] for key in session.exec(query))
+    return found
+
+
+def unsuppress(session: Session, settings: Settings, team_id: str, user_id: str) -> bool:
+    """They used copbot again: off the list. True if they were on it."""
+    key = forgotten_key(settings, team_id, user_id)
+    if key is None:
+        return False
+    row = session.get(ForgottenPerson, key)
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
 
 
 def find(session: Session, team_id: str, user_id: str) -> Member | None:
@@ -72,11 +145,22 @@ def ensure_member(
 
 
 def first_contact(
-    session: Session, team_id: str, user_id: str, name: str = ""
-) -> tuple[Member, bool]:
+    session: Session,
+    team_id: str,
+    user_id: str,
+    name: str = "",
+    *,
+    settings: Settings,
+    deliberate: bool = True,
+) -> tuple[Member | None, bool]:
     """The member for a person acting now, without asking Slack: an unknown person is
     created from what the request carried (``name``: the command's ``user_name`` or the
     interaction's ``user.name``). Returns (member, created).
+
+    Someone who asked to be forgotten comes back only by a ``deliberate`` act of theirs
+    (a command, an interaction, opening App Home): then they leave the suppression list
+    and start afresh. Any other event from them (a message, a reaction, a profile
+    change) creates nothing and returns (None, False).
 
     Their role until the profile arrives (``refresh_profile``, after the ack) is what the
     row says: "member", unless COPBOT_LEADS names them or the directory sync already
@@ -88,6 +172,11 @@ def first_contact(
     member = find(session, team_id, user_id)
     if member is not None:
         return member, False
+    if not deliberate:
+        if forgotten(session, settings, team_id, [user_id]):
+            return None, False
+    elif unsuppress(session, settings, team_id, user_id):
+        log.info("a forgotten person used copbot again: they start afresh")
     ensure_workspace(session, team_id)
     insert_or_ignore(
         session,
@@ -142,13 +231,24 @@ def apply_profile(member: Member, profile: SlackProfile, now: datetime | None = 
         setattr(member, name, value)
 
 
-def upsert_profile(session: Session, team_id: str, profile: SlackProfile) -> Member | None:
+def upsert_profile(
+    session: Session,
+    team_id: str,
+    profile: SlackProfile,
+    settings: Settings,
+    skip: set[str] | None = None,
+) -> Member | None:
     """A person from the directory or an event (``team_join``, ``user_change``): created
     or refreshed. Bots and Slackbot are never members; a deactivated account is kept
-    (its history stays) but marked, so no audience includes it."""
+    (its history stays) but marked, so no audience includes it. Someone who asked to be
+    forgotten is not created again (``skip``: those already known to be, for a page)."""
     member = find(session, team_id, profile.user_id)
     if member is None:
         if profile.deleted or profile.is_bot:
+            return None
+        if skip is None:
+            skip = forgotten(session, settings, team_id, [profile.user_id])
+        if profile.user_id in skip:
             return None
         ensure_workspace(session, team_id)
         insert_or_ignore(session, Member(team_id=team_id, slack_user_id=profile.user_id))
@@ -329,23 +429,26 @@ def sync_profiles(database: Database, team_id: str, slack: SlackPort) -> int:
     ``users.list``, a page at a time, each page in its own transaction, creating nobody.
     Returns how many were updated. (``sync_directory`` also adds the people copbot has
     not met.)"""
-    return _read_directory(database, team_id, slack, create=False, pause=0.0)
+    return _read_directory(database, team_id, slack, None, create=False, pause=0.0)
 
 
 def sync_directory(
     database: Database,
     team_id: str,
     slack: SlackPort,
+    settings: Settings,
     *,
     pause: float = TIER2_PAUSE,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """Read the whole directory (``users.list``, a page every ``pause`` seconds, Tier 2's
     pace) into Member rows: new people are created, known ones refreshed, deactivated ones
-    marked; bots and Slackbot are skipped. Each page is its own transaction; the
-    workspace's ``directory_synced_at`` is set once the last page is in. Returns how many
-    people were created or refreshed."""
-    count = _read_directory(database, team_id, slack, create=True, pause=pause, sleep=sleep)
+    marked; bots, Slackbot and people who asked to be forgotten are skipped. Each page is
+    its own transaction; the workspace's ``directory_synced_at`` is set once the last page
+    is in. Returns how many people were created or refreshed."""
+    count = _read_directory(
+        database, team_id, slack, settings, create=True, pause=pause, sleep=sleep
+    )
     with database.session() as session:
         workspace = ensure_workspace(session, team_id)
         workspace.directory_synced_at = utcnow()
@@ -358,6 +461,7 @@ def _read_directory(
     database: Database,
     team_id: str,
     slack: SlackPort,
+    settings: Settings | None,
     *,
     create: bool,
     pause: float,
@@ -372,8 +476,11 @@ def _read_directory(
         by_id = {profile.user_id: profile for profile in profiles if not profile.is_bot}
         with database.session() as session:
             if create:
+                assert settings is not None
+                skip = forgotten(session, settings, team_id, by_id)
                 for profile in by_id.values():
-                    updated += upsert_profile(session, team_id, profile) is not None
+                    found = upsert_profile(session, team_id, profile, settings, skip)
+                    updated += found is not None
             else:
                 query = select(Member).where(
                     Member.team_id == team_id, col(Member.slack_user_id).in_(sorted(by_id))
@@ -394,6 +501,7 @@ def read_directory_if_needed(
     database: Database,
     team_id: str,
     slack: SlackPort,
+    settings: Settings,
     channel_members: Iterable[str] = (),
     *,
     pause: float = TIER2_PAUSE,
@@ -409,6 +517,9 @@ def read_directory_if_needed(
     if INSTALLS.uninstalled(team_id):
         return False
     missing = _unknown(database, team_id, channel_members)
+    if missing:  # a forgotten person in the channel is not a reason to read it again
+        with database.session() as session:
+            missing -= forgotten(session, settings, team_id, missing)
     with _reading_guard:
         lock = _reading.setdefault(team_id, threading.Lock())
     with lock:
@@ -418,7 +529,7 @@ def read_directory_if_needed(
         if synced is not None and not (missing and synced < utcnow() - RESYNC_AFTER):
             return True
         try:
-            sync_directory(database, team_id, slack, pause=pause)
+            sync_directory(database, team_id, slack, settings, pause=pause)
         except Exception:
             log.exception("directory sync of %s failed; it is tried again later", team_id)
             return False

@@ -435,12 +435,14 @@ def forget(
 ) -> Forgotten:
     """Erase the person everywhere copbot keeps them (every workspace: a Slack user ID is
     one person). Returns what Slack still shows, for ``redraw`` after the commit.
-    ``settings`` opens the sealed ballots of open attributed pulses, which name them."""
+    ``settings`` opens the sealed ballots of open attributed pulses, which name them, and
+    keys the suppression list that keeps the directory from adding them back."""
     if not user_id or len(user_id) < 3:
         raise ValueError("a user ID is needed")
     done = Forgotten(team_id)
     if settings is not None:
         _forget_attributed_ballots(session, settings, user_id)
+        _suppress(session, settings, team_id, user_id)
     _remember_what_slack_shows(session, user_id, done)
     organisations = _forget_organisations(session, user_id)
     needles = _needles(session, user_id, organisations)
@@ -511,6 +513,15 @@ def _needles(session: Session, user_id: str, organisations: list[str]) -> Needle
         tuple(sorted(names, key=len, reverse=True)),
         tuple(sorted(texts, key=len, reverse=True)),
     )
+
+
+def _suppress(session: Session, settings: Settings, team_id: str, user_id: str) -> None:
+    """Erasure must not be undone by the next directory read or profile event: the person
+    goes on the suppression list in every workspace copbot knows them in
+    (``members.suppress``; it holds a keyed hash, never the ID)."""
+    teams = set(session.scalars(select(Member.team_id).where(Member.slack_user_id == user_id)))
+    for team in sorted(teams | {team_id}):
+        members.suppress(session, settings, team, user_id)
 
 
 def _forget_attributed_ballots(session: Session, settings: Settings, user_id: str) -> None:

@@ -188,7 +188,11 @@ class Runtime:
             team_id = self.check_token()
             if team_id is not None:
                 members.read_directory_if_needed(
-                    self.database, team_id, self.slack_port(), pause=self.directory_pause
+                    self.database,
+                    team_id,
+                    self.slack_port(),
+                    self.settings,
+                    pause=self.directory_pause,
                 )
         except Exception:
             log.exception("cold start: could not read the directory; the nightly sync will")

@@ -130,7 +130,16 @@ def build_app(
         context: BoltContext, body: dict[str, Any], team_id: str, user_id: str
     ) -> Actor | None:
         with deps.db.session() as session:
-            member, _ = members.first_contact(session, team_id, user_id, _name_in(body))
+            member, _ = members.first_contact(
+                session,
+                team_id,
+                user_id,
+                _name_in(body),
+                settings=settings,
+                deliberate=_deliberate(body),
+            )
+            if member is None:  # asked to be forgotten, and this is not them using copbot
+                return None
             stale = member.profile_refreshed_at is None or members.needs_refresh(member)
             actor = members.actor_for(member, settings)
         if stale:  # after the commit: the refresh must find the row a stranger's made
@@ -172,6 +181,14 @@ def _name_in(body: dict[str, Any]) -> str:
     if isinstance(user, dict):
         return str(user.get("name") or user.get("username") or "")
     return str(body.get("user_name") or "")
+
+
+def _deliberate(body: dict[str, Any]) -> bool:
+    """The person is using copbot themselves: a command, an interaction, or opening App
+    Home. A message, a reaction or a profile change is not (``members.first_contact``)."""
+    if body.get("type") != "event_callback":
+        return True
+    return (body.get("event") or {}).get("type") == "app_home_opened"
 
 
 def _from_a_bot(body: dict[str, Any]) -> bool:

@@ -36,7 +36,7 @@ def refresh_profile(
     with deps(context).db.session() as session:
         if not dedupe.claim(session, body.get("event_id") or "", team_id):
             return
-        members.upsert_profile(session, team_id, profile_from_user(user))
+        members.upsert_profile(session, team_id, profile_from_user(user), deps(context).settings)
     deps(context).actors.forget(team_id, [user["id"]])
 
 

@@ -70,6 +70,16 @@ class Member(SQLModel, table=True):
         return self.display_name or self.real_name or self.slack_user_id
 
 
+class ForgottenPerson(SQLModel, table=True):
+    """Someone who asked copbot to forget them: a keyed hash (HMAC) of (team, user ID)
+    under a key derived from the deployment secret, so the list names nobody without it.
+    The directory sync and profile events skip them until they use copbot again."""
+
+    __tablename__ = "forgotten_person"
+
+    key: str = Field(primary_key=True, max_length=64)
+
+
 class ProcessedEvent(SQLModel, table=True):
     """A delivery key (event_id, or channel+ts for message actions) already handled."""
 

@@ -71,13 +71,16 @@ def _secret(settings: Settings) -> bytes:
     return secret.encode()
 
 
+def derive_key(settings: Settings, salt: bytes, info: bytes) -> bytes:
+    """A 32-byte key for one purpose (``salt``), derived from the deployment secret: the
+    one derivation copbot uses (also for the forgotten-people list, ``bot.members``)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(
+        _secret(settings)
+    )
+
+
 def _key(settings: Settings, run_id: int) -> bytes:
-    return HKDF(
-        algorithm=hashes.SHA256(),
-        length=32,
-        salt=b"copbot pulse ballots",
-        info=f"run {run_id}".encode(),
-    ).derive(_secret(settings))
+    return derive_key(settings, b"copbot pulse ballots", f"run {run_id}".encode())
 
 
 def block_size(questions: Sequence[Mapping[str, Any]]) -> int:

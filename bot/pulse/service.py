@@ -271,7 +271,9 @@ def audience(
     return sorted(user for user in found if user not in stopped)
 
 
-def read_audience(database: Database, slack: SlackPort, pulse: Pulse) -> list[str] | None:
+def read_audience(
+    database: Database, slack: SlackPort, pulse: Pulse, settings: Settings
+) -> list[str] | None:
     """What opening a run needs from Slack, asked before its transaction: a channel
     audience's members, and the directory read if it never was (day one) or lacks some of
     them. Returns the channel's members (None for other audiences)."""
@@ -280,7 +282,7 @@ def read_audience(database: Database, slack: SlackPort, pulse: Pulse) -> list[st
         if pulse.audience_kind == "channel"
         else None
     )
-    members.read_directory_if_needed(database, pulse.team_id, slack, people or ())
+    members.read_directory_if_needed(database, pulse.team_id, slack, settings, people or ())
     return people
 
 

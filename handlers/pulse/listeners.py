@@ -98,7 +98,9 @@ def after_pulse_command(
     elif sub == "send-now":
         with deps(context).db.session() as session:
             pulse = pulses.by_name(session, who.team_id, name)
-        people = pulses.read_audience(deps(context).db, slack(context), pulse)
+        people = pulses.read_audience(
+            deps(context).db, slack(context), pulse, deps(context).settings
+        )
         with deps(context).db.session() as session:
             opened = pulses.send_now(
                 session, who, deps(context).settings, name, channel_members=people
@@ -189,7 +191,7 @@ def open_first_run(context: BoltContext, respond: Respond | None) -> None:
         )
         note = f"The {pulse.name} pulse will go out every week."
     else:
-        people = pulses.read_audience(db, slack(context), pulse)
+        people = pulses.read_audience(db, slack(context), pulse, deps(context).settings)
         with db.session() as session:
             today = utcnow().astimezone(ZoneInfo(pulse.timezone)).date()
             opened = pulses.open_run(

@@ -17,7 +17,17 @@ from sqlmodel import SQLModel
 from bot import jobs, rights
 from bot.config import Settings
 from slacktwin import SlackDriver, SlackTwin
-from storage import AuditEntry, Database, Idea, PulseAnswer, PulseRun, Support, utcnow
+from storage import (
+    AuditEntry,
+    Database,
+    ForgottenPerson,
+    Idea,
+    Member,
+    PulseAnswer,
+    PulseRun,
+    Support,
+    utcnow,
+)
 from tests.e2e.test_ideas import card_text, cards, post_idea, wait_for_card
 from tests.e2e.test_learning import turn_on_capture
 from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER, TEAM, Copbot, make_settings
@@ -455,3 +465,67 @@ def test_a_forget_me_cut_short_by_a_crash_is_finished_by_the_scheduled_job(
     assert scan(database, {"user ID": MEMBER, "name": "Max Member"}) == {}
     jobs.unfinished_forgets()  # done: nothing is carried out twice
     assert json.dumps(twin.dms(MEMBER)).count("has forgotten you") == 1
+
+
+def member_row(database: Database, user_id: str) -> Member | None:
+    with database.session() as session:
+        return session.scalars(select(Member).where(Member.slack_user_id == user_id)).first()
+
+
+def test_a_forgotten_person_stays_forgotten_until_they_use_copbot_again(
+    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: object
+) -> None:
+    """Erasure is not undone by the directory: after "forget me" the nightly read, a
+    profile change and a message of theirs make no member row, so an "Everyone" pulse does
+    not reach them. When they use copbot themselves they are a member again."""
+    jobs.profile_sync()  # the whole directory, as at first start
+    forget_me(driver, twin, MEMBER)
+    assert member_row(database, MEMBER) is None
+
+    jobs.profile_sync()
+    assert driver.user_change(MEMBER).status_code == 200
+    driver.post_message(MEMBER, CHANNEL, "Morning all, huddle at 10:30")
+    assert member_row(database, MEMBER) is None
+    with database.session() as session:
+        listed = session.scalars(select(ForgottenPerson.key)).all()
+    assert len(listed) == 1 and MEMBER not in listed[0]  # a keyed hash, not their ID
+    assert holding(database, MEMBER) == {}
+
+    driver.command(LEAD, "/pulse", "new", channel=CHANNEL)
+    twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="designer")
+    driver.fill(
+        LEAD, {"Name": "everyone", "Audience": "Everyone", "Questions": ["What is working well?"]}
+    )
+    assert not driver.submit(LEAD).errors
+    before = len(twin.dms(MEMBER))
+    driver.command(LEAD, "/pulse", "send-now everyone", channel=CHANNEL)
+    twin.wait_for(
+        lambda: "Sent the everyone pulse to 3 people" in json.dumps(twin.ephemerals(LEAD)),
+        message="sent to the three others",
+    )
+    twin.wait_for(lambda: "everyone pulse" in json.dumps(twin.dms(OTHER)), message="OTHER's DM")
+    assert len(twin.dms(MEMBER)) == before  # no pulse for them
+
+    reply = driver.command(MEMBER, "/copbot", "help", channel=CHANNEL)
+    assert reply.status_code == 200 and "/idea" in json.dumps(reply.json())
+    twin.wait_for(
+        lambda: (
+            (member_row(database, MEMBER) or Member(team_id=TEAM, slack_user_id="")).real_name
+            == "Max Member"
+        ),
+        message="their profile, fetched afresh",
+    )
+    with database.session() as session:
+        assert session.scalars(select(ForgottenPerson)).all() == []
+    driver.command(LEAD, "/pulse", "send-now everyone", channel=CHANNEL)
+    twin.wait_for(lambda: "everyone pulse" in json.dumps(twin.dms(MEMBER)), message="their DM")
+
+
+def forget_me(driver: SlackDriver, twin: SlackTwin, user: str) -> None:
+    driver.command(user, "/copbot", "help", channel=CHANNEL)
+    driver.app_home_opened(user)
+    twin.wait_for(lambda: "Forget me" in json.dumps(twin.home_view(user) or {}))
+    driver.click(user, "Forget me", home=True)
+    twin.wait_for(lambda: "can't be undone" in json.dumps(twin.current_modal(user) or {}))
+    assert not driver.submit(user).errors
+    twin.wait_for(lambda: "has forgotten you" in json.dumps(twin.dms(user)), message="done")
