@@ -112,7 +112,7 @@ def test_copbot_run_without_credentials_starts_the_sandbox(tmp_path: Path) -> No
             None,
         )
         assert url is not None, "the sandbox stopped before printing its URL"
-        people = httpx.get(url + "api/people", timeout=10).json()["people"]
+        people = httpx.get(url + "api/people", timeout=30).json()["people"]
         assert people[0]["name"] == "Amara Okafor" and people[0]["role"] == "lead"
     finally:
         process.send_signal(signal.SIGINT)

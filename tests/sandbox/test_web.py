@@ -122,27 +122,31 @@ def test_copbot_sandbox_serves_the_page_and_keeps_conversations_across_a_restart
 
     def stop(process: subprocess.Popen[str]) -> None:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=60) == 0
 
     process, url = start()
     try:
-        page = httpx.get(url, timeout=10)
+        page = httpx.get(url, timeout=30)
         assert page.status_code == 200 and "Act as" in page.text
-        me = httpx.get(url + "api/people", timeout=10).json()["people"][0]["id"]
+        me = httpx.get(url + "api/people", timeout=30).json()["people"][0]["id"]
         sent = httpx.post(
-            url + "api/send", json={"as": me, "at": "C0SBGENRL", "text": "Hello <b>all</b>"}
+            url + "api/send",
+            json={"as": me, "at": "C0SBGENRL", "text": "Hello <b>all</b>"},
+            timeout=60,
         )
         assert sent.status_code == 200, sent.text
-        bad = httpx.post(url + "api/act", content=b"{not json")
+        bad = httpx.post(url + "api/act", content=b"{not json", timeout=30)
         assert bad.status_code == 400
-        nobody = httpx.get(url + "api/screen", params={"as": "U0NOBODY"})
+        nobody = httpx.get(url + "api/screen", params={"as": "U0NOBODY"}, timeout=30)
         assert nobody.status_code == 400 and "nobody" in nobody.json()["error"].lower()
     finally:
         stop(process)
 
     process, url = start()
     try:
-        screen = httpx.get(url + "api/screen", params={"as": me, "at": "C0SBGENRL"}).json()
+        screen = httpx.get(
+            url + "api/screen", params={"as": me, "at": "C0SBGENRL"}, timeout=30
+        ).json()
         assert "Hello &lt;b&gt;all&lt;/b&gt;" in screen["main"]
     finally:
         stop(process)
