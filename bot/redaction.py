@@ -439,12 +439,13 @@ def find(text: str, kinds: tuple[str, ...] | None = None) -> list[Finding]:
     return [Finding(kind, start, end, text[start:end]) for start, end, kind in merged]
 
 
-def redact_identifiers(text: str) -> str:
-    """Patient identifiers, contact details, titled names and beds replaced by labels.
+def redact_identifiers(text: str, kinds: tuple[str, ...] | None = None) -> str:
+    """Patient identifiers, contact details, titled names and beds (or only ``kinds``)
+    replaced by labels.
 
     Only the identifiers change; everything else stays exactly as written.
     """
-    findings = find(text)
+    findings = [f for f in find(text, kinds) if kinds is None or f.kind in kinds]
     if not findings:
         return text
     from presidio_anonymizer import RecognizerResult as Span
@@ -484,6 +485,12 @@ _QUOTE_LIMIT = 40
 def patient_identifiers(text: str) -> list[Finding]:
     """What in ``text`` copbot must never store: NHS numbers, dates of birth, hospital numbers."""
     return [f for f in find(text, tuple(NEVER_STORED)) if f.kind in NEVER_STORED]
+
+
+def without_patient_identifiers(text: str) -> str:
+    """``text`` with what copbot must never store replaced by its label: for words copbot
+    keeps but cannot refuse, such as a channel's captured messages."""
+    return redact_identifiers(text, tuple(NEVER_STORED))
 
 
 def refuse_patient_identifiers(text: str, field: str) -> None:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 from bot import audit
 from bot.errors import UserError
 from bot.privacy import refuse_patient_identifiers
+from bot.redaction import without_patient_identifiers
 from bot.roles import Actor, Role
 from storage import (
     CaptureChannel,
@@ -116,7 +117,7 @@ def on_message(session: Session, team_id: str, event: dict[str, Any]) -> str:
         changed = event.get("message") or {}
         row = _find(session, team_id, channel, changed.get("ts") or "")
         if row is not None:
-            row.text = (changed.get("text") or "")[:MAX_TEXT]
+            row.text = without_patient_identifiers(changed.get("text") or "")[:MAX_TEXT]
             session.add(row)
         return "updated" if row else "ignored"
     if subtype == "message_deleted":
@@ -144,7 +145,7 @@ def on_message(session: Session, team_id: str, event: dict[str, Any]) -> str:
             ts=ts,
             thread_ts=thread_ts if thread_ts != ts else None,
             user_id=user,
-            text=text[:MAX_TEXT],
+            text=without_patient_identifiers(text)[:MAX_TEXT],
             learning=mark is not None,
         ),
     )

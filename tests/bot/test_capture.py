@@ -67,3 +67,17 @@ def test_marks_whose_message_never_comes_go_with_the_retention_limit(session: Se
     assert [m.ts for m in session.exec(select(LearningMark))] == ["1.000600"]
     capture.disable(session, LEAD, CHANNEL)  # turning capture off forgets the rest
     assert not session.exec(select(LearningMark)).all()
+
+
+def test_a_captured_message_is_kept_without_patient_identifiers(session: Session) -> None:
+    """Messages cannot be refused like a form, so what must never be stored is taken out
+    before the row is written, on arrival and on edit; the rest stays as written."""
+    said = "Bed 4 again: NHS 943.476.5919, DOB 01/02/1950, 6 beds a day on ward 7"
+    capture.on_message(session, TEAM, {**message("1.000400"), "text": said})
+    kept = session.exec(select(CapturedMessage.text)).one()
+    assert "943" not in kept and "1950" not in kept
+    assert "[NHS number]" in kept and "6 beds a day on ward 7" in kept
+    edited = {"ts": "1.000400", "text": "Corrected: 9434765919"}
+    event = {"type": "message", "subtype": "message_changed", "channel": CHANNEL}
+    capture.on_message(session, TEAM, {**event, "message": edited})
+    assert session.exec(select(CapturedMessage.text)).one() == "Corrected: [NHS number]"
