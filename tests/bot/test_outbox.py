@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot import outbox
-from bot.outbox import EVENT_TYPE, Deliverer, DeliveryHalted, DeliveryReport
+from bot.platform import outbox
+from bot.platform.outbox import EVENT_TYPE, Deliverer, DeliveryHalted, DeliveryReport
 from bot.slack import make_web_client
 from slacktwin import SlackTwin
 from storage import Database, NudgePreference, OutboxMessage, OutboxStatus, utcnow
@@ -382,7 +382,7 @@ def test_unreachable_slack_is_retried_with_backoff_then_given_up(
     assert deliverer.run_once(now=now).claimed == 0
 
     assert deliverer.run_once(now=now + timedelta(seconds=3)).retried == 1
-    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.platform.outbox"):
         last = deliverer.run_once(now=now + timedelta(minutes=1))
     assert last.undeliverable == 1
     row = rows_by_key(database)[key]
@@ -406,7 +406,7 @@ def test_member_who_left_is_marked_undeliverable_and_not_retried(
     queue_dms(database, [gone], kind="challenge.opening")
     deliverer = make(deliverers, database, client_for(twin), batch=1)
 
-    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.platform.outbox"):
         report = drain(deliverer, database)
 
     assert report.sent == 1

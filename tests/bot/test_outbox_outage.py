@@ -15,8 +15,8 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot import outbox
-from bot.outbox import EVENT_TYPE, OUTAGE_THRESHOLD, Deliverer, _Breaker
+from bot.platform import outbox
+from bot.platform.outbox import EVENT_TYPE, OUTAGE_THRESHOLD, Deliverer, _Breaker
 from slacktwin import SlackTwin
 from storage import Database, OutboxMessage, OutboxStatus, utcnow
 from tests.support import BOT_TOKEN, TEAM
@@ -106,7 +106,7 @@ def test_an_outage_pauses_sending_and_each_message_arrives_once(
     deliverers.append(deliverer)
     stop = threading.Event()
     worker = threading.Thread(target=deliverer.run_forever, args=(stop,))
-    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.platform.outbox"):
         worker.start()
         try:
             # Sending paused, and the probe after the pause failed too: paused again.

@@ -18,8 +18,8 @@ from slack_sdk import WebClient
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot import outbox
-from bot.outbox import EVENT_TYPE, Deliverer
+from bot.platform import outbox
+from bot.platform.outbox import EVENT_TYPE, Deliverer
 from slacktwin import SlackTwin
 from storage import Database, OutboxMessage, OutboxStatus, utcnow
 from tests.conftest import POSTGRES_URL
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import logging, sys, threading
 from slack_sdk import WebClient
-from bot.outbox import Deliverer
+from bot.platform.outbox import Deliverer
 from storage import Database
 
 url, api, token = sys.argv[1:4]
