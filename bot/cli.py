@@ -221,6 +221,11 @@ def worker(settings: Settings, _: argparse.Namespace) -> int:
     from storage.migrate import upgrade
 
     require(settings, "SLACK_BOT_TOKEN")
+    if not (settings.slack_signing_secret or settings.slack_app_token):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) is not set; the worker needs the same "
+            "one as the web processes to open the sealed pulse answers when runs close"
+        )
     database = Database(settings.database_url)
     upgrade(database)
     stop = threading.Event()

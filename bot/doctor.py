@@ -3,7 +3,8 @@
 It asks Slack what it would ask on day one: is the token valid (``auth.test``), which bot
 scopes were granted (Slack's ``x-oauth-scopes`` header on that answer) against
 ``manifest.json``, and whether the configured channels exist with copbot in them
-(``conversations.info``). Read-only: it changes nothing in Slack or the database.
+(``conversations.info``); and it checks that the deployment secret that seals pulse
+answers is set. Read-only: it changes nothing in Slack or the database.
 """
 
 from __future__ import annotations
@@ -195,19 +196,39 @@ def check_channel(client: WebClient, what: str, channel: str) -> Finding:
     return Finding(True, f"{what} {name} exists and copbot is in it")
 
 
+def check_secret(settings: Settings) -> Finding:
+    """Pulse answers are sealed, and the forgotten-people list keyed, with a key derived
+    from this secret (``bot.pulse.ballots``): every process that answers or closes pulses
+    (serve, run, worker) needs the same one."""
+    if settings.slack_signing_secret:
+        return Finding(True, "SLACK_SIGNING_SECRET is set (it seals pulse answers)")
+    if settings.slack_app_token:
+        return Finding(True, "SLACK_APP_TOKEN is set (it seals pulse answers in Socket Mode)")
+    return Finding(
+        False,
+        "neither SLACK_SIGNING_SECRET nor SLACK_APP_TOKEN is set, so pulse answers cannot be "
+        "sealed or opened at close and forgotten people cannot be kept out of the directory",
+        "set SLACK_SIGNING_SECRET to the Signing Secret from Basic Information > App "
+        "Credentials, the same value in every copbot process (serve, run and worker)",
+    )
+
+
 def run_checks(
     settings: Settings, database: Any | None = None, manifest: Path | None = None
 ) -> list[Finding]:
+    secret = check_secret(settings)
     if not settings.slack_bot_token:
         return [
             Finding(
                 False,
                 "SLACK_BOT_TOKEN is not set",
                 "copy the Bot User OAuth Token from OAuth & Permissions into SLACK_BOT_TOKEN",
-            )
+            ),
+            secret,
         ]
     client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
     found, answer, granted = check_token(client)
+    found.append(secret)
     if answer is None:
         return found
     manifest = manifest or find_manifest()

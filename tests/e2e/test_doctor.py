@@ -18,15 +18,18 @@ SCOPES = MANIFEST["oauth_config"]["scopes"]["bot"]
 
 
 def doctor(twin: SlackTwin, database_url: str, cwd: Path, **env: str) -> tuple[int, list[str]]:
+    """Run ``copbot doctor``; a variable given as "" is left unset."""
+    given = {
+        "PATH": os.environ["PATH"],
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": twin.api_url,
+        "DATABASE_URL": database_url,
+        **env,
+    }
     done = subprocess.run(
         [sys.executable, "-m", "bot", "doctor"],
-        env={
-            "PATH": os.environ["PATH"],
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_API_URL": twin.api_url,
-            "DATABASE_URL": database_url,
-            **env,
-        },
+        env={name: value for name, value in given.items() if value},
         cwd=cwd,  # not the repository: manifest.json is found beside the package
         capture_output=True,
         text=True,
@@ -83,3 +86,25 @@ def test_a_refused_token_is_named_with_its_fix(
     assert code == 1
     assert "token refused by Slack (account_inactive)" in lines[0]
     assert "reinstall" in lines[0]
+
+
+def test_a_missing_deployment_secret_is_named_with_its_fix(
+    twin: SlackTwin, database_url: str, tmp_path: Path
+) -> None:
+    """Sealed pulse answers need SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) in every process
+    that closes runs: a worker set up without it is caught here, before a run closes."""
+    code, lines = doctor(twin, database_url, tmp_path, SLACK_SIGNING_SECRET="")
+    assert code == 1, lines
+    assert [line for line in lines if line.startswith("PROBLEM")] == [
+        "PROBLEM  neither SLACK_SIGNING_SECRET nor SLACK_APP_TOKEN is set, so pulse answers "
+        "cannot be sealed or opened at close and forgotten people cannot be kept out of the "
+        "directory: set SLACK_SIGNING_SECRET to the Signing Secret from Basic Information > "
+        "App Credentials, the same value in every copbot process (serve, run and worker)"
+    ]
+    assert lines[-1] == "copbot doctor: 1 problem to fix"
+
+    code, lines = doctor(
+        twin, database_url, tmp_path, SLACK_SIGNING_SECRET="", SLACK_APP_TOKEN="xapp-1-A1-2-abc"
+    )
+    assert code == 0, lines
+    assert "ok       SLACK_APP_TOKEN is set (it seals pulse answers in Socket Mode)" in lines
