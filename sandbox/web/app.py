@@ -18,8 +18,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -526,6 +529,15 @@ def create_app(site: Site) -> Starlette:
         handler: Callable[[dict[str, Any]], dict[str, Any] | None], person: bool = True
     ) -> Callable:
         async def endpoint(request: Request) -> Response:
+            # Only this page may act: another site's form or script cannot send JSON here
+            # without a CORS preflight (never granted), and a foreign Origin is refused.
+            if request.headers.get("content-type", "").split(";")[0].strip() != (
+                "application/json"
+            ):
+                return JSONResponse({"error": "Send JSON."}, status_code=415)
+            origin = request.headers.get("origin")
+            if origin and urlsplit(origin).netloc != request.headers.get("host"):
+                return JSONResponse({"error": "Not from this page."}, status_code=403)
             try:
                 body = await request.json()
             except ValueError:
@@ -627,4 +639,9 @@ def create_app(site: Site) -> Starlette:
         Route("/api/reset", action(do_reset, person=False), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes)
+    # The page answers on loopback names only (no DNS rebinding to reach it).
+    local = TrustedHostMiddleware
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(local, allowed_hosts=["127.0.0.1", "localhost", "[::1]"])],
+    )

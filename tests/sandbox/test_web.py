@@ -17,6 +17,7 @@ from sandbox.web.blocks import Context, render_blocks
 from sandbox.web.mrkdwn import to_html
 
 NAMES = {"U1": "Priya Shah"}
+JSON = "application/json"
 CHANNELS = {"C1": "ideas"}
 
 
@@ -135,8 +136,19 @@ def test_copbot_sandbox_serves_the_page_and_keeps_conversations_across_a_restart
             timeout=60,
         )
         assert sent.status_code == 200, sent.text
-        bad = httpx.post(url + "api/act", content=b"{not json", timeout=30)
+        bad = httpx.post(
+            url + "api/act", content=b"{not json", timeout=30, headers={"content-type": JSON}
+        )
         assert bad.status_code == 400
+        # Another site cannot drive the sandbox: no JSON, a foreign Origin or Host.
+        reset = {"as": me}
+        assert httpx.post(url + "api/reset", content=b"{}", timeout=30).status_code == 415
+        foreign = httpx.post(
+            url + "api/reset", json=reset, headers={"origin": "http://evil.example"}, timeout=30
+        )
+        assert foreign.status_code == 403
+        rebound = httpx.get(url + "api/people", headers={"host": "evil.example"}, timeout=30)
+        assert rebound.status_code == 400
         nobody = httpx.get(url + "api/screen", params={"as": "U0NOBODY"}, timeout=30)
         assert nobody.status_code == 400 and "nobody" in nobody.json()["error"].lower()
     finally:
