@@ -404,6 +404,7 @@ class Terminal:
                 if value is _CANCEL:
                     driver.close(me)
                     self.say("╚ Cancelled.")
+                    self.pressables = {}  # the form's buttons went with it
                     return
                 if value is not None:
                     driver.fill(me, {block["label"]["text"]: value})
@@ -415,6 +416,7 @@ class Terminal:
             if choice is _CANCEL:
                 driver.close(me)
                 self.say("╚ Cancelled.")
+                self.pressables = {}
                 return
             if isinstance(choice, int):
                 self.press(choice)
@@ -422,6 +424,7 @@ class Terminal:
             result = driver.submit(me)
             if not result.errors:
                 self.say("╚ Sent.")
+                self.pressables = {}
                 self.world.settle()
                 self.show_new_after_modal(view["id"])
                 return

@@ -197,6 +197,9 @@ def test_the_similar_ideas_step_offers_three_distinct_choices(database_url: str)
         "2",  # Support that one instead: the second similar idea
         "quit",
     )
+    toms = out[out.index("╔ Similar ideas") : out.rindex("╔ Similar ideas")]
+    after_toms = toms[toms.index("╚ Sent.") :]
+    assert "[1] Support" in after_toms  # Tom's card starts again at 1: the form's [1], [2] died
     similar = out[out.rindex("╔ Similar ideas") :]
     assert "[1] Support that one instead" in similar
     assert "[2] Support that one instead" in similar
