@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
-from bot import audit
+from bot import audit, members
+from bot.config import Settings
 from bot.errors import UserError
 from bot.privacy import refuse_patient_identifiers
 from bot.redaction import without_patient_identifiers
@@ -107,8 +108,12 @@ def include_me(session: Session, team_id: str, user_id: str) -> None:
     )
 
 
-def on_message(session: Session, team_id: str, event: dict[str, Any]) -> str:
-    """Keep, update or forget a message from a ``message`` event; says what it did."""
+def on_message(
+    session: Session, team_id: str, event: dict[str, Any], settings: Settings | None = None
+) -> str:
+    """Keep, update or forget a message from a ``message`` event; says what it did.
+    With ``settings``, a person who asked copbot to forget them is not captured again
+    (``members.forgotten``), as if they had excluded themselves."""
     channel = event.get("channel") or ""
     if session.get(CaptureChannel, (team_id, channel)) is None:
         return "not captured"
@@ -129,6 +134,8 @@ def on_message(session: Session, team_id: str, event: dict[str, Any]) -> str:
     if subtype not in PEOPLE_SUBTYPES or event.get("bot_id") or not user:
         return "ignored"
     if is_excluded(session, team_id, user):
+        return "excluded"
+    if settings is not None and members.forgotten(session, settings, team_id, [user]):
         return "excluded"
     text = (event.get("text") or "").strip()
     if not text:

@@ -63,7 +63,7 @@ def ack_lead(ack: Ack, context: BoltContext) -> None:
 def keep_message(event: dict[str, Any], context: BoltContext) -> None:
     if context.team_id:
         with deps(context).db.session() as session:
-            capture.on_message(session, context.team_id, event)
+            capture.on_message(session, context.team_id, event, deps(context).settings)
 
 
 def is_memo(event: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from bot.config import Settings
 from slacktwin import SlackDriver, SlackTwin
 from storage import (
     AuditEntry,
+    CapturedMessage,
     Database,
     ForgottenPerson,
     Idea,
@@ -476,15 +477,25 @@ def test_a_forgotten_person_stays_forgotten_until_they_use_copbot_again(
     driver: SlackDriver, twin: SlackTwin, database: Database, job_context: object
 ) -> None:
     """Erasure is not undone by the directory: after "forget me" the nightly read, a
-    profile change and a message of theirs make no member row, so an "Everyone" pulse does
-    not reach them. When they use copbot themselves they are a member again."""
+    profile change and a message of theirs (in a captured channel: not kept) make no
+    member row, so an "Everyone" pulse does not reach them. When they use copbot
+    themselves they are a member again."""
     jobs.profile_sync()  # the whole directory, as at first start
+    turn_on_capture(driver, twin, LEAD, CHANNEL)
     forget_me(driver, twin, MEMBER)
     assert member_row(database, MEMBER) is None
 
     jobs.profile_sync()
     assert driver.user_change(MEMBER).status_code == 200
     driver.post_message(MEMBER, CHANNEL, "Morning all, huddle at 10:30")
+    driver.post_message(OTHER, CHANNEL, "Morning, see you at the huddle")
+
+    def kept() -> list[str]:
+        with database.session() as session:
+            return list(session.scalars(select(CapturedMessage.text)))
+
+    twin.wait_for(lambda: "Morning, see you at the huddle" in kept(), message="OTHER's kept")
+    assert kept() == ["Morning, see you at the huddle"]  # theirs was not
     assert member_row(database, MEMBER) is None
     with database.session() as session:
         listed = session.scalars(select(ForgottenPerson.key)).all()
