@@ -5,10 +5,12 @@ to everyone and an exchange programme with six sign-ups, as a lead would have se
 Each jump runs every scheduled job that would have run on the way (``sandbox.clock``):
 it prints the wall time, how many job runs had an effect (lines) and how many routine
 checks found nothing to do, and Slack calls made. A fresh SQLite database in a temporary
-folder; the Slack twin in this process. Nothing is asserted.
+folder, or ``--database-url`` (an empty database); the Slack twin in this process. Nothing
+is asserted.
 
     .venv/bin/python bench/sandbox_clock.py
     .venv/bin/python bench/sandbox_clock.py --sweep 5   # every sweep run, no thinning
+    .venv/bin/python bench/sandbox_clock.py --database-url postgresql://postgres@127.0.0.1:5432/x
 """
 
 from __future__ import annotations
@@ -66,9 +68,12 @@ def set_up(world: World) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweep", type=float, default=30.0, help="minutes between sweep runs")
+    parser.add_argument(
+        "--database-url", help="an empty PostgreSQL database (default: a fresh SQLite file)"
+    )
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="copbot-clock-"))
-    settings = Settings(_env_file=None, database_url=f"sqlite:///{folder}/bench.db")  # type: ignore[call-arg]
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='copbot-clock-'))}/b.db"
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     zone = "Europe/London"
     with World.start(settings) as world:
         set_up(world)
