@@ -53,17 +53,25 @@ ORGANISATION_ADDED = "organisation.added"
 FORGOTTEN_SALT = b"copbot forgotten people"
 
 
+def _list_key(settings: Settings) -> bytes | None:
+    from bot.pulse.ballots import NoSecret, derive_key
+
+    try:
+        return derive_key(settings, FORGOTTEN_SALT, b"suppression list")
+    except NoSecret:
+        return None
+
+
+def _entry(key: bytes, team_id: str, user_id: str) -> str:
+    return hmac.new(key, f"{team_id}\0{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
 def forgotten_key(settings: Settings, team_id: str, user_id: str) -> str | None:
     """The suppression list's entry for a person: HMAC-SHA256 of (team, user ID) under a
     key derived from the deployment secret, so the list names nobody without that secret.
     None when the deployment has no secret (``copbot doctor`` names that)."""
-    from bot.pulse.ballots import NoSecret, derive_key
-
-    try:
-        key = derive_key(settings, FORGOTTEN_SALT, b"suppression list")
-    except NoSecret:
-        return None
-    return hmac.new(key, f"{team_id}\0{user_id}".encode(), hashlib.sha256).hexdigest()
+    key = _list_key(settings)
+    return None if key is None else _entry(key, team_id, user_id)
 
 
 def suppress(session: Session, settings: Settings, team_id: str, user_id: str) -> bool:
@@ -81,12 +89,10 @@ def forgotten(
     session: Session, settings: Settings, team_id: str, user_ids: Iterable[str]
 ) -> set[str]:
     """Which of ``user_ids`` asked to be forgotten (looked up 500 at a time)."""
-    keyed: dict[str, str] = {}
-    for user_id in set(user_ids):
-        key = forgotten_key(settings, team_id, user_id)
-        if key is None:
-            return set()
-        keyed[key] = user_id
+    key = _list_key(settings)
+    if key is None:
+        return set()
+    keyed = {_entry(key, team_id, user_id): user_id for user_id in set(user_ids)}
     keys, found = sorted(keyed), set()
     for start in range(0, len(keys), 500):
         query = select(ForgottenPerson.key).where(
