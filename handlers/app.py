@@ -185,10 +185,13 @@ def _name_in(body: dict[str, Any]) -> str:
 
 def _deliberate(body: dict[str, Any]) -> bool:
     """The person is using copbot themselves: a command, an interaction, or opening App
-    Home. A message, a reaction or a profile change is not (``members.first_contact``)."""
+    Home's Home tab. A message, a reaction, a profile change, or opening the Messages tab
+    (to read copbot's "Done: copbot has forgotten you", say) is not
+    (``members.first_contact``)."""
     if body.get("type") != "event_callback":
         return True
-    return (body.get("event") or {}).get("type") == "app_home_opened"
+    event = body.get("event") or {}
+    return event.get("type") == "app_home_opened" and event.get("tab", "home") == "home"
 
 
 def _from_a_bot(body: dict[str, Any]) -> bool:

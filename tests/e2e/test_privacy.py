@@ -487,6 +487,7 @@ def test_a_forgotten_person_stays_forgotten_until_they_use_copbot_again(
 
     jobs.profile_sync()
     assert driver.user_change(MEMBER).status_code == 200
+    assert driver.app_home_opened(MEMBER, tab="messages").status_code == 200  # reading the DM
     driver.post_message(MEMBER, CHANNEL, "Morning all, huddle at 10:30")
     driver.post_message(OTHER, CHANNEL, "Morning, see you at the huddle")
 
