@@ -1,12 +1,18 @@
-"""The one outbound port through which ``bot`` reaches Slack.
+"""Slack's side of the outbound port through which ``bot`` reaches Slack.
 
-Services depend on the ``SlackPort`` protocol; ``WebClientPort`` adapts slack_sdk's
-``WebClient`` (against real Slack or the twin) to it.
+``WebClientPort`` adapts slack_sdk's ``WebClient`` (against real Slack or the twin) to
+``bot.platform.Messenger`` (what everything, the outbox included, sends through) and to
+``SlackPort``, the Messenger plus the reads services need (profiles, members, threads).
+A Messenger call Slack refuses raises ``SlackRefused``: a ``SlackApiError`` for callers
+that catch those, and a ``bot.platform.Refused`` with Slack's code, status, Retry-After
+and method for the outbox.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,6 +23,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+
+from bot.platform.messenger import History, Messenger, Posted, Refused, tagged
 
 log = logging.getLogger(__name__)
 
@@ -46,41 +54,55 @@ def profile_from_user(user: dict[str, Any]) -> SlackProfile:
     )
 
 
-def tagged(message: dict[str, Any], event_type: str, key: str) -> bool:
-    """Whether a message was posted with metadata ``event_type`` and payload ``{"key": key}``
-    (how copbot finds a message again after a crash between posting and recording it)."""
-    metadata = message.get("metadata") or {}
-    return metadata.get("event_type") == event_type and (
-        (metadata.get("event_payload") or {}).get("key") == key
-    )
+class SlackRefused(SlackApiError, Refused):
+    """Slack answered a Messenger call with an error (``ok: false`` or an HTTP error)."""
+
+    @classmethod
+    def of(cls, error: SlackApiError, method: str) -> SlackRefused:
+        response = error.response
+        status = getattr(response, "status_code", None)
+        data = response.data if isinstance(getattr(response, "data", None), dict) else {}
+        refused = cls(str(error), response)
+        Refused.__init__(
+            refused,
+            str(error),
+            code=str(data.get("error") or f"http_{status}"),
+            status=status,
+            retry_after=retry_after(getattr(response, "headers", None)),
+            method=method,
+        )
+        return refused
 
 
-@dataclass(frozen=True)
-class Posted:
-    """Where Slack put a message: the conversation ID it answered (a ``D…`` ID when the
-    message was posted to a user ID) and the message's ts.
+def retry_after(headers: Any) -> float | None:
+    """Slack's ``Retry-After`` header in seconds, or None when absent or unreadable."""
+    for name, raw in dict(headers or {}).items():
+        if str(name).lower() == "retry-after":
+            value = raw[0] if isinstance(raw, list | tuple) else raw
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
 
-    Keep ``channel`` for any message copbot later updates or deletes: chat.update and
-    chat.delete take a conversation ID, never a user ID (``channel_not_found``)."""
 
-    channel: str
-    ts: str
+@contextmanager
+def refusals(method: str) -> Iterator[None]:
+    """Raise Slack's refusals of ``method`` as ``SlackRefused``."""
+    try:
+        yield
+    except SlackRefused:
+        raise
+    except SlackApiError as error:
+        raise SlackRefused.of(error, method) from error
 
 
-class SlackPort(Protocol):
+class SlackPort(Messenger, Protocol):
+    """The Messenger plus the reads and replies services need from Slack."""
+
     def identity(self) -> tuple[str, str] | None: ...
 
     def user_info(self, user_id: str) -> SlackProfile | None: ...
-
-    def post(
-        self,
-        channel: str,
-        text: str,
-        *,
-        blocks: list[dict[str, Any]] | None = None,
-        thread_ts: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> Posted: ...
 
     def post_message(
         self,
@@ -92,15 +114,9 @@ class SlackPort(Protocol):
         metadata: dict[str, Any] | None = None,
     ) -> str: ...
 
-    def update_message(
-        self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None
-    ) -> None: ...
-
     def post_ephemeral(
         self, channel: str, user: str, text: str, *, blocks: list[dict[str, Any]] | None = None
     ) -> None: ...
-
-    def publish_home(self, user_id: str, view: dict[str, Any]) -> None: ...
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 
@@ -109,12 +125,6 @@ class SlackPort(Protocol):
     def list_users(
         self, cursor: str | None = None, limit: int = 200
     ) -> tuple[list[SlackProfile], str | None]: ...
-
-    def upload_file(
-        self, user_id: str, filename: str, content: str | bytes, *, title: str, comment: str
-    ) -> None: ...
-
-    def open_conversation(self, user_ids: list[str]) -> str: ...
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]: ...
 
@@ -135,9 +145,33 @@ def make_web_client(token: str | None, base_url: str, timeout: int = 10) -> WebC
     )
 
 
+def delivery_port(client: WebClient) -> WebClientPort:
+    """A port on a copy of ``client`` without retry handlers, for the outbox: it handles 429
+    itself (one pause for all senders), and an automatic retry after a timeout, a dropped
+    connection or a 5xx could post a message twice."""
+    return WebClientPort(
+        WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=dict(client.headers),
+            retry_handlers=[],
+        )
+    )
+
+
 class WebClientPort:
+    """Slack's Messenger and SlackPort, over slack_sdk's WebClient."""
+
     def __init__(self, client: WebClient) -> None:
         self.client = client
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a call may take before it counts as unanswered."""
+        return float(self.client.timeout)
 
     def identity(self) -> tuple[str, str] | None:
         """``auth.test``: the token's workspace as (team id, name), or None when Slack
@@ -175,9 +209,10 @@ class WebClientPort:
         metadata: dict[str, Any] | None = None,
     ) -> Posted:
         """Post a message; returns the conversation ID and ts Slack answered with."""
-        response = self.client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata
-        )
+        with refusals("chat.postMessage"):
+            response = self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata=metadata
+            )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
     def post_message(
@@ -196,7 +231,8 @@ class WebClientPort:
     def update_message(
         self, channel: str, ts: str, text: str, *, blocks: list[dict[str, Any]] | None = None
     ) -> None:
-        self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        with refusals("chat.update"):
+            self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
     def post_ephemeral(
         self, channel: str, user: str, text: str, *, blocks: list[dict[str, Any]] | None = None
@@ -204,7 +240,8 @@ class WebClientPort:
         self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
 
     def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
-        self.client.views_publish(user_id=user_id, view=view)
+        with refusals("views.publish"):
+            self.client.views_publish(user_id=user_id, view=view)
 
     def list_users(
         self, cursor: str | None = None, limit: int = 200
@@ -235,7 +272,17 @@ class WebClientPort:
 
     def open_conversation(self, user_ids: list[str]) -> str:
         """copbot's DM with one person, or group DM with several (the same one each time)."""
-        return str(self.client.conversations_open(users=user_ids)["channel"]["id"])
+        with refusals("conversations.open"):
+            return str(self.client.conversations_open(users=user_ids)["channel"]["id"])
+
+    def history(self, channel: str, *, limit: int, cursor: str | None = None) -> History:
+        """One page of ``conversations.history`` with message metadata (Tier 3)."""
+        with refusals("conversations.history"):
+            page = self.client.conversations_history(
+                channel=channel, limit=limit, include_all_metadata=True, cursor=cursor
+            )
+        following = (page.get("response_metadata") or {}).get("next_cursor") or None
+        return History(messages=list(page.get("messages") or []), next_cursor=following)
 
     def find_tagged(self, channel: str, event_type: str, key: str) -> str | None:
         """The ts of one of copbot's latest messages in ``channel`` posted with metadata
@@ -264,11 +311,12 @@ class WebClientPort:
         self, user_id: str, filename: str, content: str | bytes, *, title: str, comment: str
     ) -> None:
         """Send a file to the person in their DM with copbot."""
-        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
-        self.client.files_upload_v2(
-            channel=channel,
-            filename=filename,
-            content=content,
-            title=title,
-            initial_comment=comment,
-        )
+        channel = self.open_conversation([user_id])
+        with refusals("files.uploadV2"):
+            self.client.files_upload_v2(
+                channel=channel,
+                filename=filename,
+                content=content,
+                title=title,
+                initial_comment=comment,
+            )

@@ -1,2 +1,6 @@
-"""The platform under every feature: the outbox, and (to come) scheduling and effects after
-commit. It imports no feature (``bot.ideas``, ``bot.pulse``...)."""
+"""The platform under every feature: the one outbound port (``Messenger``), the outbox,
+and (to come) scheduling and effects after commit. It imports no feature."""
+
+from bot.platform.messenger import History, Messenger, Posted, Refused, tagged
+
+__all__ = ["History", "Messenger", "Posted", "Refused", "tagged"]

@@ -24,7 +24,7 @@ The parts: ``enqueue`` (queueing, depth), ``deliver`` (the Deliverer, sending),
 """
 
 from bot.platform.outbox.claims import LEASE, MAX_ATTEMPTS
-from bot.platform.outbox.deliver import Deliverer, default_worker_id, delivery_client
+from bot.platform.outbox.deliver import Deliverer, default_worker_id
 from bot.platform.outbox.enqueue import EVENT_TYPE, KEY_MAX, TEXT_MAX, backlog, enqueue
 from bot.platform.outbox.failures import (
     DESTINATION_ERRORS,
@@ -70,7 +70,6 @@ __all__ = [
     "backoff",
     "classify",
     "default_worker_id",
-    "delivery_client",
     "enqueue",
     "is_outage",
     "metrics",

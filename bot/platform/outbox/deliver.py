@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
+from typing import Any
 
-from slack_sdk import WebClient
-
+from bot.platform.messenger import Messenger
 from bot.platform.outbox.claims import LEASE, MAX_ATTEMPTS
 from bot.platform.outbox.enqueue import EVENT_TYPE
 from bot.platform.outbox.failures import DeliveryHalted, Failure, backoff, classify
@@ -37,33 +37,22 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def delivery_client(client: WebClient) -> WebClient:
-    """A copy of ``client`` without retry handlers: the deliverer handles 429 itself (one
-    pause for all senders), and an automatic retry after a timeout, a dropped connection or
-    a 5xx could post a message twice."""
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers=dict(client.headers),
-        retry_handlers=[],
-    )
-
-
 class Deliverer(_Recovery):
     """A delivery worker: claims due outbox rows and sends each exactly once.
 
     Several Deliverers (threads or processes) may share one PostgreSQL database: claims use
     ``FOR UPDATE SKIP LOCKED``, and every later write is conditional on still holding the
     claim. On SQLite, run one delivering process.
+
+    Everything goes out through ``messenger``, which must not retry on its own (a retry
+    after a timeout could post twice). Given slack_sdk's ``WebClient`` instead, as callers
+    do today, it uses ``bot.slack.delivery_port``: a copy of it without retry handlers.
     """
 
     def __init__(
         self,
         database: Database,
-        client: WebClient,
+        messenger: Messenger | Any,
         *,
         worker_id: str,
         batch: int = 25,
@@ -78,14 +67,19 @@ class Deliverer(_Recovery):
     ) -> None:
         if not worker_id or len(worker_id) > 64:
             raise ValueError("worker_id must be 1 to 64 characters")
-        if client.timeout > lease.total_seconds() / 2:
+        if not isinstance(messenger, Messenger):
+            from bot.slack import delivery_port  # Slack's Messenger (a listed exception)
+
+            messenger = delivery_port(messenger)
+        timeout = getattr(messenger, "timeout", None)
+        if timeout is not None and timeout > lease.total_seconds() / 2:
             log.warning(
                 "outbox: the client's timeout (%s s) should be under half the lease (%s s)",
-                client.timeout,
+                timeout,
                 lease.total_seconds(),
             )
         self.database = database
-        self.client = delivery_client(client)
+        self.messenger: Messenger = messenger
         self.worker_id = worker_id
         self.batch = max(1, batch)
         self.concurrency = max(1, concurrency)
@@ -111,6 +105,11 @@ class Deliverer(_Recovery):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def client(self) -> Any:
+        """The Slack client behind the messenger, if it has one (for checks and tests)."""
+        return getattr(self.messenger, "client", None)
 
     @property
     def totals(self) -> DeliveryReport:
@@ -246,9 +245,9 @@ class Deliverer(_Recovery):
                 self._release(row)  # stopping, or the app was uninstalled: held, not tried
                 return
             try:
-                response = self.client.chat_postMessage(
-                    channel=row.channel,
-                    text=row.text,
+                posted = self.messenger.post(
+                    row.channel,
+                    row.text,
                     blocks=row.blocks,
                     metadata={"event_type": EVENT_TYPE, "event_payload": {"key": row.key}},
                 )
@@ -272,7 +271,7 @@ class Deliverer(_Recovery):
             self._note_outcome(None, "sending", run)
             self.pacer.posted(row.channel)
             self.pacer.succeeded("chat.postMessage")
-            self._record_sent(row, str(response["ts"]), str(response["channel"]), clock(), run)
+            self._record_sent(row, posted.ts, posted.channel, clock(), run)
             return
 
     def _failed(self, row: OutboxMessage, failure: Failure, now: datetime, run: _Tally) -> None:

@@ -7,10 +7,9 @@ import logging
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from urllib.error import URLError
 
-from slack_sdk.errors import SlackApiError
+from bot.platform.messenger import Refused
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +60,11 @@ class Failure:
 
 
 def classify(error: BaseException) -> Failure:
-    """Sort an exception from ``WebClient`` into what the deliverer should do about it."""
-    if isinstance(error, SlackApiError):
-        response = error.response
-        status = response.status_code
-        data = response.data if isinstance(response.data, dict) else {}
-        code = str(data.get("error") or f"http_{status}")
+    """Sort an exception from a ``Messenger`` into what the deliverer should do about it."""
+    if isinstance(error, Refused):
+        code, status = error.code, error.status
         if status == 429 or code == "ratelimited":
-            return Failure("ratelimited", code, _retry_after(response.headers), status)
+            return Failure("ratelimited", code, _wait(error.retry_after), status)
         if code in FATAL_ERRORS:
             return Failure("fatal", code, status=status)
         if code in DESTINATION_ERRORS:
@@ -99,19 +95,9 @@ def _describe(error: object) -> str:
     return f"{name}: {text}"[:200] if text else name
 
 
-def _retry_after(headers: Any) -> float:
-    """Slack's ``Retry-After`` in seconds (whole seconds; at least 1, at most 15 minutes)."""
-    value = None
-    if headers:
-        for name, raw in dict(headers).items():
-            if str(name).lower() == "retry-after":
-                value = raw[0] if isinstance(raw, list | tuple) else raw
-                break
-    try:
-        seconds = float(value) if value is not None else 1.0
-    except (TypeError, ValueError):
-        seconds = 1.0
-    return min(max(seconds, 1.0), 900.0)
+def _wait(retry_after: float | None) -> float:
+    """Seconds to wait on a 429: ``Retry-After`` (1 s if none), at least 1, at most 15 min."""
+    return min(max(1.0 if retry_after is None else retry_after, 1.0), 900.0)
 
 
 def backoff(attempts: int) -> timedelta:

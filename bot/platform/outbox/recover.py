@@ -7,17 +7,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlmodel import col, select, update
 
+from bot.platform.messenger import Messenger, Refused, tagged
 from bot.platform.outbox.claims import _UNINSTALLED, _Claims
 from bot.platform.outbox.enqueue import EVENT_TYPE
 from bot.platform.outbox.failures import _describe, classify, is_outage
 from bot.platform.outbox.report import _Tally
-from bot.slack import tagged
 from storage import (
     NudgePreference,
     OutboxMessage,
@@ -34,7 +31,7 @@ class _Recovery(_Claims):
     """The Deliverer's recovery rounds."""
 
     batch: int
-    client: WebClient
+    messenger: Messenger
     stop_event: threading.Event
     retry_delay: Callable[[int], timedelta]
     _halted: str | None
@@ -59,10 +56,10 @@ class _Recovery(_Claims):
                 return
             try:
                 found = self._find_delivered(row, claimed.get(row.id or 0))
-            except SlackApiError as error:
+            except Refused as error:
                 failure = classify(error)
                 if failure.kind == "ratelimited":
-                    method = str(getattr(error, "_outbox_method", "conversations.history"))
+                    method = error.method or "conversations.history"
                     if self.pacer.pause(method, failure.retry_after):
                         self._count(run, "rate_limit_waits")
                         log.info(
@@ -176,19 +173,12 @@ class _Recovery(_Claims):
         cursor: str | None = None
         claimed = claimed_at.timestamp() if claimed_at else 0.0
         for _ in range(HISTORY_PAGES):
-            response = self._call(
-                "conversations.history",
-                self.client.conversations_history,
-                channel=channel,
-                limit=HISTORY_LIMIT,
-                include_all_metadata=True,
-                cursor=cursor,
-            )
-            messages = response.get("messages") or []
+            page = self.messenger.history(channel, limit=HISTORY_LIMIT, cursor=cursor)
+            messages = page.messages
             for message in messages:
                 if tagged(message, EVENT_TYPE, row.key):
                     return str(message["ts"]), channel
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            cursor = page.next_cursor
             oldest = float(messages[-1]["ts"]) if messages else 0.0
             if not cursor or oldest < claimed - self.lease.total_seconds():
                 return None
@@ -219,17 +209,7 @@ class _Recovery(_Claims):
                 ).first()
         if cached:
             return cached
-        opened = self._call("conversations.open", self.client.conversations_open, users=row.channel)
-        channel = str(opened["channel"]["id"])
+        channel = self.messenger.open_conversation([row.channel])
         with self.database.session() as session:
             self._remember_dm(session, row.team_id, row.channel, channel, create=True)
         return channel
-
-    @staticmethod
-    def _call(method: str, call: Callable[..., Any], **arguments: Any) -> Any:
-        """A recovery call; a 429 is tagged with its method so only that method pauses."""
-        try:
-            return call(**{k: v for k, v in arguments.items() if v is not None})
-        except SlackApiError as error:
-            error._outbox_method = method  # type: ignore[attr-defined]
-            raise
