@@ -39,7 +39,7 @@ if str(ROOT) not in sys.path:
 from slack_sdk import WebClient  # noqa: E402
 from sqlmodel import col, delete, func, select  # noqa: E402
 
-from bot import outbox  # noqa: E402
+from bot.platform import outbox  # noqa: E402
 from slacktwin import RateLimits, SlackTwin  # noqa: E402
 from storage import (  # noqa: E402
     Database,

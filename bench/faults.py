@@ -72,7 +72,7 @@ from sqlmodel import col, func, select  # noqa: E402
 
 from bot import demo  # noqa: E402
 from bot.learning.digest import LEASE  # noqa: E402
-from bot.outbox import EVENT_TYPE  # noqa: E402
+from bot.platform.outbox import EVENT_TYPE  # noqa: E402
 from llmtwin import LLMTwin  # noqa: E402
 from slacktwin import RateLimits, SlackDriver, SlackTwin  # noqa: E402
 from storage import (  # noqa: E402

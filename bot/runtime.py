@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import jobs, members, redaction, workspaces
 from bot.config import Settings
-from bot.outbox import Deliverer, DeliveryHalted, default_worker_id
+from bot.platform.outbox import Deliverer, DeliveryHalted, default_worker_id
 from bot.scheduling import JobSpec, Scheduling, daily_trigger, weekly_trigger
 from bot.slack import WebClientPort, make_web_client
 from storage import Database

@@ -28,7 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot import dedupe, logs, outbox
+from bot import dedupe, logs
+from bot.platform import outbox
 from storage import Database
 from storage.migrate import is_current
 

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import outbox
 from bot.config import Settings
 from bot.errors import UserError
 from bot.exchange import messages
@@ -22,6 +21,7 @@ from bot.exchange.service import (
 from bot.exchange.stats import round_figures
 from bot.nudges import send as nudges
 from bot.nudges.rules import Quiet, next_allowed
+from bot.platform import outbox
 from bot.privacy import refuse_patient_identifiers
 from bot.slack import SlackPort
 from bot.workspaces import community_settings

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import audit, outbox
+from bot import audit
 from bot.config import Settings
 from bot.defaults import CHALLENGE_TAGS, STAFF_GROUPS
 from bot.errors import UserError
 from bot.ideas import cards, insights
 from bot.ids import as_id
 from bot.nudges import kinds
+from bot.platform import outbox
 from bot.privacy import refuse_patient_identifiers
 from bot.roles import Actor, Role
 from bot.slack import SlackPort

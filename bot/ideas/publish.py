@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import members, outbox
+from bot import members
 from bot.ideas import service as ideas
 from bot.ideas.cards import CardContext, idea_card, kept_draft_dm, merged_dm, status_dm
 from bot.ideas.service import Decision
+from bot.platform import outbox
 from bot.roles import Actor
 from bot.slack import SlackPort
 from storage import Challenge, Database, Idea, utcnow

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select, update
 
-from bot import outbox
 from bot.config import Settings
 from bot.errors import UserError
 from bot.members import find
 from bot.nudges.rules import KINDS, Quiet, next_allowed, week_start
+from bot.platform import outbox
 from bot.workspaces import community_settings
 from storage import (
     Member,

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from bot import audit, outbox
+from bot import audit
 from bot.blocks import section
 from bot.config import Settings
 from bot.errors import UserError
@@ -29,6 +29,7 @@ from bot.ideas.insights import NOT_GIVEN, OTHER_GROUPS, Breakdown, GroupCount
 from bot.ids import as_id
 from bot.learning.summariser import Point, Source, make_summariser
 from bot.learning.usage import record_usage
+from bot.platform import outbox
 from bot.privacy import refuse_patient_identifiers
 from bot.pulse.messages import results_blocks
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO

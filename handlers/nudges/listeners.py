@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import outbox
 from bot.errors import UserError
 from bot.nudges import send as nudges
+from bot.platform import outbox
 from bot.pulse import service as pulses
 from bot.roles import Role
 from bot.workspaces import community_settings

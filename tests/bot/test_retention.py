@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot import audit, outbox, retention, workspaces
+from bot import audit, retention, workspaces
 from bot.config import Settings
 from bot.errors import UserError
+from bot.platform import outbox
 from bot.roles import Actor, Role
 from storage import AuditEntry, Database, OutboxMessage, OutboxStatus, utcnow
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import outbox
+from bot.platform import outbox
 from bot.workspaces import ensure_workspace
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, NudgePreference, utcnow

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot import jobs
 from bot.config import Settings
-from bot.outbox import Deliverer
+from bot.platform.outbox import Deliverer
 from bot.pulse.ballots import Sealer
 from bot.slack import make_web_client
 from slacktwin import SlackDriver, SlackTwin
