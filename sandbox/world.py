@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
-from bot import demo, outbox
+from bot import demo
 from bot.config import Settings
+from bot.platform import outbox
 from bot.runtime import Runtime
 from bot.slack import make_web_client
 from handlers.app import build_app
