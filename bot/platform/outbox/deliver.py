@@ -68,7 +68,7 @@ class Deliverer(_Recovery):
         if not worker_id or len(worker_id) > 64:
             raise ValueError("worker_id must be 1 to 64 characters")
         if not isinstance(messenger, Messenger):
-            from bot.slack import delivery_port  # Slack's Messenger (a listed exception)
+            from bot.slack import delivery_port  # Slack's Messenger (not a feature)
 
             messenger = delivery_port(messenger)
         timeout = getattr(messenger, "timeout", None)
