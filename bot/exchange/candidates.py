@@ -360,10 +360,10 @@ def index_graph(
     seed: int,
     k: int,
     reach: int = 3,
-    rounds: int = 1,
-    widen: int = 6,
+    side: np.ndarray | None = None,
 ) -> Graph:
-    """Each person's ``k`` best eligible partners among the pairs the buckets propose."""
+    """Each person's ``k`` best eligible partners among the pairs the buckets propose
+    (only pairs across the two ``side``s when given: mentors and mentees)."""
     n = pool.n
     if n < 2:
         return empty_graph(pool)
@@ -372,12 +372,13 @@ def index_graph(
     b = np.maximum(pairs[:, 0], pairs[:, 1])
     key = unique_sorted(a[a != b] * n + b[a != b])
     a, b = key // n, key % n
+    if side is not None:
+        across = side[a] != side[b]
+        a, b = a[across], b[across]
     ok = pool.pair_eligible(a, b, rules)
     a, b = a[ok], b[ok]
     s = pool.pair_scores(a, b, weights)
     a, b, s = _top_k(n, a, b, s, k, _reduced(n, a, b, s))
-    for _ in range(rounds):  # partners of partners: the neighbourhood closes in
-        a, b, s = _widen(pool, rules, weights, a, b, s, k, widen)
     short = np.flatnonzero(np.bincount(np.concatenate([a, b]), minlength=n) < min(2, n - 1))
     if len(short):  # the buckets missed them: score them against everyone
         ra, rb, _ = _rows_against_everyone(pool, rules, weights, short, k)
@@ -387,41 +388,6 @@ def index_graph(
     w = internal_weight(s, pool.priority[a].astype(np.int64) + pool.priority[b], jitter(seed, a, b))
     degree = np.bincount(np.concatenate([a, b]), minlength=n).astype(np.int64)
     return Graph(n, a, b, s, w, degree, pool.priority, False)
-
-
-def _widen(
-    pool: Pool,
-    rules: Rules,
-    weights: Weights,
-    a: np.ndarray,
-    b: np.ndarray,
-    s: np.ndarray,
-    k: int,
-    widen: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Propose to each person the best partners of their best partners; keep the k best."""
-    n = pool.n
-    best_a, best_b, _ = _top_k(n, a, b, s, widen)
-    ends = np.concatenate([best_a, best_b])
-    other = np.concatenate([best_b, best_a])
-    order = np.argsort(ends, kind="stable")
-    ends, other = ends[order], other[order]
-    first = np.searchsorted(ends, np.arange(n + 1))
-    # For every (x, y) kept: x meets each of y's kept partners.
-    count = first[other + 1] - first[other]
-    x = np.repeat(ends, count)
-    starts = np.repeat(first[other], count)
-    offset = np.arange(len(x)) - np.repeat(np.cumsum(count) - count, count)
-    z = other[starts + offset]
-    lo, hi = np.minimum(x, z), np.maximum(x, z)
-    fresh = unique_sorted(lo[lo != hi] * n + hi[lo != hi])
-    old = a * n + b
-    fresh = fresh[~np.isin(fresh, old)]
-    fa, fb = fresh // n, fresh % n
-    ok = pool.pair_eligible(fa, fb, rules)
-    fa, fb = fa[ok], fb[ok]
-    fs = pool.pair_scores(fa, fb, weights)
-    return _top_k(n, np.concatenate([a, fa]), np.concatenate([b, fb]), np.concatenate([s, fs]), k)
 
 
 def unique_sorted(keys: np.ndarray) -> np.ndarray:

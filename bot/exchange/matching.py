@@ -170,9 +170,7 @@ class Result:
 
 TOP_K = 48  # partners kept per person above FULL_GRAPH_LIMIT (pairs)
 INDEX_TOP_K = 12  # the same above SQUARE_LIMIT, where the index finds them
-INDEX_REACH = 3  # proposals per person per index key
-INDEX_ROUNDS = 1  # rounds of "partners of partners" after the index
-INDEX_WIDEN = 6  # best partners whose own best partners are proposed
+INDEX_REACH = 8  # proposals per person per index key
 SET_TOP_K = 24  # the same for sets, at least 6 x the group size
 FULL_GRAPH_LIMIT = 400  # up to here every eligible pair is an edge
 SQUARE_LIMIT = 5000  # up to here every pair is scored (a proven graph); the index above
@@ -431,9 +429,7 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
         return candidates.square_graph(
             pool, rules, weights, seed, k, keep_all=pool.n <= FULL_GRAPH_LIMIT
         )
-    return candidates.index_graph(
-        pool, rules, weights, seed, min(k, INDEX_TOP_K), INDEX_REACH, INDEX_ROUNDS, INDEX_WIDEN
-    )
+    return candidates.index_graph(pool, rules, weights, seed, min(k, INDEX_TOP_K), INDEX_REACH)
 
 
 # ---------------------------------------------------------------------- pairs
@@ -812,6 +808,7 @@ def _swap_sets(
 
 
 MENTOR_CHOICES = 32  # mentors kept per mentee in large rounds
+MENTOR_INDEX_K = 16  # partners per person from the index (above SQUARE_LIMIT)
 
 
 def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
@@ -849,36 +846,17 @@ def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome
         for i in mentees:
             stuck[i] = "There are no mentors in this round yet"
         return [], [], stuck, None
-    # Candidate pairs: every eligible mentor for each mentee (the best MENTOR_CHOICES when
-    # there are many), scored exactly.
     mentor_idx = np.array(mentors, dtype=np.int64)
     mentee_idx = np.array(mentees, dtype=np.int64)
-    choices = min(len(mentors), MENTOR_CHOICES) if len(mentors) > 4 * MENTOR_CHOICES else None
-    rows_a: list[np.ndarray] = []
-    cols_b: list[np.ndarray] = []
-    mentee_degree = np.zeros(len(mentees), dtype=np.int64)
-    mentor_degree = np.zeros(len(mentors), dtype=np.int64)
-    step = max(1, (1 << 20) // n)
-    for start in range(0, len(mentees), step):
-        rows = mentee_idx[start : start + step]
-        rank, floor = pool.rank_block(rows, rules, weights)
-        sub = rank[:, mentor_idx]
-        eligible = sub > floor
-        mentee_degree[start : start + step] = eligible.sum(axis=1)
-        mentor_degree += eligible.sum(axis=0)
-        if choices is None:
-            r, c = np.nonzero(eligible)
-        else:
-            top = np.argpartition(-sub, choices - 1, axis=1)[:, :choices]
-            ok = np.take_along_axis(eligible, top, axis=1)
-            r = np.broadcast_to(np.arange(len(rows))[:, None], top.shape)[ok]
-            c = top[ok]
-        rows_a.append(start + r)
-        cols_b.append(c)
-    a = np.concatenate(rows_a).astype(np.int64)  # mentee positions
-    b = np.concatenate(cols_b).astype(np.int64)  # mentor positions
-    ok = pool.pair_eligible(mentee_idx[a], mentor_idx[b], rules)
-    a, b = a[ok], b[ok]
+    if n <= SQUARE_LIMIT:
+        a, b, mentee_degree, mentor_degree, complete = _mentor_pairs_square(
+            pool, rules, weights, mentor_idx, mentee_idx
+        )
+    else:
+        a, b, mentee_degree, mentor_degree = _mentor_pairs_index(
+            pool, rules, weights, seed, side, mentor_idx, mentee_idx
+        )
+        complete = False
     assigned = _assign_mentees(pool, weights, seed, mentee_idx, mentor_idx, a, b)
     groups = [
         [int(mentor_idx[assigned[k]]), int(mentee_idx[k])] for k in np.flatnonzero(assigned >= 0)
@@ -899,7 +877,104 @@ def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome
                 carried.append(i)
             else:
                 stuck[i] = _unmatchable_reason(pool, i, rules, mentee_side, "mentees")
-    return groups, carried, stuck, None
+    score = 0.0
+    for mentor, mentee in groups:
+        score = score + pool.score(mentor, mentee, weights)
+    certificate = Certificate(  # an optimal assignment of the candidate pairs: score = bound
+        kind="mentoring", score=score, bound=score, complete=complete, candidate_pairs=len(a)
+    )
+    return groups, carried, stuck, certificate
+
+
+def _mentor_pairs_square(
+    pool: Pool, rules: Rules, weights: Weights, mentor_idx: np.ndarray, mentee_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Every eligible mentor for each mentee (the best MENTOR_CHOICES when there are
+    many), scoring every mentee against everyone: (mentee, mentor) positions, each side's
+    count of eligible partners, and whether every eligible pair is kept."""
+    n = pool.n
+    choices = min(len(mentor_idx), MENTOR_CHOICES) if len(mentor_idx) > 4 * MENTOR_CHOICES else None
+    rows_a: list[np.ndarray] = []
+    cols_b: list[np.ndarray] = []
+    mentee_degree = np.zeros(len(mentee_idx), dtype=np.int64)
+    mentor_degree = np.zeros(len(mentor_idx), dtype=np.int64)
+    step = max(1, (1 << 20) // n)
+    for start in range(0, len(mentee_idx), step):
+        rows = mentee_idx[start : start + step]
+        rank, floor = pool.rank_block(rows, rules, weights)
+        sub = rank[:, mentor_idx]
+        eligible = sub > floor
+        mentee_degree[start : start + step] = eligible.sum(axis=1)
+        mentor_degree += eligible.sum(axis=0)
+        if choices is None:
+            r, c = np.nonzero(eligible)
+        else:
+            top = np.argpartition(-sub, choices - 1, axis=1)[:, :choices]
+            ok = np.take_along_axis(eligible, top, axis=1)
+            r = np.broadcast_to(np.arange(len(rows))[:, None], top.shape)[ok]
+            c = top[ok]
+        rows_a.append(start + r)
+        cols_b.append(c)
+    a = np.concatenate(rows_a).astype(np.int64)  # mentee positions
+    b = np.concatenate(cols_b).astype(np.int64)  # mentor positions
+    ok = pool.pair_eligible(mentee_idx[a], mentor_idx[b], rules)
+    return a[ok], b[ok], mentee_degree, mentor_degree, choices is None
+
+
+def _mentor_pairs_index(
+    pool: Pool,
+    rules: Rules,
+    weights: Weights,
+    seed: int,
+    side: np.ndarray,
+    mentor_idx: np.ndarray,
+    mentee_idx: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mentor-mentee candidate pairs from the index (no square): each person's best
+    partners across the two sides; anyone left with none is scored against the whole
+    other side. Degrees count the pairs found (at least one when anyone fits)."""
+    n = pool.n
+    graph = candidates.index_graph(
+        pool, rules, weights, seed, MENTOR_INDEX_K, INDEX_REACH, side=side
+    )
+    x, y = graph.i, graph.j
+    mentee_at = np.full(n, -1, dtype=np.int64)
+    mentee_at[mentee_idx] = np.arange(len(mentee_idx))
+    mentor_at = np.full(n, -1, dtype=np.int64)
+    mentor_at[mentor_idx] = np.arange(len(mentor_idx))
+    a = np.where(side[x], mentee_at[y], mentee_at[x])
+    b = np.where(side[x], mentor_at[x], mentor_at[y])
+    ok = (a >= 0) & (b >= 0)
+    a, b = a[ok], b[ok]
+    for people, others, other_at, mine in (
+        (mentee_idx, mentor_idx, mentor_at, True),
+        (mentor_idx, mentee_idx, mentee_at, False),
+    ):
+        count = np.bincount(a if mine else b, minlength=len(people))
+        short = np.flatnonzero(count == 0)
+        for start in range(0, len(short), max(1, (1 << 22) // n)):
+            rows = people[short[start : start + max(1, (1 << 22) // n)]]
+            rank, floor = pool.rank_block(rows, rules, weights)
+            sub = rank[:, others]
+            k = min(MENTOR_INDEX_K, len(others))
+            top = np.argpartition(-sub, k - 1, axis=1)[:, :k]
+            fits = np.take_along_axis(sub, top, axis=1) > floor
+            r = np.broadcast_to(np.arange(len(rows))[:, None], top.shape)[fits]
+            found = others[top[fits]]
+            me = rows[r]
+            ok = pool.pair_eligible(me, found, rules)
+            me, found = me[ok], found[ok]
+            if mine:
+                a = np.concatenate([a, mentee_at[me]])
+                b = np.concatenate([b, other_at[found]])
+            else:
+                a = np.concatenate([a, other_at[found]])
+                b = np.concatenate([b, mentor_at[me]])
+    key = candidates.unique_sorted(a * len(mentor_idx) + b)
+    a, b = key // len(mentor_idx), key % len(mentor_idx)
+    mentee_degree = np.bincount(a, minlength=len(mentee_idx)).astype(np.int64)
+    mentor_degree = np.bincount(b, minlength=len(mentor_idx)).astype(np.int64)
+    return a, b, mentee_degree, mentor_degree
 
 
 def _assign_mentees(

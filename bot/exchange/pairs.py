@@ -207,6 +207,7 @@ def two_opt(graph: Graph, mate: np.ndarray, lookup: EdgeWeights) -> int:
 
 
 AUCTION_EPSILON = 0.02  # its last bid increment, in thousandths of a score unit
+SCALING = 4  # each phase of the auction bids in steps this many times finer
 
 
 def auction(
@@ -229,10 +230,28 @@ def auction(
     order = np.lexsort((cols, rows))
     cols, vals = cols[order], vals[order]
     indptr = np.searchsorted(rows[order], np.arange(n + 1))
-    price = np.zeros(n)
-    owner = np.full(n, -1, dtype=np.int64)
+    target, price = assign(indptr, cols, vals, n, epsilon)
+    return target, _score_bound(indptr, cols, vals, price, bonus)
+
+
+def assign(
+    indptr: np.ndarray,
+    cols: np.ndarray,
+    vals: np.ndarray,
+    n_cols: int,
+    epsilon: float = AUCTION_EPSILON,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bertsekas' auction on rows given as CSR (``indptr``, ``cols``, ``vals``, columns in
+    each row in increasing order), maximising the total value; every row must be able to
+    get a column of its own. Returns each row's column and the final prices.
+
+    Bids come in coarse steps first, then finer (epsilon scaling); a column left free
+    after a phase is made free of charge again."""
+    n = len(indptr) - 1
+    price = np.zeros(n_cols)
+    owner = np.full(n_cols, -1, dtype=np.int64)
     target = np.full(n, -1, dtype=np.int64)
-    step = max(float(w.max(initial=1.0)) / 8, epsilon)
+    step = max(float(np.abs(vals).max(initial=1.0)) / SCALING, epsilon)
     while True:
         owner[:] = -1
         target[:] = -1
@@ -255,7 +274,7 @@ def auction(
             second = np.where(np.isfinite(second), second, best - step)
             column = cols[at[pick]]
             bid = price[column] + best - second + step
-            # Each column goes to its highest bidder (ties: the lower person).
+            # Each column goes to its highest bidder (ties: the lower row).
             rank = np.lexsort((free, -bid, column))
             column, bid, bidder = column[rank], bid[rank], free[rank]
             won = np.ones(len(column), dtype=bool)
@@ -267,14 +286,14 @@ def auction(
             owner[column] = bidder
             target[bidder] = column
             price[column] = bid
-            free = np.sort(np.concatenate([free[target[free] < 0], losers]))
-            free = np.unique(free)
+            free = np.unique(np.concatenate([free[target[free] < 0], losers]))
         if len(free):
             _bid_one_by_one(free.tolist(), indptr, cols, vals, price, owner, target, step)
         if step <= epsilon:
             break
-        step = max(step / 8, epsilon)
-    return target, _score_bound(indptr, cols, vals, price, bonus)
+        price[owner < 0] = 0.0
+        step = max(step / SCALING, epsilon)
+    return target, price
 
 
 def _score_bound(
