@@ -1,4 +1,5 @@
-"""Exchange matching at scale: quality, speed and hard rules against exact and naive baselines.
+"""Exchange matching at scale: quality, speed, certificates and hard rules, against exact
+and naive baselines.
 
 Generates realistic improvement communities from the defaults in DESIGN.md (staff groups in
 NHS-like proportions, organisations of many types with a skewed size distribution, places,
@@ -7,23 +8,26 @@ learn" topics, career stages, weekday availability, in person / virtual, a few d
 requests, past pairings, a few people paused and a few carried over from the last round) and
 prints, for pairs at each size:
 
-- wall time and peak traced memory (tracemalloc, a second run) of ``match``;
+- wall time and CPU time of ``match`` (the machine is shared: CPU time shows the work), and
+  peak traced memory (tracemalloc, a second run, up to ``--memory-limit`` people);
+- its certificate: the pairing's score, the proven bound (no pairing of the candidate
+  graph scores more; of the whole round when every eligible pair is kept) and the gap;
 - its total score as a percentage of the exact optimum where N <= ``--exact-limit``
-  (default 1000), else "n/a (too slow)": a maximum-weight matching of the full eligible
-  graph, built with the public ``eligible_pair`` and ``pair_score``, with copbot's bonuses
-  for matching everyone and carried-over people first, by Edmonds' blossom algorithm
-  (networkx up to 400 people, rustworkx above), finished the same way (a leftover joins the
-  pair they fit best);
+  (default 2000), else "n/a": a maximum-weight matching of the full eligible graph with
+  copbot's bonuses for matching everyone and carried-over people first, by Edmonds'
+  blossom algorithm (rustworkx), finished the same way (a leftover joins the pair they fit
+  best);
 - hard-rule violations found by the independent checker ``violations`` (must be 0);
 - for copbot, a random pairing that keeps the same hard rules, and a greedy pairing (best
-  pair first among each person's 50 best partners): people placed, mean score per pair,
-  mean shared interests per pair, and the share of pairs across organisations and across
-  staff groups.
+  pair first among the same candidate pairs, each person's 50 best): people placed, mean
+  score per pair, mean shared interests per pair, and the share of pairs across
+  organisations and across staff groups.
 
 Then a line each for action learning sets (size 4) and mentoring. Nothing is asserted.
 
-    .venv/bin/python bench/matching.py                     # ~3 minutes
-    .venv/bin/python bench/matching.py --sizes 30,300,1000 --seed 7 --exact-limit 300
+    .venv/bin/python bench/matching.py                         # 2,000 to 100,000
+    .venv/bin/python bench/matching.py --sizes 2000,10000      # a quick run
+    .venv/bin/python bench/matching.py --sizes 300 --formats pairs --exact-limit 300
 """
 
 from __future__ import annotations
@@ -39,13 +43,13 @@ from functools import partial
 from itertools import combinations
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import rustworkx as rx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.defaults import IMPROVEMENT_THEMES, ORGANISATION_TYPES, STAFF_GROUPS
+from bot.exchange import candidates, matching
 from bot.exchange.matching import (
     PAIR_BONUS,
     PRIORITY_BONUS,
@@ -291,59 +295,51 @@ def random_pairing(people: Sequence[Candidate], rules: Rules, met: History, seed
 
 
 def greedy_pairing(
-    people: Sequence[Candidate], rules: Rules, weights: Weights, met: History
+    people: Sequence[Candidate], rules: Rules, weights: Weights, met: History, seed: int
 ) -> Pairing:
-    """Best pair first: every eligible pair among each person's 50 best partners, by score."""
+    """Best pair first among the candidate pairs copbot considers, each person's 50 best."""
     pool = Pool([p for p in people if not p.paused], met)
-    n, k = pool.n, min(50, max(1, pool.n - 1))
-    found = []
-    for start in range(0, n, 256):
-        rows = np.arange(start, min(n, start + 256))
-        rank, floor = pool.rank_block(rows, rules, weights)
-        top = np.argpartition(-rank, k - 1, axis=1)[:, :k]
-        ok = np.take_along_axis(rank, top, axis=1) > floor
-        a = np.broadcast_to(rows[:, None], top.shape)[ok]
-        found.append(np.stack([np.minimum(a, top[ok]), np.maximum(a, top[ok])], axis=1))
-    edges = np.unique(np.concatenate(found), axis=0) if found else np.zeros((0, 2), int)
-    scores = pool.pair_scores(edges[:, 0], edges[:, 1], weights)
-    order = np.lexsort((edges[:, 1], edges[:, 0], -scores))
-    taken = [False] * n
+    if pool.n <= matching.SQUARE_LIMIT:
+        graph = candidates.square_graph(pool, rules, weights, seed, 50, keep_all=False)
+    else:
+        graph = candidates.index_graph(pool, rules, weights, seed, 50, matching.INDEX_REACH)
+    order = np.lexsort((graph.j, graph.i, -graph.score))
+    taken = [False] * pool.n
     pairs: Pairing = []
-    for i, j in edges[order].tolist():
+    for i, j in zip(graph.i[order].tolist(), graph.j[order].tolist(), strict=True):
         if not taken[i] and not taken[j]:
             taken[i] = taken[j] = True
             pairs.append((pool.ids[i], pool.ids[j]))
     return pairs
 
 
-NETWORKX_LIMIT = 400  # exact reference: networkx up to here, rustworkx (its compiled port) above
-
-
 def exact_pairing(
     people: Sequence[Candidate], rules: Rules, weights: Weights, met: History
-) -> tuple[Pairing, str]:
-    """A maximum-weight matching of the full eligible graph, built with the public
-    ``eligible_pair`` and ``pair_score`` and the same bonuses as copbot (match everyone,
-    carried-over people first), scores in thousandths: Edmonds' blossom algorithm, by
-    networkx for small rounds and by rustworkx, the same algorithm compiled, above."""
-    active = [p for p in people if not p.paused]
+) -> Pairing:
+    """A maximum-weight matching of the full eligible graph, with the same bonuses as copbot
+    (match everyone, carried-over people first), scores in thousandths: Edmonds' blossom
+    algorithm (rustworkx). Pairs are checked and scored by ``Pool``, which the tests hold
+    equal to the public ``eligible_pair`` and ``pair_score``."""
+    pool = Pool([p for p in people if not p.paused], met)
     edges = []
-    for i, j in combinations(range(len(active)), 2):
-        a, b = active[i], active[j]
-        if eligible_pair(a, b, rules, met):
-            bonus = PAIR_BONUS + PRIORITY_BONUS * (a.priority + b.priority)
-            edges.append((i, j, round((pair_score(a, b, weights) + bonus) * 1000)))
-    if len(active) <= NETWORKX_LIMIT:
-        graph = nx.Graph()
-        graph.add_nodes_from(range(len(active)))
-        graph.add_weighted_edges_from(edges)
-        found, solver = nx.max_weight_matching(graph), "networkx"
-    else:
-        compiled = rx.PyGraph()
-        compiled.add_nodes_from(range(len(active)))
-        compiled.add_edges_from(edges)
-        found, solver = rx.max_weight_matching(compiled, weight_fn=int), "rustworkx"
-    return [tuple(sorted((active[i].id, active[j].id))) for i, j in found], solver
+    for start in range(0, pool.n, 256):
+        rows = np.arange(start, min(pool.n, start + 256))
+        a = np.repeat(rows, pool.n)
+        b = np.tile(np.arange(pool.n), len(rows))
+        keep = a < b
+        a, b = a[keep], b[keep]
+        ok = pool.pair_eligible(a, b, rules)
+        a, b = a[ok], b[ok]
+        bonus = PAIR_BONUS + PRIORITY_BONUS * (
+            pool.priority[a].astype(int) + pool.priority[b].astype(int)
+        )
+        w = np.rint((pool.pair_scores(a, b, weights) + bonus) * 1000).astype(np.int64)
+        edges.extend(zip(a.tolist(), b.tolist(), w.tolist(), strict=True))
+    graph = rx.PyGraph()
+    graph.add_nodes_from(range(pool.n))
+    graph.add_edges_from(edges)
+    found = rx.max_weight_matching(graph, weight_fn=int)
+    return [tuple(sorted((pool.ids[i], pool.ids[j]))) for i, j in found]
 
 
 def finish(
@@ -410,16 +406,28 @@ def mix(
     return score / count, shared / count, 100 * orgs / count, 100 * staff / count
 
 
-def timed(run: Callable[[], Result]) -> tuple[Result, float, float]:
-    """The result, its wall time (s) and, from a second run under tracemalloc, peak MiB."""
-    start = time.perf_counter()
+def timed(run: Callable[[], Result], memory: bool) -> tuple[Result, float, float, str]:
+    """The result, its wall and CPU time (s) and, from a second run under tracemalloc when
+    ``memory``, the peak MiB."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = run()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if not memory:
+        return result, seconds, cpu, "n/a"
     tracemalloc.start()
     run()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return result, seconds, peak
+    return result, seconds, cpu, f"{peak:.0f}"
+
+
+def certified(result: Result) -> tuple[str, str, str]:
+    """The certificate's score, bound and gap as printed."""
+    found = result.certificate
+    if found is None:
+        return "n/a", "n/a", "n/a"
+    mark = "" if found.complete else "*"
+    return f"{found.score:,.1f}", f"{found.bound:,.1f}{mark}", f"{100 * found.gap:.3f}%"
 
 
 def groups_of(result: Result) -> Pairing:
@@ -438,48 +446,54 @@ def row(cells: Sequence[object], widths: Sequence[int]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--sizes", default="30,300,1000,3000,10000")
+    parser.add_argument("--sizes", default="2000,10000,30000,100000")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--exact-limit", type=int, default=1000, help="largest N for the exact optimum"
+        "--exact-limit", type=int, default=2000, help="largest N for the exact optimum"
     )
+    parser.add_argument(
+        "--memory-limit", type=int, default=30000, help="largest N for a tracemalloc run"
+    )
+    parser.add_argument("--formats", default="pairs,sets,mentoring")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    formats = set(args.formats.split(","))
     weights = Weights()
-    pairs_rules = Rules()
+    if "pairs" in formats:
+        pairs_table(sizes, args, weights)
+    if formats & {"sets", "mentoring"}:
+        groups_table(sizes, args, weights, formats)
+
+
+def pairs_table(sizes: list[int], args: argparse.Namespace, weights: Weights) -> None:
+    rules = Rules()
     print("Pairs (default rules: different organisations, in-person pairs in one place)")
-    print("optimum: exact matching of the full eligible graph (ne: networkx, ru: rustworkx),")
-    print("         where N <= --exact-limit; each finished the same way as copbot's")
+    print("certificate: the pairing's score, a proven bound on any pairing's score and the gap;")
+    print("             * = of the candidate pairs kept, else of every pairing of the round")
+    print("optimum: exact matching of the full eligible graph (rustworkx), N <= --exact-limit")
     print("c/r/g: copbot / a random pairing that keeps the hard rules / greedy (best pair first),")
     print("       each finished the same way (a leftover joins the pair they fit best)")
-    widths = [6, 7, 8, 15, 5, 15, 15, 14, 11, 11]
-    head = ["N", "time s", "peak MiB", "% of optimum", "viol", "placed% c/r/g"]
-    head += ["pair score", "shared int.", "cross-org%", "cross-staff%"]
+    widths = [6, 7, 6, 5, 11, 12, 7, 8, 4, 11, 15, 15, 12, 11]
+    head = ["N", "wall s", "cpu s", "MiB", "score", "bound", "gap", "% optim", "viol"]
+    head += ["placed% c/r/g", "pair score", "shared int.", "cross-org%", "cross-staff%"]
     print(row(head, widths))
     for n in sizes:
         people, met = community(n, args.seed)
-        result, seconds, peak = timed(
-            partial(match, people, pairs_rules, weights, history=met, seed=args.seed)
+        result, seconds, cpu, peak = timed(
+            partial(match, people, rules, weights, history=met, seed=args.seed),
+            n <= args.memory_limit,
         )
-        broken = len(violations(result, people, pairs_rules, met))
+        broken = len(violations(result, people, rules, met))
         if n <= args.exact_limit:
-            exact, solver = exact_pairing(people, pairs_rules, weights, met)
-            best = finish(exact, people, pairs_rules, weights, met)
-            ratio = 100 * result.total_score / total(best, people, weights)
-            optimum = f"{ratio:.2f}% ({solver[:2]})"
+            best = finish(exact_pairing(people, rules, weights, met), people, rules, weights, met)
+            optimum = f"{100 * result.total_score / total(best, people, weights):.2f}%"
         else:
-            optimum = "n/a (too slow)"
+            optimum = "n/a"
         pairings = [
             groups_of(result),
+            finish(random_pairing(people, rules, met, args.seed), people, rules, weights, met),
             finish(
-                random_pairing(people, pairs_rules, met, args.seed),
-                people,
-                pairs_rules,
-                weights,
-                met,
-            ),
-            finish(
-                greedy_pairing(people, pairs_rules, weights, met), people, pairs_rules, weights, met
+                greedy_pairing(people, rules, weights, met, args.seed), people, rules, weights, met
             ),
         ]
         figures = [mix(groups, people, weights) for groups in pairings]
@@ -492,12 +506,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{100 * len({i for g in groups for i in g}) / max(1, active):.0f}"
             for groups in pairings
         )
+        score, bound, gap = certified(result)
         print(
             row(
                 [
                     n,
                     f"{seconds:.2f}",
-                    f"{peak:.0f}",
+                    f"{cpu:.2f}",
+                    peak,
+                    score,
+                    bound,
+                    gap,
                     optimum,
                     broken,
                     placed,
@@ -507,64 +526,67 @@ def main(argv: Sequence[str] | None = None) -> None:
                     cells(3, ".0f"),
                 ],
                 widths,
-            )
+            ),
+            flush=True,
         )
-
     print()
+
+
+def groups_table(
+    sizes: list[int], args: argparse.Namespace, weights: Weights, formats: set[str]
+) -> None:
     print("Sets of 4 (action learning sets) and mentoring")
-    widths = [6, 9, 7, 8, 5, 8, 8, 22]
-    print(row(["N", "format", "time s", "peak MiB", "viol", "groups", "placed%", "notes"], widths))
+    print("certificate: sets: score against a simple bound (each person with their best")
+    print("partners); mentoring: an optimal assignment of the candidate pairs (score = bound)")
+    widths = [6, 9, 7, 6, 5, 4, 7, 7, 11, 12, 7, 30]
+    head = ["N", "format", "wall s", "cpu s", "MiB", "viol", "groups", "placed%"]
+    print(row([*head, "score", "bound", "gap", "notes"], widths))
     for n in sizes:
         people, met = community(n, args.seed)
-        rules = Rules(group_size=4)
-        result, seconds, peak = timed(
-            partial(match, people, rules, weights, history=met, seed=args.seed)
-        )
-        sizes_seen = sorted({len(m.members) for m in result.matches})
-        orgs = (
-            statistics.mean(
-                len({p.organisation for p in people if p.id in m.members}) / len(m.members)
-                for m in result.matches
+        for kind in ("sets", "mentoring"):
+            if kind not in formats:
+                continue
+            rules = Rules(group_size=4) if kind == "sets" else Rules(mentoring=True)
+            result, seconds, cpu, peak = timed(
+                partial(match, people, rules, weights, history=met, seed=args.seed),
+                n <= args.memory_limit,
             )
-            if result.matches
-            else 0.0
-        )
-        print(
-            row(
-                [
-                    n,
-                    "sets of 4",
-                    f"{seconds:.2f}",
-                    f"{peak:.0f}",
-                    len(violations(result, people, rules, met)),
-                    len(result.matches),
-                    f"{placed_share(result, people):.1f}",
-                    f"sizes {sizes_seen}, orgs/size {orgs:.2f}",
-                ],
-                widths,
+            if kind == "sets":
+                sizes_seen = sorted({len(m.members) for m in result.matches})
+                orgs = (
+                    statistics.mean(
+                        len({p.organisation for p in people if p.id in m.members}) / len(m.members)
+                        for m in result.matches
+                    )
+                    if result.matches
+                    else 0.0
+                )
+                notes = f"sizes {sizes_seen}, orgs/size {orgs:.2f}"
+            else:
+                mentors = {m.members[0] for m in result.matches}
+                load = len(result.matches) / max(1, len(mentors))
+                notes = f"{len(mentors)} mentors, {load:.2f} each"
+            score, bound, gap = certified(result)
+            print(
+                row(
+                    [
+                        n,
+                        kind,
+                        f"{seconds:.2f}",
+                        f"{cpu:.2f}",
+                        peak,
+                        len(violations(result, people, rules, met)),
+                        len(result.matches),
+                        f"{placed_share(result, people):.1f}",
+                        score,
+                        bound,
+                        gap,
+                        notes,
+                    ],
+                    widths,
+                ),
+                flush=True,
             )
-        )
-        rules = Rules(mentoring=True)
-        result, seconds, peak = timed(
-            partial(match, people, rules, weights, history=met, seed=args.seed)
-        )
-        mentors = {m.members[0] for m in result.matches}
-        load = len(result.matches) / max(1, len(mentors))
-        print(
-            row(
-                [
-                    n,
-                    "mentoring",
-                    f"{seconds:.2f}",
-                    f"{peak:.0f}",
-                    len(violations(result, people, rules, met)),
-                    len(result.matches),
-                    f"{placed_share(result, people):.1f}",
-                    f"{len(mentors)} mentors, {load:.2f} each",
-                ],
-                widths,
-            )
-        )
 
 
 if __name__ == "__main__":
