@@ -672,7 +672,35 @@ def _sets(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
         pool, rules, weights, graph.degree, groups, leftovers, size + 1
     )
     stuck.update(more)
-    return groups, carried, stuck, None
+    return groups, carried, stuck, _sets_certificate(pool, weights, graph, adj, groups)
+
+
+def _sets_certificate(
+    pool: Pool,
+    weights: Weights,
+    graph: Graph,
+    adj: list[dict[int, float]],
+    groups: list[list[int]],
+) -> Certificate:
+    """The sets' score against a simple bound: everyone with their best partners (as many as
+    their set has other members), halved, since each pair counts from both ends. Exact
+    best partners up to SQUARE_LIMIT people (a bound for every grouping of the round into
+    sets of these sizes), else the best the index found."""
+    score, bound = 0.0, 0.0
+    for group in groups:
+        for x, i in enumerate(group):
+            for j in group[x + 1 :]:
+                score = score + pool.score(i, j, weights)
+            mates = {j: pool.score(i, j, weights) for j in group if j != i}
+            best = sorted({**adj[i], **mates}.values(), reverse=True)[: len(group) - 1]
+            bound += sum(best) / 2
+    return Certificate(
+        kind="sets",
+        score=score,
+        bound=bound,
+        complete=pool.n <= SQUARE_LIMIT,
+        candidate_pairs=len(graph.i),
+    )
 
 
 def _grow_sets(
