@@ -11,15 +11,19 @@ Objective, for every format: first match the people carried over from the last r
 is one weight per pair, ``score + PAIR_BONUS + PRIORITY_BONUS * (carried-over people in it)``,
 with the bonuses large enough that the order holds in practice.
 
-Pairs: every eligible pair's score is computed in row blocks with numpy (interest sets as
-0/1 matrices, counts by matrix products, two threads); each person keeps their best
-``TOP_K`` eligible partners (everyone, in small rounds). A maximum-weight matching of that
-graph is exact (Edmonds' blossom algorithm, rustworkx) up to ``EXACT_LIMIT`` people. Above
-it, the assignment relaxation (everyone "points at" a partner or at themselves; sparse
-Jonker-Volgenant in scipy) is nearly a matching already: its 2-cycles, pairs pointing at
-each other, are kept, and everyone else, with their best partners and those partners'
-mates, is solved again exactly by blossom. On realistic rounds that is within 0.05% of the
-exact optimum of the same graph in a fraction of the time (``bench/matching.py``).
+Candidates (``candidates.py``): up to ``SQUARE_LIMIT`` people every pair is scored in numpy
+row blocks and each person keeps their best ``TOP_K`` eligible partners (everyone, up to
+``FULL_GRAPH_LIMIT``); above it an inverted index proposes bucket-mates who share the
+strongest signals, scored exactly, each person keeping their ``INDEX_TOP_K`` best.
+
+Pairs (``pairs.py``): a maximum-weight matching of the candidate graph, exact (Edmonds'
+blossom algorithm, rustworkx) up to ``EXACT_LIMIT`` people. Above it, the assignment
+relaxation (everyone "points at" a partner or at themselves), solved by an auction in
+numpy; its cycles are cut into pairs, everyone left out is re-solved exactly with their
+neighbourhood, and 2-opt swaps finish. Every pairs round carries a ``Certificate``: the
+pairing's score and a proven upper bound on any pairing's score (of the whole round when
+every eligible pair is a candidate, else of the candidate pairs), from the exact solver or
+from the auction's prices (``bench/matching.py`` prints both, and the gap).
 
 A person left over joins the pair (or set) they fit best when everyone in it stays
 eligible; otherwise they are carried over to the next round with priority if anyone at all
@@ -27,8 +31,9 @@ was eligible for them, or told which rule left nobody for them.
 
 Sets (``group_size`` 3 or more): groups of about that size; each seeded with one of the
 hardest people to place, then taking turns to add the person who adds the most score and
-fits everyone in it, then improved by swaps. Mentoring: mentees assigned to mentor places
-(``capacity`` each), an optimal assignment (sparse Jonker-Volgenant).
+fits everyone in it, then improved by swaps; certified against a simple ceiling (everyone
+with their best partners). Mentoring: mentees assigned to mentor places (``capacity``
+each), an optimal assignment of the candidate pairs (sparse Jonker-Volgenant).
 """
 
 from __future__ import annotations

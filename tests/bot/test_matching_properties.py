@@ -223,3 +223,22 @@ def matched_value(result: Result, people: list[Candidate], weights: Weights) -> 
             for x, y in combinations(m.members, 2)
         )
     return total
+
+
+@SETTINGS
+@given(rounds(), weights_strategy, st.integers(0, 2**31), st.integers(0, 1000))
+def test_the_index_and_auction_keep_every_rule_in_any_order(
+    round_: tuple[list[Candidate], frozenset, Rules], weights: Weights, seed: int, order: int
+) -> None:
+    """The path for large rounds (candidates from the index, pairs by the auction) forced
+    onto small ones: every rule kept, everyone accounted for, the same round in any order."""
+    people, met, rules = round_
+    with mock.patch.multiple(matching, SQUARE_LIMIT=0, EXACT_LIMIT=0, FULL_GRAPH_LIMIT=0):
+        first = match(people, rules, weights, history=met, seed=seed)
+        shuffled = people[:]
+        random.Random(order).shuffle(shuffled)
+        again = match(shuffled, rules, weights, history=list(met), seed=seed)
+    assert violations(first, people, rules, met) == []
+    assert again == first
+    if first.certificate is not None:
+        assert first.certificate.score <= first.certificate.bound + 1e-9
