@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
+from sandbox.clock import TICK_SECONDS
 from sandbox.terminal import Terminal
 from sandbox.world import World
 
 LOG_FILE = Path("var/sandbox.log")
-TICK_SECONDS = 30.0  # scheduled jobs catch up with real time this often between jumps
 
 
 def quiet_logs(path: Path) -> None:

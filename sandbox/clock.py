@@ -63,6 +63,9 @@ def _at(day: date, hour: int, zone: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=zone)
 
 
+TICK_SECONDS = 30.0  # a running sandbox catches its jobs up with real time this often
+
+
 def next_hour(now: datetime) -> datetime:
     """The next o'clock after ``now`` (in ``now``'s zone; an hour is an hour in any zone)."""
     start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

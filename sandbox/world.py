@@ -27,6 +27,26 @@ DEFAULT_DATABASE = "sqlite:///var/copbot.db"
 SANDBOX_DATABASE = "sqlite:///var/sandbox.db"
 CHANNELS = {"C0SBIDEAS": "ideas", "C0SBGENRL": "general", "C0SBFRAIL": "frailty-network"}
 CLOCK_FILE = Path("var/sandbox-clock.txt")
+# The sandbox's signing secret seals pulse ballots (bot.pulse.ballots): kept beside its
+# database so answers to a run still open when the sandbox stops are counted at its close.
+SECRET_FILE = Path("var/sandbox-secret.txt")
+
+
+def _signing_secret(path: Path | None) -> str:
+    """The saved secret, or a new one (saved, readable by its owner only)."""
+    if path is not None:
+        try:
+            saved = path.read_text().strip()
+        except OSError:
+            saved = ""
+        if len(saved) == 32:
+            return saved
+    secret = secrets.token_hex(16)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secret)
+    return secret
 
 
 def _saved_offset(path: Path | None) -> timedelta:
@@ -77,7 +97,8 @@ class World:
         """Boot it all; with ``tick`` (seconds) scheduled jobs also run as real time passes,
         caught up that often (without, only ``sandbox.clock.jump`` runs them). ``prepare``
         runs on the twin before copbot starts (the web page puts back saved conversations)."""
-        signing_secret = secrets.token_hex(16)
+        kept = settings.database_url == DEFAULT_DATABASE  # the sandbox's own data, under var/
+        signing_secret = _signing_secret(SECRET_FILE if kept else None)
         twin = SlackTwin(
             team_id=demo.TEAM_ID,
             team_name=demo.TEAM_NAME,
@@ -98,7 +119,7 @@ class World:
             twin.add_channel(channel_id, name=name, members=everyone)
         if prepare is not None:
             prepare(twin)
-        clock_file = CLOCK_FILE if settings.database_url == DEFAULT_DATABASE else None
+        clock_file = CLOCK_FILE if kept else None
         movable = clock.MovableClock(_saved_offset(clock_file))
         twin.ws.clock.now = lambda: movable.now().timestamp()  # messages dated on its clock
         twin.start()

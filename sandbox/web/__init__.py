@@ -10,20 +10,24 @@ import webbrowser
 from typing import TextIO
 
 from bot.config import Settings
+from sandbox.clock import TICK_SECONDS
 from sandbox.web.app import Site, create_app
 
 DEFAULT_PORT = 8765
 
 
-def free_port(host: str, wanted: int) -> int:
-    """``wanted`` when nothing listens there, else any free port."""
+def listen(host: str, wanted: int) -> socket.socket:
+    """A socket listening on ``wanted``, or on any free port when that one is taken: bound
+    before the URL is printed, so whoever reads the URL can connect at once."""
     for port in (wanted, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            continue
+        sock.listen(128)
+        return sock
     raise OSError("no free port on this machine")
 
 
@@ -43,11 +47,12 @@ def serve(
 ) -> int:
     import uvicorn
 
-    port = free_port(host, port)
-    url = f"http://{host}:{port}/"
     print("copbot sandbox: starting the Slack twin, copbot and the demo community…", file=out)
     out.flush()
-    site = Site(settings)
+    site = Site(settings, tick=TICK_SECONDS)
+    sock = listen(host, port)
+    url = f"http://{host}:{sock.getsockname()[1]}/"
+    server = uvicorn.Server(uvicorn.Config(create_app(site), log_level="warning", lifespan="off"))
     try:
         print(
             f"\ncopbot sandbox is ready: open {url}\n"
@@ -58,8 +63,9 @@ def serve(
         out.flush()
         if browser:
             threading.Thread(target=open_browser, args=(url,), daemon=True).start()
-        uvicorn.run(create_app(site), host=host, port=port, log_level="warning", lifespan="off")
+        server.run(sockets=[sock])
     finally:
+        sock.close()
         site.close()
     return 0
 

@@ -15,7 +15,7 @@ import mimetypes
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,12 +30,11 @@ from starlette.staticfiles import StaticFiles
 
 from bot.config import Settings
 from bot.demo import DemoPerson
+from sandbox import clock
 from sandbox.web import persist, screens
 from sandbox.world import SANDBOX_DATABASE, World
 from slacktwin import forms
 from slacktwin.errors import TwinUsageError
-from slacktwin.state import TsClock
-from storage import clock as storage_clock
 
 log = logging.getLogger("copbot.sandbox.web")
 
@@ -44,17 +43,6 @@ MANIFEST = Path(__file__).resolve().parents[2] / "manifest.json"
 STATE_FILE = Path("var/sandbox-twin.json")
 HOME = "home"
 FIRST_CHANNEL = "C0SBIDEAS"  # #ideas: where a newcomer starts
-
-
-class SandboxTs(TsClock):
-    """Message timestamps on the sandbox's clock, so a message copbot sends after a jump
-    is dated when the sandbox says it is (still strictly increasing)."""
-
-    def next(self) -> str:
-        with self._lock:
-            now = int(storage_clock.now().timestamp() * 1_000_000)
-            self._last = max(now, self._last + 1)
-            return f"{self._last // 1_000_000}.{self._last % 1_000_000:06d}"
 
 
 class BadRequest(Exception):
@@ -84,10 +72,12 @@ class Site:
         *,
         state_file: Path | None = STATE_FILE,
         start_world: Callable[..., World] = World.start,
+        tick: float | None = None,
     ) -> None:
         self.settings = settings
         self.state_file = state_file
         self.start_world = start_world
+        self.tick = tick  # None: scheduled jobs run only when the clock is moved (tests)
         self.lock = threading.RLock()
         self.errors: dict[str, dict[str, str]] = {}  # view id -> block id -> message
         self.seen: dict[tuple[str, str], str] = {}  # (user, conversation) -> ts
@@ -104,11 +94,10 @@ class Site:
 
     def _boot(self) -> World:
         def prepare(twin: Any) -> None:
-            twin.ws.clock = SandboxTs()
             if self.state_file is not None and persist.restore(twin, self.state_file):
                 log.info("put back the sandbox's conversations from %s", self.state_file)
 
-        return self.start_world(self.settings, prepare=prepare)
+        return self.start_world(self.settings, tick=self.tick, prepare=prepare)
 
     def save(self) -> None:
         if self.state_file is None:
@@ -184,8 +173,7 @@ class Site:
         raise BadRequest(f"There is nobody with the id {user_id!r} in the demo community.")
 
     def now(self) -> datetime:
-        clock = getattr(self.world, "clock", None)
-        return clock.now() if clock is not None else datetime.now(UTC)
+        return self.world.clock.now()
 
     def screen(self, me: str, at: str, thread: str | None) -> dict[str, Any]:
         person = self.person(me)
@@ -444,15 +432,11 @@ class Site:
         self.settle()
 
     def jump(self, to: str) -> list[str]:
-        try:
-            from sandbox import clock
-        except ImportError:
-            return ["The movable clock is not in this build yet."]
-        now = self.now()
+        now, zone = self.now(), self.settings.copbot_timezone  # 09:00 is the community's
         destinations = {
             "hour": lambda: clock.next_hour(now),
-            "tomorrow": lambda: clock.tomorrow_at(now, 9),
-            "monday": lambda: clock.next_monday(now, 9),
+            "tomorrow": lambda: clock.tomorrow_at(now, 9, zone=zone),
+            "monday": lambda: clock.next_monday(now, 9, zone=zone),
         }
         if to not in destinations:
             raise BadRequest("Jump to the next hour, tomorrow 09:00 or next Monday.")
