@@ -553,9 +553,10 @@ def groups_table(
             )
             if kind == "sets":
                 sizes_seen = sorted({len(m.members) for m in result.matches})
+                by_id = {p.id: p for p in people}
                 orgs = (
                     statistics.mean(
-                        len({p.organisation for p in people if p.id in m.members}) / len(m.members)
+                        len({by_id[i].organisation for i in m.members}) / len(m.members)
                         for m in result.matches
                     )
                     if result.matches
