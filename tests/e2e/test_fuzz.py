@@ -68,6 +68,7 @@ from storage import (
     CaptureOptOut,
     Database,
     Digest,
+    ForgottenPerson,
     LLMCall,
     Member,
     NudgePreference,
@@ -451,6 +452,9 @@ Snapshot = dict[str, dict[tuple[Any, ...], str]]
 # and an accepted view submission may write anything. Garbage bodies and bad signatures
 # may change nothing at all, bookkeeping included.
 INSERT_ONLY = {table(ProcessedEvent), table(Member), table(Workspace)}
+# - forgotten_person: someone who asked to be forgotten and then acts in copbot themselves
+#   (any command or interaction, refused or not) is taken off the list at first contact.
+FIRST_CONTACT_REMOVES = {table(ForgottenPerson)}
 
 
 def snapshot(database: Database) -> Snapshot:
@@ -488,7 +492,7 @@ def changed(
             continue
         old, new = before.get(name, {}), after.get(name, {})
         added = set() if name in INSERT_ONLY | set(insert_only) else new.keys() - old.keys()
-        removed = old.keys() - new.keys()
+        removed = set() if name in FIRST_CONTACT_REMOVES else old.keys() - new.keys()
         edited = {k for k in old.keys() & new.keys() if old[k] != new[k]}
         if added or removed or edited:
             found.append(
