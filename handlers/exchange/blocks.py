@@ -192,6 +192,8 @@ def signup_modal(
             "Professional interests",
             _multi(IMPROVEMENT_THEMES, known_themes),
             optional=True,
+            hint="Give at least one interest here, below, or under personal interests: "
+            "it is how a good partner is found.",
         ),
         input_block(
             "other_interests",

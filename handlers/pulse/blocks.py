@@ -88,7 +88,8 @@ def designer_modal(
             "Questions",
             {"type": "checkboxes", "options": starters},
             optional=True,
-            hint="From the starter bank; add your own below. Five at most.",
+            hint="From the starter bank, your own below, or both: one question at least, "
+            "five at most.",
         ),
         input_block(
             "own_questions",
