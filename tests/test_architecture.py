@@ -1,18 +1,33 @@
-"""The import contracts of docs/architecture.md, checked by import-linter (.importlinter):
-handlers -> bot -> storage, no slack_bolt in bot or storage, no Slack in storage, and
-bot.platform importing no feature. Today's exceptions are listed, with why, in the file."""
+"""The rules of docs/architecture.md, checked on every `make test`.
+
+- The import contracts, by import-linter (`.importlinter`): handlers -> bot -> storage, no
+  slack_bolt in bot or storage, no Slack in storage, bot.platform importing no feature,
+  and features importing each other only through the declared list.
+- Rule 2 and rule 3, read from the source (AST): no listener opens a database session or
+  calls the Slack client; no Slack call runs while a session is open.
+- Rule 5: no module over 500 lines.
+
+Each is a ratchet. Today's violations are listed here (or in `.importlinter`) with why; a
+new one fails, naming file:line and the rule, and a listed one that is gone fails until
+its line is removed, so the lists only shrink.
+"""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_import_contracts_are_kept() -> None:
+    """A new cross-feature import fails with the chain import-linter found; a line in
+    `ignore_imports` that matches nothing fails too (import-linter's default)."""
     command = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert command, "import-linter is a dev dependency: pip install -e '.[dev]'"
     result = subprocess.run(
@@ -25,3 +40,478 @@ def test_import_contracts_are_kept() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+
+
+# --------------------------------------------------------------------------- AST rules
+# Rule 2 (no Slack call inside a session) and rule 3 (thin listeners) of
+# docs/architecture.md, read from the source. Both are ratchets: today's violations are
+# listed below by (file, function); a new one fails naming file:line and the rule, and a
+# listed one that is gone fails too, so the lists can only shrink.
+
+BOLT_LISTENERS = frozenset(
+    {
+        "action", "attachment_action", "block_action", "block_suggestion", "command",
+        "dialog_cancellation", "dialog_submission", "dialog_suggestion", "event",
+        "function", "global_shortcut", "message", "message_shortcut", "options",
+        "shortcut", "step", "view", "view_closed", "view_submission",
+    }
+)  # fmt: skip
+SLACK_API = (
+    "admin_", "api_", "apps_", "auth_", "bookmarks_", "bots_", "calls_", "chat_",
+    "conversations_", "dnd_", "emoji_", "files_", "functions_", "im_", "pins_",
+    "reactions_", "reminders_", "search_", "stars_", "team_", "usergroups_", "users_",
+    "views_", "workflows_",
+)  # fmt: skip
+# The outbound port (bot.platform.Messenger) and the reads of bot.slack.SlackPort.
+PORT_METHODS = frozenset(
+    {
+        "post", "post_message", "post_ephemeral", "update_message", "publish_home",
+        "open_conversation", "upload_file", "history", "user_info", "permalink",
+        "channel_members", "list_users", "thread", "find_tagged", "identity",
+    }
+)  # fmt: skip
+
+# What a Slack port or client is called when it is handed on (`slack(context)` included).
+PORT_NAMES = frozenset({"client", "messenger", "port", "slack", "web_client"})
+
+LISTENER_SESSION = "a listener opens a database session (rule 3: listeners are thin)"
+LISTENER_CLIENT = "a listener calls the Slack client directly (rule 3: listeners are thin)"
+SLACK_IN_SESSION = "a Slack call runs while a session is open (rule 2)"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    path: str
+    function: str
+    line: int
+    call: str
+
+
+def _name(node: ast.AST) -> str:
+    """The last name in an expression: `deps(context).db.session` -> `session`."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Call):
+        return _name(node.func)
+    return ""
+
+
+def _opens_session(call: ast.Call) -> bool:
+    return _name(call.func) in ("session", "Session") and not isinstance(call.func, ast.Call)
+
+
+def _calls_client(call: ast.Call) -> bool:
+    """`client.chat_postMessage(...)`, `context.client.views_open(...)` and the like."""
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and (func.attr.startswith(SLACK_API) or func.attr == "api_call")
+        and "client" in _name(func.value).lower()
+    )
+
+
+def _calls_slack(call: ast.Call) -> bool:
+    """The client, or a port method on anything but a database session or HTTP library."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    return _calls_client(call) or (
+        func.attr in PORT_METHODS and _name(func.value) not in ("session", "requests", "httpx")
+    )
+
+
+def _hands_port(call: ast.Call) -> bool:
+    """`publish.post_card(session, port, idea)`: the callee gets Slack with the session."""
+    args = [*call.args, *(keyword.value for keyword in call.keywords)]
+    return any(
+        _name(arg) in PORT_NAMES or (isinstance(arg, ast.Attribute) and arg.attr == "client")
+        for arg in args
+    )
+
+
+def _source(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+
+def _registered(tree: ast.Module) -> set[str]:
+    """Functions handed to Bolt: `app.action(X)(f)`, `app.view(X)(ack_then(f, g))`,
+    `@app.event("x")`. Middleware and error handlers are not listeners."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Call):
+            inner = node.func.func
+            if isinstance(inner, ast.Attribute) and inner.attr in BOLT_LISTENERS:
+                for arg in node.args:
+                    names |= {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(target, ast.Attribute) and target.attr in BOLT_LISTENERS:
+                    names.add(node.name)
+    return names
+
+
+def _reachable(tree: ast.Module) -> set[str]:
+    """The registered listeners and the module's functions they use, so moving a session
+    into a `_helper` beside the listener does not hide it."""
+    functions = _functions(tree)
+    seen: set[str] = set()
+    todo = [name for name in _registered(tree) if name in functions]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(functions[name]):
+            if isinstance(node, ast.Name) and node.id in functions and node.id not in seen:
+                todo.append(node.id)
+    return seen
+
+
+def _listener_modules() -> list[Path]:
+    return sorted(ROOT.glob("handlers/*/listeners.py")) + sorted(ROOT.glob("handlers/*.py"))
+
+
+def _where(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+
+
+def listener_findings(paths: list[Path] | None = None) -> list[Finding]:
+    found = []
+    for path in _listener_modules() if paths is None else paths:
+        tree, where = _source(path), _where(path)
+        functions = _functions(tree)
+        for name in sorted(_reachable(tree)):
+            for node in ast.walk(functions[name]):
+                if not isinstance(node, ast.Call):
+                    continue
+                if _opens_session(node):
+                    found.append(
+                        Finding(LISTENER_SESSION, where, name, node.lineno, ast.unparse(node.func))
+                    )
+                elif _calls_client(node):
+                    found.append(
+                        Finding(LISTENER_CLIENT, where, name, node.lineno, ast.unparse(node.func))
+                    )
+    return found
+
+
+def _walk_body(nodes: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Everything a `with` body runs, but not the bodies of functions it only defines."""
+    todo: list[ast.AST] = list(nodes)
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _session_blocks(node: ast.AST, scope: str) -> Iterator[tuple[str, ast.With | ast.AsyncWith]]:
+    for child in ast.iter_child_nodes(node):
+        inner = scope
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            inner = child.name if scope == "<module>" else f"{scope}.{child.name}"
+        if isinstance(child, (ast.With, ast.AsyncWith)) and any(
+            isinstance(item.context_expr, ast.Call) and _opens_session(item.context_expr)
+            for item in child.items
+        ):
+            yield inner, child
+        yield from _session_blocks(child, inner)
+
+
+def session_findings(paths: list[Path] | None = None) -> list[Finding]:
+    found = []
+    if paths is None:
+        paths = sorted(ROOT.glob("bot/**/*.py")) + sorted(ROOT.glob("handlers/**/*.py"))
+    for path in paths:
+        where = _where(path)
+        for scope, block in _session_blocks(_source(path), "<module>"):
+            for node in _walk_body(block.body):
+                if isinstance(node, ast.Call) and (_calls_slack(node) or _hands_port(node)):
+                    found.append(
+                        Finding(SLACK_IN_SESSION, where, scope, node.lineno, ast.unparse(node.func))
+                    )
+    return found
+
+
+# Today's listeners that open a session, by file (rule 3). Each does its unit of work
+# itself; to move into bot.<feature>.actions, one call per listener.
+LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
+    # Programmes, sign-ups, rounds, reviews and feedback: every step reads or writes here.
+    "handlers/exchange/listeners.py": (
+        "_match", "_signup_form", "after_exchange_command", "approve", "create_programme",
+        "exchange_command", "introduce", "open_feedback", "open_programme_form",
+        "open_rerun", "programme_created", "redraw_match", "redraw_programme_form",
+        "redraw_review", "rerun", "save_feedback", "save_signup", "set_status", "swap",
+    ),
+    # /copbot reads the community's settings for its answer.
+    "handlers/help.py": ("copbot_command",),
+    # The Home tab and its settings, profile and leads modals read and save in place.
+    "handlers/home/listeners.py": (
+        "open_leads", "open_profile", "open_settings", "publish_on_open", "refresh_home",
+        "save_leads", "save_profile", "save_settings",
+    ),
+    # /idea, capture, support, discuss, decisions and challenges (`_post` opens four).
+    "handlers/ideas/listeners.py": (
+        "_advance", "_open_capture", "_post", "after_idea_command", "announce_decision",
+        "close_challenge", "create_challenge", "decline_credit", "discuss", "idea_command",
+        "offer_idea", "open_manage", "save_decision", "share_for_challenge", "submit_idea",
+        "support", "support_instead", "unsupport",
+    ),
+    # Capture, /digest, case studies and their editors.
+    "handlers/learning/listeners.py": (
+        "announce_capture", "check_case_study", "digest_command", "disable_capture",
+        "enable_capture", "exclude_me", "include_me", "keep_message", "mark_learning",
+        "open_editor", "publish", "publish_case_study", "redraw_preview", "save_edit",
+        "write_case_study",
+    ),
+    # user_change and team_join refresh the profile row.
+    "handlers/members.py": ("_hold", "refresh_profile"),
+    # Nudge settings, snooze and resume.
+    "handlers/nudges/listeners.py": ("open_settings", "resume", "save_settings", "snooze"),
+    # What copbot keeps, my data, the audit log and "forget me".
+    "handlers/privacy/listeners.py": (
+        "ask_to_forget", "send_audit_log", "send_my_data", "show_rights",
+    ),
+    # /pulse, the designer, ballots (one tap and the form) and responses.
+    "handlers/pulse/listeners.py": (
+        "_redrawn", "_set_opt_out", "after_pulse_command", "answer_form", "answer_one_tap",
+        "create_pulse", "open_first_run", "open_form", "open_response",
+        "open_theme_challenge", "pulse_command", "redraw_designer", "send_response",
+    ),
+}  # fmt: skip
+
+# Today's listeners that call the Slack client themselves (rule 3): nearly all open or
+# update a modal (`views_open`, `views_update`, `views_publish`); to move behind the
+# Slack Messenger in handlers/.
+LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
+    "handlers/exchange/listeners.py": (
+        "_open_signup", "after_exchange_command", "open_feedback", "open_programme_form",
+        "open_rerun", "open_swap", "redraw_programme_form", "redraw_signup",
+    ),
+    "handlers/home/listeners.py": (
+        "open_leads", "open_profile", "open_settings", "publish_on_open", "refresh_home",
+    ),
+    # open_capture_from_offer reads the reacted message (conversations_history).
+    "handlers/ideas/listeners.py": (
+        "_open_capture", "after_idea_command", "open_capture_from_offer", "open_manage",
+        "post_draft_from_button", "support_instead",
+    ),
+    # be_in joins a channel to capture it (conversations_info, conversations_join).
+    "handlers/learning/listeners.py": (
+        "be_in", "open_capture_form", "open_editor", "write_case_study",
+    ),
+    "handlers/nudges/listeners.py": ("open_settings",),
+    "handlers/privacy/listeners.py": ("confirm_forget", "show_rights"),
+    # show_form_answer rewrites the ballot message (chat_update).
+    "handlers/pulse/listeners.py": (
+        "after_pulse_command", "open_form", "open_response", "open_theme_challenge",
+        "redraw_designer", "show_form_answer",
+    ),
+}  # fmt: skip
+
+# Today's Slack calls inside a session (rule 2), by file and function: a call on the port
+# or client, or the port handed to a call, in a `with ....session()` block.
+SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
+    # Startup recovery looks for a card's message and posts or links it in the session.
+    "bot/ideas/publish.py": ("recover_unposted_cards",),
+    # The challenge job advances a challenge (posts its steps) in the session.
+    "bot/jobs.py": ("challenge_steps",),
+    # "forget me" redraws cards, intros and reviews that named the person.
+    "bot/rights.py": ("redraw.again", "redraw.intro", "redraw.review"),
+    # The profile of a first-time actor is fetched (users_info) in the session.
+    "handlers/app.py": ("build_app._refresh_profile",),
+    # Review cards and introductions are sent inside the round's session.
+    "handlers/exchange/listeners.py": ("_match", "introduce", "redraw_review", "rerun"),
+    # Naming leads looks their profiles up in the session.
+    "handlers/home/listeners.py": ("save_leads",),
+    # discuss holds the idea's row lock across post_message; _post posts the card; a
+    # decision's owner and a challenge's step reach Slack in the session.
+    "handlers/ideas/listeners.py": ("_advance", "_post", "discuss", "save_decision"),
+    # Publishing a digest or case study posts and links it in the session.
+    "handlers/learning/listeners.py": ("publish", "publish_case_study"),
+}  # fmt: skip
+
+
+def _ratchet(findings: list[Finding], allowed: dict[str, tuple[str, ...]], name: str) -> None:
+    """New findings fail with file:line and the rule; listed entries with no finding fail
+    with "remove it from the list"."""
+    listed = {(path, function) for path, functions in allowed.items() for function in functions}
+    new = [f for f in findings if (f.path, f.function) not in listed]
+    gone = sorted(listed - {(f.path, f.function) for f in findings})
+    problems = [
+        f"{f.path}:{f.line} in {f.function}: {f.rule} ({f.call}). See docs/architecture.md."
+        for f in new
+    ] + [
+        f"{path} {function} is listed in {name} but no longer breaks the rule: "
+        "remove it from the list."
+        for path, function in gone
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_listeners_open_no_session() -> None:
+    found = [f for f in listener_findings() if f.rule == LISTENER_SESSION]
+    _ratchet(found, LISTENERS_OPENING_SESSIONS, "LISTENERS_OPENING_SESSIONS")
+
+
+def test_listeners_call_no_slack_client() -> None:
+    found = [f for f in listener_findings() if f.rule == LISTENER_CLIENT]
+    _ratchet(found, LISTENERS_CALLING_CLIENT, "LISTENERS_CALLING_CLIENT")
+
+
+def test_no_slack_call_inside_a_session() -> None:
+    _ratchet(session_findings(), SLACK_INSIDE_SESSIONS, "SLACK_INSIDE_SESSIONS")
+
+
+# --------------------------------------------------------------------------- size rule
+MAX_LINES = 500
+SIZED = ("bot", "handlers", "storage", "sandbox", "slacktwin", "llmtwin")
+
+# Today's modules over 500 lines, with their line count as a ceiling: growing past it
+# fails; split them, and lower the number (or remove the line under 500) as they shrink.
+OVERSIZED: dict[str, int] = {
+    "bot/exchange/matching.py": 1051,  # the index, the auction, the certificates
+    "bot/exchange/scoring.py": 788,
+    "bot/exchange/service.py": 728,
+    "bot/ideas/insights.py": 640,
+    "bot/learning/digest.py": 627,
+    "bot/learning/offline.py": 518,
+    "bot/learning/summariser.py": 610,
+    "bot/members.py": 556,
+    "bot/pulse/results.py": 548,
+    "bot/pulse/service.py": 870,
+    "bot/redaction.py": 607,
+    "bot/rights.py": 807,  # LINKS and "forget me" over every table
+    "bot/scheduling.py": 739,  # to split into bot/platform/ scheduling
+    "handlers/ideas/listeners.py": 546,
+    "sandbox/terminal.py": 721,
+    "sandbox/web/app.py": 631,
+    "sandbox/web/blocks.py": 515,
+    "slacktwin/api.py": 865,
+    "slacktwin/driver.py": 857,
+    "slacktwin/state.py": 1021,
+    "storage/models.py": 650,  # every table in one module
+}
+
+
+def module_sizes() -> dict[str, int]:
+    sizes = {}
+    for top in SIZED:
+        for path in sorted((ROOT / top).glob("**/*.py")):
+            where = path.relative_to(ROOT).as_posix()
+            if "/migrations/" not in where:
+                sizes[where] = len(path.read_text(encoding="utf-8").splitlines())
+    return sizes
+
+
+def size_problems(sizes: dict[str, int], ceilings: dict[str, int]) -> list[str]:
+    problems = []
+    for where, lines in sorted(sizes.items()):
+        ceiling = ceilings.get(where, MAX_LINES)
+        if lines > ceiling:
+            allowed = "its listed ceiling" if where in ceilings else "the limit"
+            problems.append(
+                f"{where}: {lines} lines, over {allowed} of {ceiling} (rule 5: no module "
+                f"over {MAX_LINES} lines): split it, see docs/architecture.md."
+            )
+        elif where in ceilings and lines <= MAX_LINES:
+            problems.append(
+                f"{where}: {lines} lines, no longer over {MAX_LINES}: remove it from OVERSIZED."
+            )
+    problems += [
+        f"{where} is listed in OVERSIZED but does not exist: remove it from the list."
+        for where in sorted(set(ceilings) - set(sizes))
+    ]
+    return problems
+
+
+def test_no_module_over_500_lines() -> None:
+    problems = size_problems(module_sizes(), OVERSIZED)
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- the checks fail
+# Each ratchet must be able to fail both ways: a new violation, and a listed one gone.
+
+SAMPLE = """
+from slack_bolt import App
+
+
+def register(app: App) -> None:
+    app.action("x")(ack_then(ack_only, thick))
+    app.view("y")(thin)
+
+
+def thick(context, client):
+    _helper(context)
+    client.chat_postMessage(channel="C1", text="hi")
+
+
+def _helper(context):
+    with deps(context).db.session() as session:
+        port.post_message("C1", "hi")
+        publish.refresh_card(session, slack(context), 1)
+
+
+def thin(ack):
+    ack()
+"""
+
+
+def test_the_ast_rules_find_a_new_violation_and_name_its_line(tmp_path: Path) -> None:
+    sample = tmp_path / "listeners.py"
+    sample.write_text(SAMPLE, encoding="utf-8")
+    listeners = listener_findings([sample])
+    assert {(f.rule, f.function, f.line) for f in listeners} == {
+        (LISTENER_SESSION, "_helper", 16),
+        (LISTENER_CLIENT, "thick", 12),
+    }
+    inside = session_findings([sample])
+    assert {(f.function, f.line, f.call) for f in inside} == {
+        ("_helper", 17, "port.post_message"),
+        ("_helper", 18, "publish.refresh_card"),
+    }
+    try:
+        _ratchet(inside, {"listeners.py": ("_helper",)}, "SAMPLE")
+        _ratchet(listeners, {}, "SAMPLE")
+    except AssertionError as failure:
+        assert "listeners.py:16 in _helper: a listener opens a database session" in str(failure)
+    else:
+        raise AssertionError("a new violation passed")
+
+
+def test_a_listed_violation_that_is_gone_must_leave_the_list() -> None:
+    try:
+        _ratchet([], {"handlers/ideas/listeners.py": ("support",)}, "LISTED")
+    except AssertionError as failure:
+        assert "support is listed in LISTED but no longer breaks the rule: remove it" in str(
+            failure
+        )
+    else:
+        raise AssertionError("a stale entry passed")
+
+
+def test_the_size_rule_fails_when_a_module_grows_and_when_it_drops_under_500() -> None:
+    ceilings = {"bot/big.py": 600, "bot/was_big.py": 520}
+    assert (
+        size_problems({"bot/big.py": 600, "bot/was_big.py": 520, "bot/a.py": 500}, ceilings) == []
+    )
+    assert size_problems({"bot/big.py": 601, "bot/was_big.py": 499, "bot/a.py": 501}, ceilings) == [
+        "bot/a.py: 501 lines, over the limit of 500 (rule 5: no module over 500 lines): "
+        "split it, see docs/architecture.md.",
+        "bot/big.py: 601 lines, over its listed ceiling of 600 (rule 5: no module over 500 "
+        "lines): split it, see docs/architecture.md.",
+        "bot/was_big.py: 499 lines, no longer over 500: remove it from OVERSIZED.",
+    ]
