@@ -205,10 +205,9 @@ class Runtime:
             self._cold_start()
         else:
             self.cold_started.set()
-        changed = workspaces.INSTALLS.changed
+        seen = workspaces.INSTALLS.changes
         while not self._stop.is_set():
-            changed.wait(self.install_check_seconds)
-            changed.clear()
+            seen = workspaces.INSTALLS.wait_for_change(seen, self.install_check_seconds)
             if self._stop.is_set():
                 return
             self._refresh_installs()
@@ -234,19 +233,21 @@ class Runtime:
                 log.exception("outbox delivery stopped")
                 return
             self._deliverer.close()
-            while not self._stop.is_set():
-                workspaces.INSTALLS.changed.wait(self.install_check_seconds)
+            # Counted before the first check: a reinstall noticed at any moment after it
+            # (even while auth.test is being asked) wakes the wait below at once.
+            seen = workspaces.INSTALLS.changes
+            while self.check_token() is None:
+                if self._stop.wait(min(1.0, self.install_check_seconds)):
+                    return
+                seen = workspaces.INSTALLS.wait_for_change(seen, self.install_check_seconds)
                 if self._stop.is_set():
                     return
-                if self.check_token() is not None:
-                    break
-                self._stop.wait(min(1.0, self.install_check_seconds))
             self._deliverer = self._new_deliverer()
 
     def stop(self) -> None:
         self._stop.set()
         self._deliver_stop.set()
-        workspaces.INSTALLS.changed.set()
+        workspaces.INSTALLS.wake()
         if self._delivery is not None:
             self._delivery.join(timeout=30)
         if self._deliverer is not None:

@@ -56,14 +56,36 @@ def ensure_workspace(session: Session, team_id: str, name: str = "") -> Workspac
 class InstallState:
     """This process's view of which workspaces are uninstalled, so the ack path and every
     send can check without the database; refreshed from the database by the deliverer
-    (other processes may have seen the event). ``changed`` wakes whoever waits for a
-    reinstall."""
+    (other processes may have seen the event). ``wait_for_change`` wakes whoever waits
+    for a reinstall."""
 
     def __init__(self) -> None:
         self._uninstalled: set[str] = set()
         self._version = 0
         self._lock = threading.Lock()
-        self.changed = threading.Event()
+        self._changed = threading.Condition(self._lock)
+        self._changes = 0  # how often the set of uninstalled workspaces has changed
+
+    @property
+    def changes(self) -> int:
+        return self._changes
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        """Block until a change after the ``seen``-th (or ``timeout`` s); returns the
+        count now. A counter, not a shared Event: one waiter can never clear a change
+        another has not woken for yet."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._changes != seen, timeout)
+            return self._changes
+
+    def wake(self) -> None:
+        """Wake every waiter (stopping)."""
+        with self._changed:
+            self._note_change()
+
+    def _note_change(self) -> None:  # with the lock held
+        self._changes += 1
+        self._changed.notify_all()
 
     def uninstalled(self, team_id: str | None) -> bool:
         return bool(team_id) and team_id in self._uninstalled
@@ -88,8 +110,8 @@ class InstallState:
                 self._uninstalled.add(team_id)
             else:
                 self._uninstalled.discard(team_id)
-        if before != uninstalled:
-            self.changed.set()
+            if before != uninstalled:
+                self._note_change()
 
     def replace(self, teams: set[str], version: int) -> None:
         """The database's view, read when ``version`` was current; ignored if a ``set``
@@ -98,8 +120,8 @@ class InstallState:
             if version != self._version:
                 return
             before, self._uninstalled = self._uninstalled, set(teams)
-        if before != teams:
-            self.changed.set()
+            if before != teams:
+                self._note_change()
 
 
 INSTALLS = InstallState()
