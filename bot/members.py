@@ -27,6 +27,7 @@ from bot import audit
 from bot.config import Settings
 from bot.defaults import ORGANISATION_TYPES, STAFF_GROUPS
 from bot.errors import UserError
+from bot.keys import NoSecret, derive_key
 from bot.roles import Actor, Role, role_of
 from bot.slack import SlackPort, SlackProfile
 from bot.workspaces import INSTALLS, ensure_workspace
@@ -54,8 +55,6 @@ FORGOTTEN_SALT = b"copbot forgotten people"
 
 
 def _list_key(settings: Settings) -> bytes | None:
-    from bot.pulse.ballots import NoSecret, derive_key
-
     try:
         return derive_key(settings, FORGOTTEN_SALT, b"suppression list")
     except NoSecret:

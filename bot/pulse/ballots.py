@@ -23,21 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from bot.config import Settings
+from bot.keys import derive_key
 
 NONCE = 12
 # Padding: every ballot of a run is the same size, room for the longest answers of an
 # ordinary (mostly ASCII) text; a longer one takes whole extra blocks.
 BASE_BLOCK = 512
 PER_TEXT = 3200
-
-
-class NoSecret(RuntimeError):
-    """No deployment secret to seal answers with: a setup fault, not the member's."""
 
 
 class Unreadable(ValueError):
@@ -60,23 +55,6 @@ class Ballot:
 def ballot_id(token: str) -> str:
     """Where a token's ballot is kept: a hash unlike any other use of the token."""
     return hashlib.sha256(b"copbot pulse ballot\0" + token.encode()).hexdigest()
-
-
-def _secret(settings: Settings) -> bytes:
-    secret = settings.slack_signing_secret or settings.slack_app_token
-    if not secret:
-        raise NoSecret(
-            "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) is needed to keep pulse answers sealed"
-        )
-    return secret.encode()
-
-
-def derive_key(settings: Settings, salt: bytes, info: bytes) -> bytes:
-    """A 32-byte key for one purpose (``salt``), derived from the deployment secret: the
-    one derivation copbot uses (also for the forgotten-people list, ``bot.members``)."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(
-        _secret(settings)
-    )
 
 
 def _key(settings: Settings, run_id: int) -> bytes:
