@@ -33,7 +33,7 @@ Sets (``group_size`` 3 or more): groups of about that size; each seeded with one
 hardest people to place, then taking turns to add the person who adds the most score and
 fits everyone in it, then improved by swaps; certified against a simple ceiling (everyone
 with their best partners). Mentoring: mentees assigned to mentor places (``capacity``
-each), an optimal assignment of the candidate pairs (sparse Jonker-Volgenant).
+each), an optimal assignment of the candidate pairs (a min-cost flow, OR-Tools).
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from ortools.graph.python import min_cost_flow
 
 from bot.exchange import candidates, pairs, scoring
 from bot.exchange.candidates import (
@@ -1020,32 +1019,45 @@ def _assign_mentees(
     b: np.ndarray,
 ) -> np.ndarray:
     """Optimal assignment of mentees (rows) to mentor places; each mentee may stay
-    unassigned at no gain. Returns each mentee's mentor position, or -1."""
-    m = len(mentee_idx)
+    unassigned at no gain. Returns each mentee's mentor position, or -1.
+
+    Solved exactly as a min-cost flow (OR-Tools' cost scaling): one unit from each mentee,
+    through a candidate pair to its mentor (cost: minus the pair's integer weight) or
+    straight to the sink (unassigned, cost 0), and from each mentor to the sink up to their
+    capacity. Capacities are arc capacities, so mentor places are never copied: the same
+    optimum as an assignment to expanded places (scipy's sparse Jonker-Volgenant took 71 s
+    at 100,000 people, where places nearly equal mentees; this takes about 3 s)."""
+    m, k = len(mentee_idx), len(mentor_idx)
     assigned = np.full(m, -1, dtype=np.int64)
     if len(a) == 0:
         return assigned
     x, y = mentee_idx[a], mentor_idx[b]
     score = pool.pair_scores(x, y, weights)
+    # The mentee's carry-over bonus is on the pair; a carried-over mentor's is on their
+    # first place only (an arc of capacity 1 to the sink), so they get one mentee first.
+    weight = internal_weight(score, pool.priority[x].astype(np.int64), _jitter(seed, x, y))
     caps = np.array([pool.capacity[i] for i in mentor_idx.tolist()], dtype=np.int64)
-    first_place = np.concatenate([[0], np.cumsum(caps)[:-1]])
-    places = int(caps.sum())
-    # Every candidate pair once per place of its mentor; a carried-over mentor's bonus only
-    # on their first place, so they get one mentee first.
-    repeat = caps[b]
-    edge = np.repeat(np.arange(len(a)), repeat)
-    offset = np.arange(len(edge)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    column = first_place[b[edge]] + offset
-    priority = pool.priority[x[edge]].astype(np.int64) + (pool.priority[y[edge]] & (offset == 0))
-    weight = internal_weight(score[edge], priority, _jitter(seed, x[edge], y[edge]))
-    weight = weight.astype(np.float64)
-    top = float(weight.max()) + 1.0
-    rows = np.concatenate([a[edge], np.arange(m)])
-    cols = np.concatenate([column, places + np.arange(m)])  # one "unassigned" place each
-    cost = np.concatenate([top - weight, np.full(m, top)])
-    matrix = csr_array((cost, (rows, cols)), shape=(m, places + m))
-    r, c = min_weight_full_bipartite_matching(matrix)
-    owner = np.repeat(np.arange(len(mentor_idx)), caps)
-    real = c < places
-    assigned[r[real]] = owner[c[real]]
+    first = pool.priority[mentor_idx].astype(bool) & (caps > 0)
+    bonus = round(PRIORITY_BONUS * QUANTUM) * JITTER
+    sink = m + k
+    mentors = m + np.arange(k, dtype=np.int64)
+    tails = np.concatenate([a, np.arange(m), mentors, mentors[first]])
+    heads = np.concatenate([m + b, np.full(m + k + int(first.sum()), sink)])
+    capacity = np.concatenate(
+        [np.ones(len(a) + m, dtype=np.int64), caps - first, np.ones(int(first.sum()), np.int64)]
+    )
+    cost = np.concatenate(
+        [-weight, np.zeros(m + k, dtype=np.int64), np.full(int(first.sum()), -bonus)]
+    ).astype(np.int64)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacity, cost)
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:m] = 1
+    supplies[sink] = -m
+    flow.set_nodes_supplies(np.arange(sink + 1), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:  # cannot happen: every mentee may go straight to the sink
+        raise RuntimeError(f"mentoring assignment failed: {status}")
+    used = flow.flows(arcs[: len(a)]) > 0
+    assigned[a[used]] = b[used]
     return assigned
