@@ -839,8 +839,9 @@ def _swap_sets(
 # ---------------------------------------------------------------------- mentoring
 
 
-MENTOR_CHOICES = 32  # mentors kept per mentee in large rounds
-MENTOR_INDEX_K = 16  # partners per person from the index (above SQUARE_LIMIT)
+MENTOR_CHOICES = 32  # mentors kept per mentee (and mentees per mentor) in large rounds
+MENTOR_FULL_PAIRS = 2_000_000  # up to this many mentor-mentee pairs, all eligible ones kept
+MENTOR_INDEX_K = 32  # partners per person from the index (above SQUARE_LIMIT)
 
 
 def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
@@ -921,16 +922,22 @@ def _mentoring(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome
 def _mentor_pairs_square(
     pool: Pool, rules: Rules, weights: Weights, mentor_idx: np.ndarray, mentee_idx: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Every eligible mentor for each mentee (the best MENTOR_CHOICES when there are
-    many), scoring every mentee against everyone: (mentee, mentor) positions, each side's
-    count of eligible partners, and whether every eligible pair is kept."""
+    """Every eligible mentor for each mentee (when there are many: each mentee's best
+    MENTOR_CHOICES mentors and each mentor's best MENTOR_CHOICES mentees, so no mentor is
+    left out because nobody ranks them first), scoring every mentee against everyone:
+    (mentee, mentor) positions, each side's count of eligible partners, and whether every
+    eligible pair is kept."""
     n = pool.n
-    choices = min(len(mentor_idx), MENTOR_CHOICES) if len(mentor_idx) > 4 * MENTOR_CHOICES else None
+    small = len(mentor_idx) * len(mentee_idx) <= MENTOR_FULL_PAIRS
+    choices = None if small else min(len(mentor_idx), MENTOR_CHOICES)
     rows_a: list[np.ndarray] = []
     cols_b: list[np.ndarray] = []
     mentee_degree = np.zeros(len(mentee_idx), dtype=np.int64)
     mentor_degree = np.zeros(len(mentor_idx), dtype=np.int64)
     step = max(1, (1 << 20) // n)
+    if choices is not None:  # each mentor's best mentees so far, over the row blocks
+        best_value = np.full((choices, len(mentor_idx)), -np.inf, dtype=np.float32)
+        best_row = np.full((choices, len(mentor_idx)), -1, dtype=np.int64)
     for start in range(0, len(mentee_idx), step):
         rows = mentee_idx[start : start + step]
         rank, floor = pool.rank_block(rows, rules, weights)
@@ -945,10 +952,22 @@ def _mentor_pairs_square(
             ok = np.take_along_axis(eligible, top, axis=1)
             r = np.broadcast_to(np.arange(len(rows))[:, None], top.shape)[ok]
             c = top[ok]
+            value = np.vstack([best_value, np.where(eligible, sub, -np.inf)])
+            here = np.broadcast_to(start + np.arange(len(rows))[:, None], sub.shape)
+            row = np.vstack([best_row, here])
+            keep = np.argpartition(-value, choices - 1, axis=0)[:choices]
+            best_value = np.take_along_axis(value, keep, axis=0)
+            best_row = np.take_along_axis(row, keep, axis=0)
         rows_a.append(start + r)
         cols_b.append(c)
+    if choices is not None:
+        found = np.isfinite(best_value)
+        rows_a.append(best_row[found])
+        cols_b.append(np.broadcast_to(np.arange(len(mentor_idx)), best_row.shape)[found])
     a = np.concatenate(rows_a).astype(np.int64)  # mentee positions
     b = np.concatenate(cols_b).astype(np.int64)  # mentor positions
+    key = candidates.unique_sorted(a * len(mentor_idx) + b)
+    a, b = key // len(mentor_idx), key % len(mentor_idx)
     ok = pool.pair_eligible(mentee_idx[a], mentor_idx[b], rules)
     return a[ok], b[ok], mentee_degree, mentor_degree, choices is None
 

@@ -98,3 +98,25 @@ def test_a_carried_over_mentor_gets_a_mentee_before_a_better_scoring_one() -> No
     result = match([mentee, fresh, carried], rules)
     assert [m.members for m in result.matches] == [("U3", "U1")]
     assert result.carried_over == ("U2",)
+
+
+def test_a_pruned_round_keeps_each_mentors_best_mentees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When only a few mentors are kept per mentee, every mentee's favourite can be the same
+    person; each mentor's own best mentees are kept as well, so nobody is left out."""
+    from bot.exchange import matching
+
+    monkeypatch.setattr(matching, "MENTOR_FULL_PAIRS", 0)
+    monkeypatch.setattr(matching, "MENTOR_CHOICES", 1)
+    wants = [{"flow", "falls"}, {"QI", "sepsis"}, {"data"}]
+    everything = frozenset().union(*wants)
+    people = [
+        Candidate(id="A", role="mentor", professional_interests=everything),
+        Candidate(id="B", role="mentor", professional_interests=frozenset(wants[0])),
+        Candidate(id="C", role="mentor", professional_interests=frozenset(wants[1])),
+    ] + [
+        Candidate(id=f"M{k}", role="mentee", professional_interests=frozenset(w))
+        for k, w in enumerate(wants)
+    ]
+    result = match(people, Rules(mentoring=True))
+    assert sorted(m.members[0] for m in result.matches) == ["A", "B", "C"]
+    assert result.carried_over == ()
