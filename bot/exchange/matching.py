@@ -32,8 +32,18 @@ was eligible for them, or told which rule left nobody for them.
 Sets (``group_size`` 3 or more): groups of about that size; each seeded with one of the
 hardest people to place, then taking turns to add the person who adds the most score and
 fits everyone in it, then improved by swaps; certified against a simple ceiling (everyone
-with their best partners). Mentoring: mentees assigned to mentor places (``capacity``
-each), an optimal assignment of the candidate pairs (a min-cost flow, OR-Tools).
+with their best partners).
+
+Mentoring: mentees assigned to mentors, each taking up to ``capacity``: an exact min-cost
+flow (OR-Tools) on the candidate pairs, capacities as arc capacities (no copied places).
+Candidates: every eligible pair up to ``MENTOR_FULL_PAIRS`` mentor-mentee pairs (the
+certificate is then exact for the whole round); above it each mentee's and each mentor's
+``MENTOR_CHOICES`` best (scored in full up to SQUARE_LIMIT people), or each person's
+``MENTOR_INDEX_K`` best across the sides from the index. The certificate's gap is 0 on the
+candidate pairs, which is all it proves. Measured (bench, 5,000 people): 99.86% of the
+optimum of every eligible pair; at 10,000 and 100,000 keeping 48 per person instead of 32
+adds under 0.001%. 100,000 people take about 18 s (71 s was scipy's assignment on copied
+places, nearly as many as mentees).
 """
 
 from __future__ import annotations
