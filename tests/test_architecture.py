@@ -382,7 +382,7 @@ SIZED = ("bot", "handlers", "storage", "sandbox", "slacktwin", "llmtwin")
 # Today's modules over 500 lines, with their line count as a ceiling: growing past it
 # fails; split them, and lower the number (or remove the line under 500) as they shrink.
 OVERSIZED: dict[str, int] = {
-    "bot/exchange/matching.py": 1051,  # the index, the auction, the certificates
+    "bot/exchange/matching.py": 844,  # rules, pairs and sets (mentoring is in mentoring.py)
     "bot/exchange/scoring.py": 788,
     "bot/exchange/service.py": 728,
     "bot/ideas/insights.py": 640,

@@ -103,10 +103,10 @@ def test_a_carried_over_mentor_gets_a_mentee_before_a_better_scoring_one() -> No
 def test_a_pruned_round_keeps_each_mentors_best_mentees(monkeypatch: pytest.MonkeyPatch) -> None:
     """When only a few mentors are kept per mentee, every mentee's favourite can be the same
     person; each mentor's own best mentees are kept as well, so nobody is left out."""
-    from bot.exchange import matching
+    from bot.exchange import mentoring
 
-    monkeypatch.setattr(matching, "MENTOR_FULL_PAIRS", 0)
-    monkeypatch.setattr(matching, "MENTOR_CHOICES", 1)
+    monkeypatch.setattr(mentoring, "MENTOR_FULL_PAIRS", 0)
+    monkeypatch.setattr(mentoring, "MENTOR_CHOICES", 1)
     wants = [{"flow", "falls"}, {"QI", "sepsis"}, {"data"}]
     everything = frozenset().union(*wants)
     people = [
