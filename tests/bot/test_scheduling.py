@@ -527,6 +527,14 @@ def test_a_leader_whose_connection_fails_steps_down_and_contends_again(
             connection.execute(
                 text("SELECT pg_terminate_backend(:pid)"), {"pid": leader.backend_pid}
             )
+        # pg_terminate_backend only signals: wait until that backend (and its lock) is gone.
+        alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+        deadline = clock.monotonic() + 10
+        while clock.monotonic() < deadline:
+            with database.engine.connect() as connection:
+                if not connection.execute(alive, {"pid": leader.backend_pid}).scalar():
+                    break
+            clock.sleep(0.02)
         assert rival.tick() is True
         assert leader.tick() is False  # noticed at its next poll: stops running jobs
         assert calls == ["lead", "follow"]
