@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from handlers.views import install as install_views
+
+    install_views()  # jobs and use cases draw domain messages with the features' views
     try:
         return actions[args.command](load_settings(), args)
     except ConfigError as error:

@@ -15,6 +15,9 @@ def register_listeners(app: App) -> None:
     from handlers.nudges import listeners as nudges
     from handlers.privacy import listeners as privacy
     from handlers.pulse import listeners as pulse
+    from handlers.views import install as install_views
+
+    install_views()
 
     integrity.register(app)  # first: seals are opened before any listener reads a form
     for feature in (help, home, members, ideas, nudges, pulse, exchange, learning, privacy):

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from bot import jobs
 from bot.config import Settings
 from bot.slack import WebClientPort, make_web_client
+from handlers.views import install as install_views
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database
 from storage.migrate import upgrade
@@ -32,6 +33,8 @@ from tests.support import (
 )
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+install_views()  # tests that call bot directly send domain messages drawn by these views
 
 
 @pytest.fixture(scope="session")

@@ -103,6 +103,11 @@ def _opens_session(call: ast.Call) -> bool:
     return _name(call.func) in ("session", "Session") and not isinstance(call.func, ast.Call)
 
 
+def _defers(call: ast.Call) -> bool:
+    """`after_commit(session, effect)`: the effect runs after the commit, not in the session."""
+    return _name(call.func) == "after_commit"
+
+
 def _calls_client(call: ast.Call) -> bool:
     """`client.chat_postMessage(...)`, `context.client.views_open(...)` and the like."""
     func = call.func
@@ -208,11 +213,14 @@ def listener_findings(paths: list[Path] | None = None) -> list[Finding]:
 
 
 def _walk_body(nodes: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Everything a `with` body runs, but not the bodies of functions it only defines."""
+    """Everything a `with` body runs, but not the bodies of functions it only defines, nor
+    the effects it hands to `after_commit`."""
     todo: list[ast.AST] = list(nodes)
     while todo:
         node = todo.pop()
         yield node
+        if isinstance(node, ast.Call) and _defers(node):
+            continue
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             todo.extend(ast.iter_child_nodes(node))
 
@@ -463,6 +471,7 @@ def _helper(context):
     with deps(context).db.session() as session:
         port.post_message("C1", "hi")
         publish.refresh_card(session, slack(context), 1)
+        after_commit(session, partial(publish.refresh_card, slack(context), 1))
 
 
 def thin(ack):
