@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
+from bot import workspaces
 from bot.platform.effects import after_commit, pending
 from bot.platform.rendering import Rendered, render, renders
-from bot import workspaces
 from storage import Database, Member
 
 
-def test_an_effect_runs_once_after_the_commit_and_sees_the_committed_row(database: Database) -> None:
+def test_an_effect_runs_once_after_the_commit_and_sees_its_row(database: Database) -> None:
     seen: list[int] = []
 
     def count_members() -> None:
