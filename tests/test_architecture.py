@@ -286,8 +286,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
     ),
     # user_change and team_join refresh the profile row.
     "handlers/members.py": ("_hold", "refresh_profile"),
-    # Nudge settings, snooze and resume.
-    "handlers/nudges/listeners.py": ("open_settings", "resume", "save_settings", "snooze"),
     # What copbot keeps, my data, the audit log and "forget me".
     "handlers/privacy/listeners.py": (
         "ask_to_forget", "send_audit_log", "send_my_data", "show_rights",
@@ -320,7 +318,6 @@ LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
     "handlers/learning/listeners.py": (
         "be_in", "open_capture_form", "open_editor", "write_case_study",
     ),
-    "handlers/nudges/listeners.py": ("open_settings",),
     "handlers/privacy/listeners.py": ("confirm_forget", "show_rights"),
     # show_form_answer rewrites the ballot message (chat_update).
     "handlers/pulse/listeners.py": (

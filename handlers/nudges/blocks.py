@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.errors import UserError
+from bot.nudges.actions import NudgeSettings, Schedule
 from bot.nudges.rules import KINDS
 from bot.text import escape
+from handlers.common import form_values
 from handlers.kit import button, input_block, plain_text
 from storage import NudgePreference
 
@@ -101,13 +104,34 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
     }
 
 
-def schedule_blocks(
-    upcoming: list[tuple[str, datetime | None]],
-    backlog: dict[str, int],
-    delivered: dict[str, int],
-    timezone: str,
-) -> list[dict[str, Any]]:
+def settings_form(view: dict[str, Any]) -> NudgeSettings:
+    """The settings form as submitted; a time or number that doesn't parse is refused on
+    its field."""
+    values = form_values(view)
+    try:
+        budget = int(values.get("weekly_budget") or "")
+    except ValueError:
+        raise UserError("Enter a whole number.", field="weekly_budget") from None
+    return NudgeSettings(
+        quiet_start=_time(values.get("quiet_start"), "quiet_start"),
+        quiet_end=_time(values.get("quiet_end"), "quiet_end"),
+        quiet_weekends=bool(values.get("quiet_weekends")),
+        weekly_budget=budget,
+        opted_out=values.get("opted_out") or [],
+    )
+
+
+def _time(value: str | None, field: str) -> time:
+    try:
+        return time.fromisoformat(value or "")
+    except ValueError:
+        raise UserError("Choose a time.", field=field) from None
+
+
+def schedule_blocks(schedule: Schedule) -> list[dict[str, Any]]:
     """For leads: what runs next and what waits to be sent."""
+    upcoming, backlog, delivered = schedule.upcoming, schedule.backlog, schedule.delivered
+    timezone = schedule.timezone
     zone = ZoneInfo(timezone)
     jobs = "\n".join(
         f"• {escape(name)}: {when.astimezone(zone):%a %d %b %H:%M}" if when else f"• {name}: paused"
