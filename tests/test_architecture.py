@@ -286,10 +286,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
     ),
     # user_change and team_join refresh the profile row.
     "handlers/members.py": ("_hold", "refresh_profile"),
-    # What copbot keeps, my data, the audit log and "forget me".
-    "handlers/privacy/listeners.py": (
-        "ask_to_forget", "send_audit_log", "send_my_data", "show_rights",
-    ),
     # /pulse, the designer, ballots (one tap and the form) and responses.
     "handlers/pulse/listeners.py": (
         "_redrawn", "_set_opt_out", "after_pulse_command", "answer_form", "answer_one_tap",
@@ -318,7 +314,6 @@ LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
     "handlers/learning/listeners.py": (
         "be_in", "open_capture_form", "open_editor", "write_case_study",
     ),
-    "handlers/privacy/listeners.py": ("confirm_forget", "show_rights"),
     # show_form_answer rewrites the ballot message (chat_update).
     "handlers/pulse/listeners.py": (
         "after_pulse_command", "open_form", "open_response", "open_theme_challenge",
@@ -333,8 +328,8 @@ SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
     "bot/ideas/publish.py": ("recover_unposted_cards",),
     # The challenge job advances a challenge (posts its steps) in the session.
     "bot/jobs.py": ("challenge_steps",),
-    # "forget me" redraws cards, intros and reviews that named the person.
-    "bot/rights.py": ("redraw.again", "redraw.intro", "redraw.review"),
+    # "forget me" redraws a review (exchange's send_review posts in its session).
+    "bot/rights/redraw.py": ("redraw.review",),
     # The profile of a first-time actor is fetched (users_info) in the session.
     "handlers/app.py": ("build_app._refresh_profile",),
     # Review cards and introductions are sent inside the round's session.
@@ -398,7 +393,6 @@ OVERSIZED: dict[str, int] = {
     "bot/pulse/results.py": 548,
     "bot/pulse/service.py": 870,
     "bot/redaction.py": 607,
-    "bot/rights.py": 807,  # LINKS and "forget me" over every table
     "bot/scheduling.py": 739,  # to split into bot/platform/ scheduling
     "handlers/ideas/listeners.py": 546,
     "sandbox/terminal.py": 721,

@@ -58,7 +58,7 @@ def test_the_export_map_names_real_tables_and_columns() -> None:
 def test_every_column_naming_a_person_is_exported_or_marked_not_theirs() -> None:
     linked = {(link.table, link.column) for link in rights.LINKS}
     uncovered = person_columns() - linked - set(rights.NOT_THEIRS)
-    assert not uncovered, f"say in bot/rights.py how export and erasure treat {uncovered}"
+    assert not uncovered, f"say in bot/rights/links.py how export and erasure treat {uncovered}"
 
 
 def test_the_inventory_says_how_each_linked_table_is_exported() -> None:

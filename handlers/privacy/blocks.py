@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.text import escape
-from handlers.kit import button, plain_text, section
+from handlers.kit import button, notice, plain_text, section
 from storage import AuditEntry
 
 DOWNLOAD = "privacy_download"
@@ -26,6 +26,13 @@ def rights_blocks(lines: tuple[str, ...]) -> list[dict[str, Any]]:
             ],
         },
     ]
+
+
+def rights_modal(lines: tuple[str, ...]) -> dict[str, Any]:
+    """What copbot keeps, as a modal from App Home."""
+    view = notice("Your data", "\n".join(f"• {line}" for line in lines))
+    view["blocks"] = rights_blocks(lines)
+    return view
 
 
 def forget_modal() -> dict[str, Any]:

@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import audit, rights
+from bot.rights import actions
 from bot.roles import Role
+from handlers import screens
 from handlers.common import ack_only, ack_then, actor, deps, ephemeral, slack, throttle
-from handlers.kit import notice
 from handlers.privacy import blocks
 
 
@@ -34,48 +34,31 @@ def ack_admin(ack: Ack, context: BoltContext) -> None:
 
 def rights_reply(context: BoltContext) -> dict[str, Any]:
     """The answer to ``/copbot privacy``."""
-    who = actor(context)
-    with deps(context).db.session() as session:
-        found = rights.summary(session, who.team_id, who.user_id)
+    found = actions.summary(deps(context).db, actor(context))
     return ephemeral("What copbot keeps about you", blocks.rights_blocks(found.lines))
 
 
 def show_rights(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    who = actor(context)
-    with deps(context).db.session() as session:
-        found = rights.summary(session, who.team_id, who.user_id)
-    view = notice("Your data", "\n".join(f"• {line}" for line in found.lines))
-    view["blocks"] = blocks.rights_blocks(found.lines)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    found = actions.summary(deps(context).db, actor(context))
+    screens.open_modal(client, body["trigger_id"], blocks.rights_modal(found.lines))
 
 
 def send_my_data(context: BoltContext) -> None:
-    who = actor(context)
-    with deps(context).db.session() as session:
-        data = rights.export(session, who.team_id, who.user_id)
-    slack(context).upload_file(
-        who.user_id,
-        "copbot-my-data.json",
-        data,
-        title="Your copbot data",
-        comment="Everything copbot holds that is linked to you.",
-    )
+    actions.send_my_data(deps(context).db, slack(context), actor(context))
 
 
 def confirm_forget(body: dict[str, Any], client: WebClient) -> None:
     """Asked on top of the rights modal when pressed there, else in a new modal."""
     if (body.get("view") or {}).get("type") == "modal":
-        client.views_push(trigger_id=body["trigger_id"], view=blocks.forget_modal())
+        screens.push_modal(client, body["trigger_id"], blocks.forget_modal())
     else:
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.forget_modal())
+        screens.open_modal(client, body["trigger_id"], blocks.forget_modal())
 
 
 def ask_to_forget(ack: Ack, context: BoltContext) -> None:
     """The request is recorded before the ack, so a crash in the work after it is finished
-    by a scheduled job (``rights.finish_forgets``)."""
-    who = actor(context)
-    with deps(context).db.session() as session:
-        rights.request_forget(session, who.team_id, who.user_id)
+    by a scheduled job (``actions.finish_forgets``)."""
+    actions.request_forget(deps(context).db, actor(context))
     ack()
 
 
@@ -86,14 +69,9 @@ def forget_me(context: BoltContext) -> None:
     deleted, and says so straight to Slack, not through the outbox, which would keep their
     ID."""
     who, runtime = actor(context), deps(context)
-    rights.carry_out(runtime.db, slack(context), runtime.settings, who.team_id, who.user_id)
+    actions.forget_me(runtime.db, slack(context), runtime.settings, who)
     runtime.actors.forget_everywhere(who.user_id)
 
 
 def send_audit_log(context: BoltContext) -> None:
-    who = actor(context)
-    with deps(context).db.session() as session:
-        csv_text = audit.export_csv(session, who.team_id)
-    slack(context).upload_file(
-        who.user_id, "copbot-audit-log.csv", csv_text, title="Audit log", comment="The audit log."
-    )
+    actions.send_audit_log(deps(context).db, slack(context), actor(context))
