@@ -396,8 +396,6 @@ OVERSIZED: dict[str, int] = {
     "bot/scheduling.py": 739,  # to split into bot/platform/ scheduling
     "handlers/ideas/listeners.py": 546,
     "sandbox/terminal.py": 721,
-    "sandbox/web/app.py": 631,
-    "sandbox/web/blocks.py": 515,
     "slacktwin/api.py": 865,
     "slacktwin/driver.py": 857,
     "slacktwin/state.py": 1021,

@@ -11,7 +11,8 @@ from typing import TextIO
 
 from bot.config import Settings
 from sandbox.clock import TICK_SECONDS
-from sandbox.web.app import Site, create_app
+from sandbox.web.app import create_app
+from sandbox.web.site import Site
 
 DEFAULT_PORT = 8765
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.web.mrkdwn import Resolver, plain, to_html
+from sandbox.web.mrkdwn import Resolver, plain, rich_html, to_html
 from slacktwin import forms
 
 _ids = itertools.count(1)
@@ -98,7 +98,7 @@ def _block(block: dict[str, Any], ctx: Context) -> str:
     if kind == "input":
         return _input(block, ctx)
     if kind == "rich_text":
-        return f'<div class="bk-rich">{_rich(block, ctx)}</div>'
+        return f'<div class="bk-rich">{rich_html(block, ctx.user, ctx.channel)}</div>'
     if kind == "markdown":
         shown = to_html(str(block.get("text", "")), ctx.user, ctx.channel)
         return f'<div class="bk-section">{shown}</div>'
@@ -135,46 +135,6 @@ def _image_tag(element: dict[str, Any], ctx: Context, small: bool = False) -> st
         return f'<span class="bk-image-missing" role="img" aria-label="{alt}">🖼 {alt}</span>'
     cls = "bk-thumb" if small else "bk-img"
     return f'<img class="{cls}" src="{esc(url)}" alt="{alt}">'
-
-
-def _rich(node: Any, ctx: Context) -> str:
-    if not isinstance(node, dict):
-        return ""
-    kind = node.get("type")
-    children = node.get("elements") or []
-    if kind == "text":
-        inner = plain(str(node.get("text", ""))).replace("\n", "<br>")
-        style = node.get("style") or {}
-        styles = (("code", "code"), ("strike", "del"), ("italic", "em"), ("bold", "strong"))
-        for flag, tag in styles:
-            if style.get(flag):
-                inner = f"<{tag}>{inner}</{tag}>"
-        return inner
-    if kind == "user":
-        user_id = str(node.get("user_id", ""))
-        return f'<span class="mention">@{esc(ctx.user(user_id) or user_id)}</span>'
-    if kind == "channel":
-        return f'<span class="mention">#{esc(ctx.channel(node.get("channel_id", "")) or "")}</span>'
-    if kind == "emoji":
-        return plain(f":{node.get('name', '')}:")
-    if kind == "link":
-        url = str(node.get("url", ""))
-        shown = plain(str(node.get("text") or url))
-        if url.lower().startswith(("http://", "https://", "mailto:")):
-            return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{shown}</a>'
-        return shown
-    inner = "".join(_rich(child, ctx) for child in children)
-    if kind == "rich_text_list":
-        tag = "ol" if node.get("style") == "ordered" else "ul"
-        items = "".join(f"<li>{_rich(child, ctx)}</li>" for child in children)
-        return f"<{tag}>{items}</{tag}>"
-    if kind == "rich_text_quote":
-        return f"<blockquote>{inner}</blockquote>"
-    if kind == "rich_text_preformatted":
-        return f"<pre>{inner}</pre>"
-    if kind == "rich_text_section":
-        return f"<div>{inner}</div>"
-    return inner
 
 
 # ---------------------------------------------------------------------- interactive elements
@@ -234,23 +194,28 @@ def _element(
 
 
 def _menu(element: dict[str, Any], data: str, name: str, ctx: Context, overflow: bool) -> str:
-    """An overflow or a select that acts at once: a disclosure with one button per option."""
+    """An overflow or a select that acts at once, as a WAI-ARIA menu button: the button
+    opens a ``menu``; a select's options are ``menuitemradio``, the chosen one checked."""
     menu_id = ctx.uid("menu")
+    initial = element.get("initial_option")
+    chosen = str(initial.get("value", "")) if isinstance(initial, dict) else None
+    role = "menuitem" if overflow else "menuitemradio"
     items = "".join(
-        f'<li><button type="button" class="bk-option" data-option="{esc(o.get("value", ""))}">'
-        f"{text_html(o.get('text'), ctx)}</button></li>"
+        f'<li role="none"><button type="button" role="{role}" tabindex="-1" class="bk-option"'
+        + ("" if overflow else f' aria-checked="{str(o.get("value") == chosen).lower()}"')
+        + f' data-option="{esc(o.get("value", ""))}">{text_html(o.get("text"), ctx)}</button></li>'
         for o in forms.options_of(element)
     )
-    initial = element.get("initial_option")
     shown = "⋯" if overflow else plain(words(initial.get("text")) if initial else name)
     label = "More actions" if overflow and name == element.get("action_id") else name
     cls = "bk-overflow" if overflow else "bk-select"
     return (
         f'<div class="bk-menu {cls}" {data}{_confirm(element)}>'
-        f'<button type="button" class="bk-menu-toggle" aria-haspopup="true" aria-expanded="false"'
-        f' aria-controls="{menu_id}" aria-label="{esc(label)}">{shown}'
-        f"{'' if overflow else ' ▾'}</button>"
-        f'<ul class="bk-menu-list" id="{menu_id}" hidden>{items}</ul></div>'
+        f'<button type="button" class="bk-menu-toggle" id="{menu_id}-button" '
+        f'aria-haspopup="menu" aria-expanded="false" aria-controls="{menu_id}" '
+        f'aria-label="{esc(label)}">{shown}{"" if overflow else " ▾"}</button>'
+        f'<ul class="bk-menu-list" id="{menu_id}" role="menu" aria-labelledby="{menu_id}-button"'
+        f" hidden>{items}</ul></div>"
     )
 
 

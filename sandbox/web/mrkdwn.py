@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from typing import Any
 
 Resolver = Callable[[str], str | None]
 
@@ -218,3 +219,46 @@ def plain(text: str) -> str:
     """A plain_text object's words, escaped, with emoji shortcodes drawn."""
     escaped = html.escape(text.replace("\x00", ""), quote=False)
     return _EMOJI.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), escaped)
+
+
+def rich_html(node: Any, user: Resolver, channel: Resolver) -> str:
+    """A ``rich_text`` block (what people type, as Slack stores it) as HTML."""
+    if not isinstance(node, dict):
+        return ""
+    kind = node.get("type")
+    children = node.get("elements") or []
+    if kind == "text":
+        inner = plain(str(node.get("text", ""))).replace("\n", "<br>")
+        style = node.get("style") or {}
+        styles = (("code", "code"), ("strike", "del"), ("italic", "em"), ("bold", "strong"))
+        for flag, tag in styles:
+            if style.get(flag):
+                inner = f"<{tag}>{inner}</{tag}>"
+        return inner
+    if kind == "user":
+        user_id = str(node.get("user_id", ""))
+        return f'<span class="mention">@{html.escape(user(user_id) or user_id)}</span>'
+    if kind == "channel":
+        name = channel(str(node.get("channel_id", ""))) or ""
+        return f'<span class="mention">#{html.escape(name)}</span>'
+    if kind == "emoji":
+        return plain(f":{node.get('name', '')}:")
+    if kind == "link":
+        url = str(node.get("url", ""))
+        shown = plain(str(node.get("text") or url))
+        if url.lower().startswith(("http://", "https://", "mailto:")):
+            link = html.escape(url)
+            return f'<a href="{link}" target="_blank" rel="noopener noreferrer">{shown}</a>'
+        return shown
+    inner = "".join(rich_html(child, user, channel) for child in children)
+    if kind == "rich_text_list":
+        tag = "ol" if node.get("style") == "ordered" else "ul"
+        items = "".join(f"<li>{rich_html(child, user, channel)}</li>" for child in children)
+        return f"<{tag}>{items}</{tag}>"
+    if kind == "rich_text_quote":
+        return f"<blockquote>{inner}</blockquote>"
+    if kind == "rich_text_preformatted":
+        return f"<pre>{inner}</pre>"
+    if kind == "rich_text_section":
+        return f"<div>{inner}</div>"
+    return inner

@@ -146,16 +146,40 @@ def _files(message: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _reactions(message: dict[str, Any]) -> str:
-    reactions = message.get("reactions") or []
-    if not reactions:
-        return ""
-    chips = "".join(
-        f'<span class="reaction">{plain(":" + str(r.get("name", "")) + ":")} '
-        f"{int(r.get('count', 0))}</span>"
-        for r in reactions
+# What the page's "Add reaction" menu offers: :bulb: offers to capture a message as an
+# idea, :memo: marks it as learning, the rest are what people add anyway.
+REACTIONS = ("bulb", "memo", "thumbsup", "eyes", "tada", "heart", "pray", "raised_hands")
+
+
+def _reactions(message: dict[str, Any], me: str, can_react: bool) -> str:
+    """The reactions under a message; each is a toggle (pressed when it is also mine)."""
+    chips = []
+    for reaction in message.get("reactions") or []:
+        name = str(reaction.get("name", ""))
+        count = int(reaction.get("count", 0))
+        mine = me in (reaction.get("users") or [])
+        who = f"{count} {'person' if count == 1 else 'people'}" + (", you too" if mine else "")
+        face = f"{plain(':' + name + ':')} {count}"
+        if can_react:
+            chips.append(
+                f'<button type="button" class="reaction" data-react="{esc(name)}" '
+                f'aria-pressed="{str(mine).lower()}" aria-label="{esc(name)} reaction: {who}">'
+                f"{face}</button>"
+            )
+        else:
+            chips.append(f'<span class="reaction" aria-label="{esc(name)}: {who}">{face}</span>')
+    return f'<div class="reactions">{"".join(chips)}</div>' if chips else ""
+
+
+def _menu(menu_id: str, label: str, shown: str, items: str, cls: str = "") -> str:
+    """A WAI-ARIA menu button: a button that opens a ``menu`` of ``menuitem`` buttons."""
+    return (
+        f'<div class="bk-menu {cls}"><button type="button" class="bk-menu-toggle msg-tool" '
+        f'id="{menu_id}-button" aria-haspopup="menu" aria-expanded="false" '
+        f'aria-controls="{menu_id}" aria-label="{esc(label)}">{shown}</button>'
+        f'<ul class="bk-menu-list" id="{menu_id}" role="menu" '
+        f'aria-labelledby="{menu_id}-button" hidden>{items}</ul></div>'
     )
-    return f'<div class="reactions">{chips}</div>'
 
 
 def message_html(
@@ -165,6 +189,7 @@ def message_html(
     ctx: Context,
     *,
     shortcuts: list[dict[str, str]],
+    me: str = "",
     in_thread: bool = False,
 ) -> str:
     author, is_app = _author(twin, message)
@@ -196,11 +221,20 @@ def message_html(
             f"{replies} {'reply' if replies == 1 else 'replies'}</button>"
         )
     actions = ""
-    if not ephemeral and message.get("subtype") != "tombstone":
-        items = "".join(
-            f'<li><button type="button" class="bk-option" data-shortcut="{esc(s["callback_id"])}">'
+    can_react = not ephemeral and message.get("subtype") != "tombstone"
+    if can_react:
+        stem = f"{message['ts'].replace('.', '-')}{'-t' if in_thread else ''}"
+        shortcut_items = "".join(
+            f'<li role="none"><button type="button" role="menuitem" tabindex="-1" '
+            f'class="bk-option" data-shortcut="{esc(s["callback_id"])}">'
             f"{plain(s['name'])}</button></li>"
             for s in shortcuts
+        )
+        reaction_items = "".join(
+            f'<li role="none"><button type="button" role="menuitem" tabindex="-1" '
+            f'class="bk-option" data-react="{name}">{plain(f":{name}:")} '
+            f"{name.replace('_', ' ')}</button></li>"
+            for name in REACTIONS
         )
         root = esc(message.get("thread_ts") or message["ts"])
         reply = (
@@ -209,12 +243,11 @@ def message_html(
             else f'<button type="button" class="msg-tool thread-open" data-thread="{root}">'
             "Reply in thread</button>"
         )
-        menu_id = f"more-{message['ts'].replace('.', '-')}{'-t' if in_thread else ''}"
         actions = (
-            f'<div class="msg-tools">{reply}<div class="bk-menu msg-more">'
-            f'<button type="button" class="bk-menu-toggle msg-tool" aria-haspopup="true" '
-            f'aria-expanded="false" aria-controls="{menu_id}">More actions</button>'
-            f'<ul class="bk-menu-list" id="{menu_id}" hidden>{items}</ul></div></div>'
+            f'<div class="msg-tools">{reply}'
+            + _menu(f"react-{stem}", "Add reaction", "Add reaction", reaction_items)
+            + _menu(f"more-{stem}", "More actions", "More actions", shortcut_items, "msg-more")
+            + "</div>"
         )
     label = f"{author} at {clock}"
     return (
@@ -222,7 +255,8 @@ def message_html(
         f'data-channel="{esc(channel)}" data-ts="{esc(message["ts"])}" aria-label="{esc(label)}">'
         f'<div class="msg-head"><span class="author">{plain(author)}</span>{badge}'
         f'<time datetime="{esc(stamp)}">{clock}</time></div>{note}'
-        f'<div class="msg-body">{body}</div>{_files(message)}{_reactions(message)}{thread}'
+        f'<div class="msg-body">{body}</div>{_files(message)}'
+        f"{_reactions(message, me, can_react)}{thread}"
         f"{actions}</article>"
     )
 
@@ -246,7 +280,9 @@ def conversation_html(
     shown.sort(key=lambda m: ts_key(m["ts"]))
     if not shown:
         return '<p class="empty">No messages yet. Say hello, or type / for copbot\'s commands.</p>'
-    return "".join(message_html(twin, m, conversation.id, ctx, shortcuts=shortcuts) for m in shown)
+    return "".join(
+        message_html(twin, m, conversation.id, ctx, shortcuts=shortcuts, me=me) for m in shown
+    )
 
 
 def thread_html(
@@ -264,7 +300,7 @@ def thread_html(
         ]
     messages.sort(key=lambda m: ts_key(m["ts"]))
     return "".join(
-        message_html(twin, m, conversation.id, ctx, shortcuts=shortcuts, in_thread=True)
+        message_html(twin, m, conversation.id, ctx, shortcuts=shortcuts, me=me, in_thread=True)
         for m in messages
     )
 

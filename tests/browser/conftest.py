@@ -61,7 +61,8 @@ def browser() -> Iterator[Any]:
 def site(database_url: str, tmp_path: Path) -> Iterator[Any]:
     """The sandbox behind the page, on a clean database, saving to a temporary file."""
     from handlers.web import BackgroundServer
-    from sandbox.web.app import Site, create_app
+    from sandbox.web.app import create_app
+    from sandbox.web.site import Site
 
     settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
     running = Site(settings, state_file=tmp_path / "twin.json")

@@ -170,7 +170,7 @@ def test_reset_demo_starts_over_with_no_conversations_and_fresh_data(
     from sqlmodel import select
 
     from bot.config import Settings
-    from sandbox.web.app import Site
+    from sandbox.web.site import Site
     from storage import Database, Idea
 
     settings = Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]

@@ -99,7 +99,10 @@ function keepFocus(container, draw) {
     const ts = surface && (surface.dataset.ts || surface.dataset.view);
     return ts === key.ts && el.className === key.cls && el.textContent === key.text;
   });
-  if (match) match.focus();
+  if (!match) return;
+  const list = match.closest(".bk-menu-list");
+  if (list) openMenu(list.closest(".bk-menu").querySelector(".bk-menu-toggle"), null);
+  match.focus();
 }
 
 function drawMain(html, container, place) {
@@ -294,6 +297,25 @@ async function act(el, value) {
   });
 }
 
+// Menus follow the WAI-ARIA menu button pattern: Enter, Space or Down Arrow on the button
+// opens the menu on its first item (Up Arrow: its last), arrows move round it, Home and
+// End jump, a letter moves to the next item starting with it, Escape closes it and puts
+// the focus back on the button, Tab closes it and moves on.
+function menuItems(list) {
+  return $$("[role^='menuitem']", list);
+}
+
+function openMenu(toggle, focus) {
+  closeMenus(toggle);
+  const list = document.getElementById(toggle.getAttribute("aria-controls"));
+  if (!list) return;
+  toggle.setAttribute("aria-expanded", "true");
+  list.hidden = false;
+  const items = menuItems(list);
+  if (focus === "first" && items.length) items[0].focus();
+  if (focus === "last" && items.length) items[items.length - 1].focus();
+}
+
 function closeMenus(except) {
   $$(".bk-menu-toggle[aria-expanded='true']").forEach((toggle) => {
     if (toggle === except) return;
@@ -303,21 +325,69 @@ function closeMenus(except) {
   });
 }
 
+function menuKeys(event) {
+  const target = event.target;
+  if (!target.closest) return false;
+  if (target.classList.contains("bk-menu-toggle") && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+    event.preventDefault();
+    openMenu(target, event.key === "ArrowDown" ? "first" : "last");
+    return true;
+  }
+  const list = target.closest("[role='menu']");
+  if (!list) return false;
+  const toggle = document.getElementById(list.getAttribute("aria-labelledby"));
+  const items = menuItems(list);
+  const at = items.indexOf(target);
+  let next = null;
+  if (event.key === "ArrowDown") next = (at + 1) % items.length;
+  else if (event.key === "ArrowUp") next = (at + items.length - 1) % items.length;
+  else if (event.key === "Home") next = 0;
+  else if (event.key === "End") next = items.length - 1;
+  else if (event.key === "Escape") {
+    event.preventDefault();
+    closeMenus();
+    toggle.focus();
+    return true;
+  } else if (event.key === "Tab") {
+    closeMenus();
+    toggle.focus();  // the Tab then moves on from the menu's button
+    return true;
+  } else if (event.key.length === 1 && /\S/.test(event.key)) {
+    const letter = event.key.toLowerCase();
+    const order = items.slice(at + 1).concat(items.slice(0, at + 1));
+    const found = order.find((item) => item.textContent.trim().toLowerCase().replace(/^\W+/u, "").startsWith(letter));
+    if (found) next = items.indexOf(found);
+  }
+  if (next === null) return false;
+  event.preventDefault();
+  items[next].focus();
+  return true;
+}
+
 // ---------------------------------------------------------------- events
 
 document.addEventListener("click", async (event) => {
   const target = event.target.closest("button, a");
   if (!target) { closeMenus(); return; }
   if (target.classList.contains("bk-menu-toggle")) {
-    const open = target.getAttribute("aria-expanded") === "true";
-    closeMenus(target);
-    target.setAttribute("aria-expanded", String(!open));
-    const list = document.getElementById(target.getAttribute("aria-controls"));
-    list.hidden = open;
-    if (!open) { const first = $("button", list); if (first) first.focus(); }
+    if (target.getAttribute("aria-expanded") === "true") closeMenus();
+    else openMenu(target, "first");
     return;
   }
+  const fromMenu = target.closest(".bk-menu");
   closeMenus();
+  if (fromMenu && target.closest("[role='menu']")) {
+    // The chosen item acts; the focus goes back to the menu's button, as after Escape.
+    const toggle = $(".bk-menu-toggle", fromMenu);
+    if (toggle) toggle.focus();
+  }
+  if (target.dataset.react) {
+    const message = target.closest("[data-ts]");
+    await post("/api/react", {
+      channel: message.dataset.channel, ts: message.dataset.ts, name: target.dataset.react,
+    });
+    return;
+  }
   if (target.dataset.at) {
     const at = target.dataset.at;
     state.at = at;
@@ -428,16 +498,7 @@ document.addEventListener("submit", async (event) => {
 });
 
 document.addEventListener("keydown", (event) => {
-  const inMenu = event.target.closest && event.target.closest(".bk-menu-list");
-  if (inMenu && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
-    // Arrow keys move through an open menu's options, as in Slack.
-    event.preventDefault();
-    const items = $$("button", inMenu);
-    const at = items.indexOf(event.target);
-    const next = (at + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
-    items[next].focus();
-    return;
-  }
+  if (menuKeys(event)) return;
   if (event.key === "Escape") {
     if ($(".bk-menu-toggle[aria-expanded='true']")) {
       const open = $(".bk-menu-toggle[aria-expanded='true']");
