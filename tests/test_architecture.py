@@ -265,11 +265,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
     ),
     # /copbot reads the community's settings for its answer.
     "handlers/help.py": ("copbot_command",),
-    # The Home tab and its settings, profile and leads modals read and save in place.
-    "handlers/home/listeners.py": (
-        "open_leads", "open_profile", "open_settings", "publish_on_open", "refresh_home",
-        "save_leads", "save_profile", "save_settings",
-    ),
     # /idea, capture, support, discuss, decisions and challenges (`_post` opens four).
     "handlers/ideas/listeners.py": (
         "_advance", "_open_capture", "_post", "after_idea_command", "announce_decision",
@@ -302,9 +297,6 @@ LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
         "_open_signup", "after_exchange_command", "open_feedback", "open_programme_form",
         "open_rerun", "open_swap", "redraw_programme_form", "redraw_signup",
     ),
-    "handlers/home/listeners.py": (
-        "open_leads", "open_profile", "open_settings", "publish_on_open", "refresh_home",
-    ),
     # open_capture_from_offer reads the reacted message (conversations_history).
     "handlers/ideas/listeners.py": (
         "_open_capture", "after_idea_command", "open_capture_from_offer", "open_manage",
@@ -324,6 +316,8 @@ LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
 # Today's Slack calls inside a session (rule 2), by file and function: a call on the port
 # or client, or the port handed to a call, in a `with ....session()` block.
 SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
+    # Naming leads looks their profiles up in the session (members.ensure_member).
+    "bot/home/actions.py": ("save_leads",),
     # Startup recovery looks for a card's message and posts or links it in the session.
     "bot/ideas/publish.py": ("recover_unposted_cards",),
     # The challenge job advances a challenge (posts its steps) in the session.
@@ -334,8 +328,6 @@ SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
     "handlers/app.py": ("build_app._refresh_profile",),
     # Review cards and introductions are sent inside the round's session.
     "handlers/exchange/listeners.py": ("_match", "introduce", "redraw_review", "rerun"),
-    # Naming leads looks their profiles up in the session.
-    "handlers/home/listeners.py": ("save_leads",),
     # discuss holds the idea's row lock across post_message; _post posts the card; a
     # decision's owner and a challenge's step reach Slack in the session.
     "handlers/ideas/listeners.py": ("_advance", "_post", "discuss", "save_decision"),

@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from bot.defaults import ORGANISATION_TYPES, STAFF_GROUPS
+from bot.errors import UserError
+from bot.home.actions import CommunityForm, Home, ProfileForm
 from bot.members import Lead
 from bot.text import escape
 from bot.workspaces import CommunitySettings
+from handlers.common import form_values
+from handlers.exchange import blocks as exchange_blocks
+from handlers.ideas import blocks as idea_blocks
 from handlers.kit import button, input_block, option, plain_text, section, static_select
+from handlers.learning import blocks as learning_blocks
+from handlers.nudges import blocks as nudge_blocks
+from handlers.privacy import blocks as privacy_blocks
+from handlers.pulse import blocks as pulse_blocks
 from storage import Member, Organisation
 
 PROFILE = "profile"
@@ -23,6 +32,38 @@ LEADS = "leads"
 
 def _channel(channel: str | None) -> str:
     return f"<#{channel}>" if channel else "_not set_"
+
+
+def home_page(home: Home) -> dict[str, Any]:
+    """A member's Home tab: welcome and profile (and for leads the community's settings),
+    then each feature's part."""
+    view = home_view(
+        home.member,
+        home.organisation,
+        is_lead=home.is_lead,
+        community=home.community,
+        leads=home.leads,
+    )
+    view["blocks"] += idea_blocks.home_blocks(
+        home.own_ideas,
+        home.supported_ideas,
+        home.trending_ideas,
+        home.waiting_ideas,
+        home.engagement,
+    )
+    view["blocks"] += pulse_blocks.home_section(home.pulses)
+    view["blocks"] += exchange_blocks.home_section(
+        home.exchanges_open,
+        home.exchanges_joined,
+        exchange_blocks.exchange_lines(home.matches),
+        home.programmes,
+    )
+    view["blocks"] += learning_blocks.home_section(
+        home.captured_channels, home.capture_excluded, home.is_lead
+    )
+    view["blocks"] += nudge_blocks.home_section(home.nudges, home.now)
+    view["blocks"] += privacy_blocks.home_section(home.audit)
+    return view
 
 
 def home_view(
@@ -74,6 +115,39 @@ def home_view(
             ),
         ]
     return {"type": "home", "blocks": blocks}
+
+
+def profile_form(view: dict[str, Any]) -> ProfileForm:
+    values = form_values(view)
+    return ProfileForm(
+        staff_group=values.get("staff_group"),
+        organisation_id=int(values["org"]) if values.get("org") else None,
+        new_organisation=values.get("new_org") or None,
+        new_organisation_type=values.get("org_type"),
+    )
+
+
+def community_form(view: dict[str, Any]) -> CommunityForm:
+    """The settings modal as submitted; an anonymity minimum that isn't a whole number is
+    refused on its field."""
+    values = form_values(view)
+    try:
+        anonymity_min = int(values.get("anonymity_min") or "")
+    except ValueError:
+        raise UserError("Enter a whole number.", field="anonymity_min") from None
+    return CommunityForm(
+        ideas_channel=values.get("ideas_channel"),
+        digest_channel=values.get("digest_channel"),
+        hub_channel=values.get("hub_channel"),
+        timezone=values.get("timezone") or "",
+        anonymity_min=anonymity_min,
+        keep={name: values.get(f"keep_{name}") for name, _ in RETENTION_LABELS},
+    )
+
+
+def leads_form(view: dict[str, Any]) -> list[str]:
+    """The people chosen in the leads modal."""
+    return list(form_values(view).get("leads") or [])
 
 
 def profile_modal(member: Member, organisations: list[Organisation]) -> dict[str, Any]:
