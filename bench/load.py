@@ -380,7 +380,7 @@ class World:
 
     def pulse_dm(self, user: str) -> str | None:
         """The ts of the person's latest pulse DM (as copbot last drew it), or None."""
-        from bot.pulse.messages import ANSWER_ACTION
+        from handlers.pulse.views import ANSWER_ACTION
 
         for message in reversed(self.twin.dms(user)):
             if ANSWER_ACTION in json.dumps(message.get("blocks") or []):

@@ -281,12 +281,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
     ),
     # user_change and team_join refresh the profile row.
     "handlers/members.py": ("_hold", "refresh_profile"),
-    # /pulse, the designer, ballots (one tap and the form) and responses.
-    "handlers/pulse/listeners.py": (
-        "_redrawn", "_set_opt_out", "after_pulse_command", "answer_form", "answer_one_tap",
-        "create_pulse", "open_first_run", "open_form", "open_response",
-        "open_theme_challenge", "pulse_command", "redraw_designer", "send_response",
-    ),
 }  # fmt: skip
 
 # Today's listeners that call the Slack client themselves (rule 3): nearly all open or
@@ -305,11 +299,6 @@ LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
     # be_in joins a channel to capture it (conversations_info, conversations_join).
     "handlers/learning/listeners.py": (
         "be_in", "open_capture_form", "open_editor", "write_case_study",
-    ),
-    # show_form_answer rewrites the ballot message (chat_update).
-    "handlers/pulse/listeners.py": (
-        "after_pulse_command", "open_form", "open_response", "open_theme_challenge",
-        "redraw_designer", "show_form_answer",
     ),
 }  # fmt: skip
 

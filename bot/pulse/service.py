@@ -33,8 +33,9 @@ from bot.errors import UserError
 from bot.ideas.insights import OTHER_GROUPS
 from bot.members import find
 from bot.nudges import send as nudges
-from bot.pulse import messages
+from bot.platform.rendering import render
 from bot.pulse.ballots import Ballot, Sealer, Unreadable, ballot_id
+from bot.pulse.messages import PulseDM
 from bot.pulse.questions import FREE_TEXT, Answer, check_answer, clean_questions
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
@@ -430,15 +431,11 @@ def open_run(
     run = session.exec(
         select(PulseRun).where(PulseRun.pulse_id == pulse.id, PulseRun.opens_at == now)
     ).one()
-    anonymity_min = minimum_for(session, settings, run, pulse.team_id)
-    blocks = messages.delivery_blocks(
-        run_id=run.id,  # type: ignore[arg-type]
-        pulse_name=pulse.name,
-        questions=run.questions,
-        anonymous=run.anonymous,
-        anonymity_min=anonymity_min,
-        closes_at=run.closes_at,
+    minimum = minimum_for(session, settings, run, pulse.team_id)
+    invitation = PulseDM(
+        run.id or 0, pulse.name, run.questions, run.anonymous, minimum, run.closes_at
     )
+    dm = render(invitation)
     queued = outside = 0
     for user_id in recipients:
         insert_or_ignore(session, PulseParticipation(run_id=run.id, user_id=user_id))  # type: ignore[arg-type]
@@ -449,8 +446,8 @@ def open_run(
             user_id=user_id,
             kind=DELIVERY,
             key=f"pulse:{run.id}:{user_id}",
-            text=messages.delivery_text(pulse.name),
-            blocks=blocks,
+            text=dm.text,
+            blocks=dm.blocks,
             now=dues[user_id],
             respect_quiet=not send_now,
             reach=reach[user_id],
@@ -690,16 +687,11 @@ def send_reminders(
     run = _open_run(session, run_id, now)
     pulse = session.get(Pulse, run.pulse_id)
     assert pulse is not None
-    anonymity_min = minimum_for(session, settings, run, pulse.team_id)
-    blocks = messages.delivery_blocks(
-        run_id=run_id,
-        pulse_name=pulse.name,
-        questions=run.questions,
-        anonymous=run.anonymous,
-        anonymity_min=anonymity_min,
-        closes_at=run.closes_at,
-        reminder=True,
+    minimum = minimum_for(session, settings, run, pulse.team_id)
+    reminder = PulseDM(
+        run_id, pulse.name, run.questions, run.anonymous, minimum, run.closes_at, reminder=True
     )
+    dm = render(reminder)
     pending = session.exec(
         select(PulseParticipation).where(
             PulseParticipation.run_id == run_id,
@@ -718,8 +710,8 @@ def send_reminders(
             user_id=participation.user_id,
             kind=REMINDER,
             key=key,
-            text=messages.delivery_text(pulse.name, reminder=True),
-            blocks=blocks,
+            text=dm.text,
+            blocks=dm.blocks,
             now=now,
             reach=reach[participation.user_id],
         )

@@ -17,7 +17,7 @@ from handlers.kit import button, input_block, option, plain_text, section, stati
 from handlers.learning import blocks as learning_blocks
 from handlers.nudges import blocks as nudge_blocks
 from handlers.privacy import blocks as privacy_blocks
-from handlers.pulse import blocks as pulse_blocks
+from handlers.pulse import views as pulse_views
 from storage import Member, Organisation
 
 PROFILE = "profile"
@@ -51,7 +51,7 @@ def home_page(home: Home) -> dict[str, Any]:
         home.waiting_ideas,
         home.engagement,
     )
-    view["blocks"] += pulse_blocks.home_section(home.pulses)
+    view["blocks"] += pulse_views.home_section(home.pulses)
     view["blocks"] += exchange_blocks.home_section(
         home.exchanges_open,
         home.exchanges_joined,

@@ -13,11 +13,13 @@ from sqlmodel import Session, select
 
 from bot.config import Settings
 from bot.errors import NotAllowed, UserError
+from bot.platform.rendering import render
 from bot.pulse import messages, service
 from bot.pulse.ballots import Ballot, Sealer
 from bot.pulse.questions import STARTER_QUESTIONS, Answer
 from bot.roles import Actor, Role
 from bot.workspaces import ensure_workspace
+from handlers.pulse import views
 from storage import (
     Database,
     Member,
@@ -204,18 +206,20 @@ def test_a_run_queues_one_dm_per_member_at_their_local_time(session, settings) -
 
 def test_dm_buttons_and_privacy_sentence() -> None:
     closes = datetime(2026, 11, 28, tzinfo=UTC)
-    blocks = messages.delivery_blocks(
-        run_id=7,
-        pulse_name="weekly",
-        questions=[{"kind": "scale_1_5", "text": "Q"}, {"kind": "free_text", "text": "Why?"}],
-        anonymous=False,
-        anonymity_min=5,
-        closes_at=closes,
-        token="tok",
-    )
+    blocks = render(
+        messages.PulseDM(
+            run_id=7,
+            pulse_name="weekly",
+            questions=[{"kind": "scale_1_5", "text": "Q"}, {"kind": "free_text", "text": "Why?"}],
+            anonymous=False,
+            anonymity_min=5,
+            closes_at=closes,
+            token="tok",
+        )
+    ).blocks
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert [b["text"]["text"] for b in buttons] == ["1", "2", "3", "4", "5", "Answer"]
-    assert messages.parse_button_value(buttons[2]["value"]) == (7, 0, 3, "tok")
+    assert views.parse_button_value(buttons[2]["value"]) == (7, 0, 3, "tok")
     assert "Your name is shown with your answers" in json.dumps(blocks)
 
 

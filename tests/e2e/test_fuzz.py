@@ -54,14 +54,13 @@ from bot.exchange import messages as exchange_messages
 from bot.ideas import cards
 from bot.learning import casestudy
 from bot.learning import messages as learning_messages
-from bot.pulse import messages as pulse_messages
 from bot.pulse import results as pulse_results
 from handlers.exchange import blocks as exchange_blocks
 from handlers.home import blocks as home_blocks
 from handlers.ideas import blocks as idea_blocks
 from handlers.learning import blocks as learning_blocks
 from handlers.nudges import blocks as nudge_blocks
-from handlers.pulse import blocks as pulse_blocks
+from handlers.pulse import views as pulse_views
 from handlers.web import MAX_BODY
 from slacktwin import SlackDriver, SlackTwin
 from storage import (
@@ -145,13 +144,13 @@ ACTION_IDS = [
     f"{idea_blocks.SUPPORT_INSTEAD}_1",
     f"{idea_blocks.SUPPORT_INSTEAD}_99999999999999999999",
     idea_blocks.DECLINE_CREDIT,
-    f"{pulse_messages.ANSWER_ACTION}_1_3",
-    f"{pulse_messages.ANSWER_ACTION}_0_0",
-    pulse_messages.FORM_ACTION,
+    f"{pulse_views.ANSWER_ACTION}_1_3",
+    f"{pulse_views.ANSWER_ACTION}_0_0",
+    pulse_views.FORM_ACTION,
     pulse_results.RESPOND_ACTION,
     f"{pulse_results.CHALLENGE_ACTION}:1",
-    pulse_blocks.OPT_OUT,
-    pulse_blocks.OPT_IN,
+    pulse_views.OPT_OUT,
+    pulse_views.OPT_IN,
     "home_edit_profile",
     "home_edit_settings",
     "home_manage_leads",
@@ -197,9 +196,9 @@ VIEW_CALLBACKS = [
     idea_blocks.SIMILAR,
     idea_blocks.MANAGE,
     idea_blocks.CHALLENGE,
-    pulse_blocks.DESIGNER,
-    pulse_blocks.FORM,
-    pulse_blocks.RESPONSE,
+    pulse_views.DESIGNER,
+    pulse_views.FORM,
+    pulse_views.RESPONSE,
     home_blocks.PROFILE,
     home_blocks.SETTINGS,
     home_blocks.LEADS,

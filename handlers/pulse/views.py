@@ -1,18 +1,156 @@
-"""Block Kit for pulses: the designer, the full answer form, lists and results."""
+"""How pulses look in Slack: the member's DM and its buttons, the designer and the full
+answer form (and reading them back), lists and results.
+
+DM buttons carry a JSON value: run ``r``, question ``q``, value ``v`` and, once the member
+has answered, their answer token ``t`` (see ``bot.pulse.messages.PulseDM``).
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from bot.defaults import STAFF_GROUPS
 from bot.errors import UserError
-from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, STARTER_QUESTIONS, YES_NO
+from bot.ids import MAX_ID
+from bot.platform.rendering import Rendered, renders
+from bot.pulse.actions import Design
+from bot.pulse.messages import PulseDM, delivery_text
+from bot.pulse.questions import (
+    FREE_TEXT,
+    NPS_0_10,
+    RANGES,
+    SCALE_1_5,
+    STARTER_QUESTIONS,
+    YES_NO,
+    Answer,
+)
 from bot.pulse.service import OpenedRun
 from bot.text import escape, truncate
+from handlers.common import form_values
 from handlers.integrity import seal
 from handlers.kit import button, input_block, option, plain_text, section, static_select
 from storage import Organisation, Pulse
+
+ANSWER_ACTION = "pulse_answer"  # one-tap: a scale or 0-10 button
+FORM_ACTION = "pulse_open_form"  # "Answer": the full form in a modal
+
+
+# ------------------------------------------------------------------------ the member's DM
+
+
+def privacy_sentence(anonymous: bool, anonymity_min: int) -> str:
+    """Who can see what, said plainly before anyone answers."""
+    if anonymous:
+        return (
+            "Nobody, including leads, can see your answers; results are shown only for "
+            f"groups of {anonymity_min} or more."
+        )
+    return "Your name is shown with your answers."
+
+
+def button_value(run_id: int, question: int | None, value: int | None, token: str | None) -> str:
+    payload: dict[str, Any] = {"r": run_id}
+    if question is not None:
+        payload["q"], payload["v"] = question, value
+    if token:
+        payload["t"] = token
+    return json.dumps(payload, separators=(",", ":"))
+
+
+NOT_OURS = "That answer button is not one copbot sent."
+
+
+def parse_button_value(raw: str) -> tuple[int, int | None, int | None, str | None]:
+    """(run, question, value, token) from a button; a UserError for anything copbot did
+    not send (malformed, or numbers no pulse button holds)."""
+    try:
+        payload = json.loads(raw)
+    except (TypeError, ValueError):
+        payload = None
+    if not isinstance(payload, dict):
+        raise UserError(NOT_OURS)
+    run, question, value, token = (payload.get(k) for k in ("r", "q", "v", "t"))
+    if not _small_int(run) or run <= 0:
+        raise UserError(NOT_OURS)
+    if (question is not None and not _small_int(question)) or (
+        value is not None and not _small_int(value)
+    ):
+        raise UserError(NOT_OURS)
+    if token is not None and not isinstance(token, str):
+        raise UserError(NOT_OURS)
+    return run, question, value, token
+
+
+def _small_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_ID
+
+
+def _closes(closes_at: datetime) -> str:
+    fallback = closes_at.strftime("%d %b %H:%M UTC")
+    return f"<!date^{int(closes_at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+@renders(PulseDM)
+def pulse_dm(dm: PulseDM) -> Rendered:
+    """Scale and 0-10 questions as one-tap buttons; "Answer" opens the full form."""
+    blocks: list[dict[str, Any]] = [
+        section(escape(delivery_text(dm.pulse_name, dm.reminder))),
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": privacy_sentence(dm.anonymous, dm.anonymity_min)},
+                {
+                    "type": "mrkdwn",
+                    "text": f"You can change your answers until it closes {_closes(dm.closes_at)}.",
+                },
+            ],
+        },
+    ]
+    for index, question in enumerate(dm.questions):
+        kind = question["kind"]
+        blocks.append(
+            {
+                **section(f"*{index + 1}.* {escape(question['text'])}"),
+                "block_id": f"pulse_q{index}",
+            }
+        )
+        if kind not in (SCALE_1_5, NPS_0_10):
+            continue
+        low, high = RANGES[kind]
+        buttons = [
+            button(
+                str(value),
+                f"{ANSWER_ACTION}_{index}_{value}",
+                value=button_value(dm.run_id, index, value, dm.token),
+                primary=dm.chosen.get(index) == value,
+            )
+            for value in range(low, high + 1)
+        ]
+        blocks.append({"type": "actions", "block_id": f"pulse_a{index}", "elements": buttons})
+    answer = button("Answer", FORM_ACTION, value=button_value(dm.run_id, None, None, dm.token))
+    blocks.append({"type": "actions", "block_id": "pulse_form", "elements": [answer]})
+    return Rendered(dm.fallback(), blocks)
+
+
+def answers_from(view: dict[str, Any]) -> list[Answer]:
+    """The full form's answers: a number for a scale or choice, else the text written."""
+    answers = []
+    for key, value in form_values(view).items():
+        if not key.startswith("q") or value in (None, ""):
+            continue
+        index = int(key[1:])
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            answers.append(Answer(question=index, value=int(value)))
+        else:
+            answers.append(Answer(question=index, text=str(value)))
+    if not answers:
+        raise UserError("Answer at least one question.")
+    return answers
+
+
+# ------------------------------------------------------------------------------- designer
 
 DESIGNER = "pulse_new"
 DESIGNER_CHOICES = ("audience", "schedule")  # the designer's inputs that redraw it
@@ -161,6 +299,38 @@ def designer_modal(
         "close": plain_text("Cancel"),
         "blocks": blocks,
     }
+
+
+def design_from(view: dict[str, Any]) -> Design:
+    """The designer's answers, read back; a number that isn't one names its field."""
+    values = form_values(view)
+    audience = values.get("audience") or "everyone"
+    value = {
+        "channel": values.get("channel"),
+        "staff_group": values.get("staff_group"),
+        "organisation": values.get("organisation"),
+    }.get(audience)
+    try:
+        open_days = int(values.get("open_days") or "3")
+    except ValueError:
+        raise UserError("Enter a whole number of days.", field="open_days") from None
+    try:
+        comment_min = int(values["comment_min"]) if values.get("comment_min") else None
+    except ValueError:
+        raise UserError("Enter a whole number of people.", field="comment_min") from None
+    return Design(
+        name=values.get("name") or "",
+        audience_kind=audience,
+        audience_value=value,
+        questions=questions_from(values.get("questions") or [], values.get("own_questions")),
+        schedule=values.get("schedule") or "one_off",
+        weekday=int(values["weekday"]) if values.get("weekday") else None,
+        local_time=values.get("local_time"),
+        open_days=open_days,
+        anonymous=bool(values.get("anonymous")),
+        results_channel=values.get("results_channel"),
+        comment_min=comment_min,
+    )
 
 
 PREFIXES = {"1-5:": SCALE_1_5, "0-10:": NPS_0_10, "yes/no:": YES_NO}
