@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.learning import capture
+from bot.learning import actions as learning_actions
 from bot.text import escape
 from handlers.common import actor, deps, ephemeral
 from handlers.learning import listeners as learning
@@ -45,9 +45,8 @@ def copbot_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         ack(schedule_reply(context))
         return
     if sub == "learned":
-        who = actor(context)
-        with deps(context).db.session() as session:
-            capture.reflect(session, who.team_id, who.user_id, words[1] if len(words) > 1 else "")
+        text = words[1] if len(words) > 1 else ""
+        learning_actions.reflect(deps(context).db, actor(context), text)
         ack(
             ephemeral(
                 "Thank you: your reflection is saved for the learning digest (without your name)."

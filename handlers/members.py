@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot import dedupe, members, workspaces
+from bot import directory
 from bot.slack import profile_from_user
 from handlers.common import deps
 
@@ -33,11 +33,15 @@ def refresh_profile(
     team_id = context.team_id or user.get("team_id")
     if not isinstance(user, dict) or not user.get("id") or not team_id:
         return
-    with deps(context).db.session() as session:
-        if not dedupe.claim(session, body.get("event_id") or "", team_id):
-            return
-        members.upsert_profile(session, team_id, profile_from_user(user), deps(context).settings)
-    deps(context).actors.forget(team_id, [user["id"]])
+    changed = directory.profile_changed(
+        deps(context).db,
+        deps(context).settings,
+        team_id,
+        profile_from_user(user),
+        body.get("event_id") or "",
+    )
+    if changed:
+        deps(context).actors.forget(team_id, [user["id"]])
 
 
 def uninstalled(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -58,6 +62,5 @@ def _hold(body: dict[str, Any], context: BoltContext, why: str) -> None:
     team_id = context.team_id or body.get("team_id")
     if not team_id:
         return
-    with deps(context).db.session() as session:
-        workspaces.mark_uninstalled(session, team_id, why)
+    directory.hold(deps(context).db, team_id, why)
     deps(context).actors.forget(team_id)

@@ -263,8 +263,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
         "open_rerun", "programme_created", "redraw_match", "redraw_programme_form",
         "redraw_review", "rerun", "save_feedback", "save_signup", "set_status", "swap",
     ),
-    # /copbot reads the community's settings for its answer.
-    "handlers/help.py": ("copbot_command",),
     # /idea, capture, support, discuss, decisions and challenges (`_post` opens four).
     "handlers/ideas/listeners.py": (
         "_advance", "_open_capture", "_post", "after_idea_command", "announce_decision",
@@ -279,8 +277,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
         "open_editor", "publish", "publish_case_study", "redraw_preview", "save_edit",
         "write_case_study",
     ),
-    # user_change and team_join refresh the profile row.
-    "handlers/members.py": ("_hold", "refresh_profile"),
 }  # fmt: skip
 
 # Today's listeners that call the Slack client themselves (rule 3): nearly all open or
