@@ -256,13 +256,6 @@ def session_findings(paths: list[Path] | None = None) -> list[Finding]:
 # Today's listeners that open a session, by file (rule 3). Each does its unit of work
 # itself; to move into bot.<feature>.actions, one call per listener.
 LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
-    # Programmes, sign-ups, rounds, reviews and feedback: every step reads or writes here.
-    "handlers/exchange/listeners.py": (
-        "_match", "_signup_form", "after_exchange_command", "approve", "create_programme",
-        "exchange_command", "introduce", "open_feedback", "open_programme_form",
-        "open_rerun", "programme_created", "redraw_match", "redraw_programme_form",
-        "redraw_review", "rerun", "save_feedback", "save_signup", "set_status", "swap",
-    ),
     # /idea, capture, support, discuss, decisions and challenges (`_post` opens four).
     "handlers/ideas/listeners.py": (
         "_advance", "_open_capture", "_post", "after_idea_command", "announce_decision",
@@ -283,10 +276,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
 # update a modal (`views_open`, `views_update`, `views_publish`); to move behind the
 # Slack Messenger in handlers/.
 LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
-    "handlers/exchange/listeners.py": (
-        "_open_signup", "after_exchange_command", "open_feedback", "open_programme_form",
-        "open_rerun", "open_swap", "redraw_programme_form", "redraw_signup",
-    ),
     # open_capture_from_offer reads the reacted message (conversations_history).
     "handlers/ideas/listeners.py": (
         "_open_capture", "after_idea_command", "open_capture_from_offer", "open_manage",
@@ -307,12 +296,8 @@ SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
     "bot/ideas/publish.py": ("recover_unposted_cards",),
     # The challenge job advances a challenge (posts its steps) in the session.
     "bot/jobs.py": ("challenge_steps",),
-    # "forget me" redraws a review (exchange's send_review posts in its session).
-    "bot/rights/redraw.py": ("redraw.review",),
     # The profile of a first-time actor is fetched (users_info) in the session.
     "handlers/app.py": ("build_app._refresh_profile",),
-    # Review cards and introductions are sent inside the round's session.
-    "handlers/exchange/listeners.py": ("_match", "introduce", "redraw_review", "rerun"),
     # discuss holds the idea's row lock across post_message; _post posts the card; a
     # decision's owner and a challenge's step reach Slack in the session.
     "handlers/ideas/listeners.py": ("_advance", "_post", "discuss", "save_decision"),

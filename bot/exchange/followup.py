@@ -1,17 +1,21 @@
-"""From an approved round to completed exchanges: the lead's review message, group DM
-introductions, status buttons, feedback, and the scheduled nudges that keep it moving."""
+"""From a proposal to completed exchanges: the lead's review message, group DM
+introductions, and the scheduled steps that keep it moving. Slack is called with no
+session open. What members press in their group DM is in ``bot.exchange.progress``."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from bot.errors import UserError
-from bot.exchange import messages
+from bot.exchange import messages, progress
 from bot.exchange.service import (
     NEXT_STEPS,
     current_round,
@@ -19,23 +23,22 @@ from bot.exchange.service import (
     round_matches,
 )
 from bot.exchange.stats import round_figures
-from bot.nudges import send as nudges
 from bot.nudges.rules import Quiet, next_allowed
 from bot.platform import outbox
-from bot.privacy import refuse_patient_identifiers
+from bot.platform.effects import after_commit
 from bot.slack import SlackPort
 from bot.workspaces import community_settings
 from storage import (
-    ExchangeFeedback,
-    ExchangeInterest,
     ExchangeMatch,
-    ExchangeMatchMember,
     ExchangeProgramme,
     ExchangeRound,
+    OutboxMessage,
     utcnow,
 )
 
 log = logging.getLogger(__name__)
+# How the follow-through opens its units of work: ``Database.session`` (a job gets it bare).
+Sessions = Callable[[], AbstractContextManager[Session]]
 NO_DATE_AFTER = timedelta(days=7)
 STALLED_AFTER = timedelta(days=28)
 
@@ -43,81 +46,107 @@ STALLED_AFTER = timedelta(days=28)
 # ------------------------------------------------------------------------------ review
 
 
-def send_review(session: Session, slack: SlackPort, round_id: int) -> None:
-    """Post the proposal to the lead who created the programme, or redraw it in place."""
-    round_ = session.get(ExchangeRound, round_id)
-    programme = session.get(ExchangeProgramme, round_.programme_id) if round_ else None
-    if round_ is None or programme is None:
-        return
-    found = round_matches(session, round_id)
-    blocks = messages.review_blocks(
-        programme.name,
-        round_.number,
-        round_id,
-        [(members, match.score, match.reasons) for match, members in found],
-        round_.outcome.get("carried_over") or [],
-        round_.outcome.get("unmatchable") or {},
-        round_figures(session, programme, found),
-        approved_by=round_.approved_by,
-        certificate=messages.certificate_line(round_.outcome.get("certificate")),
-    )
-    text = f"Proposed matches for {programme.name}"
-    if round_.review_channel and round_.review_ts:
-        if round_.review_channel[0] in "UW":
+def send_review(sessions: Sessions, slack: SlackPort, round_id: int) -> None:
+    """Post the proposal to the lead who created the programme, or redraw it in place.
+    Slack is called with no session open; where the review went is saved after."""
+    with sessions() as session:
+        round_ = session.get(ExchangeRound, round_id)
+        programme = session.get(ExchangeProgramme, round_.programme_id) if round_ else None
+        if round_ is None or programme is None:
+            return
+        found = round_matches(session, round_id)
+        blocks = messages.review_blocks(
+            programme.name,
+            round_.number,
+            round_id,
+            [(members, match.score, match.reasons) for match, members in found],
+            round_.outcome.get("carried_over") or [],
+            round_.outcome.get("unmatchable") or {},
+            round_figures(session, programme, found),
+            approved_by=round_.approved_by,
+            certificate=messages.certificate_line(round_.outcome.get("certificate")),
+        )
+        text = f"Proposed matches for {programme.name}"
+        channel, ts = round_.review_channel, round_.review_ts
+        lead = round_.approved_by or programme.created_by
+    if channel and ts:
+        if channel[0] in "UW":
             # Saved before copbot kept Slack's DM ID: chat.update needs the D… ID.
-            round_.review_channel = slack.open_conversation([round_.review_channel])
-            session.add(round_)
-        slack.update_message(round_.review_channel, round_.review_ts, text, blocks=blocks)
+            channel = slack.open_conversation([channel])
+            _review_sent_to(sessions, round_id, channel, ts)
+        slack.update_message(channel, ts, text, blocks=blocks)
         return
-    lead = round_.approved_by or programme.created_by
     if not lead:
         return
     posted = slack.post(lead, text, blocks=blocks)
-    round_.review_channel, round_.review_ts = posted.channel, posted.ts
-    session.add(round_)
+    _review_sent_to(sessions, round_id, posted.channel, posted.ts)
+
+
+def _review_sent_to(sessions: Sessions, round_id: int, channel: str, ts: str) -> None:
+    with sessions() as session:
+        round_ = session.get(ExchangeRound, round_id)
+        if round_ is not None:
+            round_.review_channel, round_.review_ts = channel, ts
+            session.add(round_)
 
 
 # ------------------------------------------------------------------------ introductions
 
 
-def introduce(session: Session, slack: SlackPort, round_id: int) -> int:
+def introduce(sessions: Sessions, slack: SlackPort, round_id: int) -> int:
     """Open a group DM per approved match and queue its introduction; tell those not
-    matched why. Safe to repeat: each match is introduced once (its outbox key)."""
-    round_ = session.get(ExchangeRound, round_id)
-    programme = session.get(ExchangeProgramme, round_.programme_id) if round_ else None
-    if round_ is None or programme is None or round_.approved_at is None:
-        return 0
+    matched why. Safe to repeat: each match is introduced once (its outbox key). Each
+    group DM is opened with no session held, then its match introduced in its own."""
+    with sessions() as session:
+        round_ = session.get(ExchangeRound, round_id)
+        if round_ is None or round_.approved_at is None:
+            return 0
+        waiting = [
+            (match.id or 0, members, match.channel_id)
+            for match, members in round_matches(session, round_id)
+            if match.status == "approved"
+        ]
     introduced = 0
-    for match, members in round_matches(session, round_id):
-        if match.status != "approved":
-            continue
-        if match.channel_id is None:
-            match.channel_id = slack.open_conversation(members)
-            session.add(match)
-            session.commit()  # remember the channel before anything is queued
-        blocks = messages.intro_blocks(
-            match.id or 0,
-            programme.name,
-            programme.format,
-            members,
-            match.reasons,
-            NEXT_STEPS.get(programme.format, "Agree a first date."),
-        )
-        outbox.enqueue(
-            session,
-            team_id=programme.team_id,
-            key=f"exchange:{match.id}:intro",
-            kind="exchange.intro",
-            channel=match.channel_id,
-            text=messages.intro_text(programme.name, members),
-            blocks=blocks,
-            essential=True,
-        )
-        match.status, match.introduced_at = "introduced", utcnow()
-        session.add(match)
-        introduced += 1
-    _tell_not_matched(session, programme, round_)
+    for match_id, members, channel in waiting:
+        channel = channel or slack.open_conversation(members)
+        with sessions() as session:
+            introduced += _introduce(session, match_id, members, channel)
+    with sessions() as session:
+        round_ = session.get(ExchangeRound, round_id)
+        programme = session.get(ExchangeProgramme, round_.programme_id) if round_ else None
+        if round_ is not None and programme is not None:
+            _tell_not_matched(session, programme, round_)
     return introduced
+
+
+def _introduce(session: Session, match_id: int, members: list[str], channel: str) -> int:
+    """Queue one match's introduction in its group DM, unless it went already."""
+    match = session.get(ExchangeMatch, match_id)
+    programme = session.get(ExchangeProgramme, match.programme_id) if match else None
+    if match is None or programme is None or match.status != "approved":
+        return 0
+    match.channel_id = match.channel_id or channel
+    blocks = messages.intro_blocks(
+        match.id or 0,
+        programme.name,
+        programme.format,
+        members,
+        match.reasons,
+        NEXT_STEPS.get(programme.format, "Agree a first date."),
+    )
+    outbox.enqueue(
+        session,
+        team_id=programme.team_id,
+        key=f"exchange:{match.id}:intro",
+        kind="exchange.intro",
+        channel=match.channel_id,
+        text=messages.intro_text(programme.name, members),
+        blocks=blocks,
+        essential=True,
+    )
+    match.status, match.introduced_at = "introduced", utcnow()
+    session.add(match)
+    return 1
 
 
 def _tell_not_matched(
@@ -149,158 +178,23 @@ def _tell_not_matched(
         )
 
 
-# ------------------------------------------------------------------------------ status
+# ------------------------------------------------------------------------ status
 
 
-@dataclass(frozen=True)
-class MatchView:
-    match: ExchangeMatch
-    members: list[str]
-    programme: ExchangeProgramme
-
-    @property
-    def blocks(self) -> list[dict]:
-        return messages.intro_blocks(
-            self.match.id or 0,
-            self.programme.name,
-            self.programme.format,
-            self.members,
-            self.match.reasons,
-            NEXT_STEPS.get(self.programme.format, "Agree a first date."),
-            self.match.status,
-        )
-
-
-def _members(session: Session, match_id: int) -> list[str]:
-    rows = session.exec(
-        select(ExchangeMatchMember.user_id)
-        .where(ExchangeMatchMember.match_id == match_id)
-        .order_by(col(ExchangeMatchMember.position))
-    )
-    return list(rows)
-
-
-def match_view(session: Session, team_id: str, user_id: str, match_id: int) -> MatchView:
-    """A match, only for the people in it."""
-    match = session.get(ExchangeMatch, match_id)
-    members = _members(session, match_id) if match else []
-    if match is None or match.team_id != team_id or user_id not in members:
-        raise UserError("Only the people in this match can update it.")
-    programme = session.get(ExchangeProgramme, match.programme_id)
-    assert programme is not None
-    return MatchView(match, members, programme)
-
-
-def set_status(
-    session: Session,
-    settings: Settings,
-    team_id: str,
-    user_id: str,
-    match_id: int,
-    status: str,
-    now: datetime | None = None,
-) -> MatchView:
-    """A member of the match sets a date, marks it done, or says it can't go ahead."""
-    now = now or utcnow()
-    view = match_view(session, team_id, user_id, match_id)
-    match = view.match
-    if match.status == "done":
-        raise UserError("This match is already marked done.")
-    if match.status == "cancelled":
-        raise UserError("This match is already marked as can't go ahead.")
-    if match.status not in ("introduced", "date_set"):
-        raise UserError("This match hasn't been introduced yet.")
-    if status == "date_set" and match.status == "date_set":
-        return view
-    match.status = status
-    if status == "date_set":
-        match.date_set_at = now
-    elif status == "done":
-        match.done_at = match.done_at or now
-        text, blocks = messages.feedback_request(match_id, view.programme.name)
-        for member in view.members:
-            key = f"exchange:{match_id}:feedback:{member}"
-            if member == user_id:  # they just pressed Done: an answer, not a nudge
-                outbox.enqueue(
-                    session,
-                    team_id=team_id,
-                    key=key,
-                    kind="exchange.feedback",
-                    channel=member,
-                    user_id=member,
-                    text=text,
-                    blocks=blocks,
-                    essential=True,
-                )
-                continue
-            nudges.send(
-                session,
-                settings,
-                team_id=team_id,
-                user_id=member,
-                kind="exchange.feedback",
-                key=key,
-                text=text,
-                blocks=blocks,
-                now=now,
-            )
-    elif status == "cancelled":
-        match.cancelled_at = now
-        _cancelled(session, view, user_id)
-    session.add(match)
-    return view
-
-
-def _cancelled(session: Session, view: MatchView, by: str) -> None:
-    """The lead hears of it; everyone in the match goes first next round."""
-    for row in session.exec(
-        select(ExchangeInterest).where(
-            ExchangeInterest.programme_id == view.programme.id,
-            col(ExchangeInterest.user_id).in_(view.members),
-        )
-    ):
-        row.priority = True
-        session.add(row)
-    _tell_lead(
-        session,
-        view.programme,
-        f"exchange:{view.match.id}:cancelled",
-        f"A {view.programme.name} match can't go ahead ({messages.people(view.members)}; "
-        f"<@{by}> pressed it). They will be matched first next round.",
-    )
-
-
-def record_feedback(
-    session: Session,
-    team_id: str,
-    user_id: str,
-    match_id: int,
-    *,
-    rating: str | int | None,
-    learned: str | None,
-    recommend: str | None,
-) -> ExchangeFeedback:
-    """One feedback per person per match; sending again replaces it."""
-    view = match_view(session, team_id, user_id, match_id)
-    if view.match.status != "done":
-        raise UserError("Feedback opens once the exchange is marked done.")
-    try:
-        score = int(str(rating))
-    except ValueError:
-        score = 0
-    if not 1 <= score <= 5:
-        raise UserError("Choose a rating from 1 to 5.", field="rating")
-    text = (learned or "").strip()
-    refuse_patient_identifiers(text, "learned")
-    row = session.exec(
-        select(ExchangeFeedback).where(
-            ExchangeFeedback.match_id == match_id, ExchangeFeedback.user_id == user_id
-        )
-    ).first() or ExchangeFeedback(match_id=match_id, team_id=team_id, user_id=user_id, rating=0)
-    row.rating, row.learned = score, text[:3000]
-    row.recommend = {"yes": True, "no": False}.get((recommend or "").lower())
-    session.add(row)
-    return row
+def redraw_intro(sessions: Sessions, slack: SlackPort, match_id: int) -> None:
+    """Redraw a match's introduction where it was sent (after "forget me")."""
+    with sessions() as session:
+        sent = session.exec(
+            select(OutboxMessage).where(OutboxMessage.key == f"exchange:{match_id}:intro")
+        ).first()
+        match = session.get(ExchangeMatch, match_id)
+        if not (sent and sent.sent_channel and sent.sent_ts and match):
+            return
+        programme = session.get(ExchangeProgramme, match.programme_id)
+        assert programme is not None
+        view = progress.MatchView(match, progress.members_of(session, match_id), programme)
+        channel, ts = sent.sent_channel, sent.sent_ts
+    slack.update_message(channel, ts, view.text, blocks=view.blocks)
 
 
 # --------------------------------------------------------------------------- scheduled
@@ -315,7 +209,7 @@ class StepReport:
 
 
 def steps(
-    session_factory, slack: SlackPort, settings: Settings, now: datetime | None = None
+    session_factory: Sessions, slack: SlackPort, settings: Settings, now: datetime | None = None
 ) -> StepReport:
     """The scheduled follow-through, each part in its own transaction:
 
@@ -343,16 +237,15 @@ def steps(
             try:
                 round_ = propose(session, programme, now=now)
             except UserError as error:
-                _tell_lead(
+                progress.tell_lead(
                     session,
                     programme,
                     f"exchange:{programme.id}:round:{programme.round_number}:unmatched",
                     f"Sign-ups for {programme.name} have closed. {error}",
                 )
                 continue
-            session.commit()
-            send_review(session, slack, round_.id or 0)
-            report.proposed += 1
+            after_commit(session, partial(send_review, session_factory, slack, round_.id or 0))
+        report.proposed += 1
     with session_factory() as session:
         waiting = list(
             session.exec(
@@ -360,35 +253,12 @@ def steps(
             )
         )
     for round_id in waiting:
-        with session_factory() as session:
-            report.introduced += introduce(session, slack, round_id)
+        report.introduced += introduce(session_factory, slack, round_id)
     with session_factory() as session:
         report.nudged = _nudge_no_date(session, settings, now)
     with session_factory() as session:
         report.stalled_reported = _report_stalled(session, settings, now)
     return report
-
-
-def _tell_lead(
-    session: Session,
-    programme: ExchangeProgramme,
-    key: str,
-    text: str,
-    due_at: datetime | None = None,
-) -> None:
-    """A DM to the lead who runs the programme, once per key."""
-    if programme.created_by:
-        outbox.enqueue(
-            session,
-            team_id=programme.team_id,
-            key=key,
-            kind="exchange.lead",
-            channel=programme.created_by,
-            user_id=programme.created_by,
-            text=text,
-            essential=True,
-            due_at=due_at,
-        )
 
 
 def _working_time(session: Session, settings: Settings, team_id: str, now: datetime) -> datetime:
@@ -444,11 +314,11 @@ def _report_stalled(session: Session, settings: Settings, now: datetime) -> int:
         if programme is None:
             continue
         lines = [
-            f"• {messages.people(_members(session, m.id or 0))}: "
+            f"• {messages.people(progress.members_of(session, m.id or 0))}: "
             + ("date set, not yet done" if m.status == "date_set" else "no date yet")
             for m in found
         ]
-        _tell_lead(
+        progress.tell_lead(
             session,
             programme,
             f"exchange:{programme_id}:stalled:{now:%Y-%m-%d}",

@@ -4,15 +4,15 @@ clean the database's files of what was deleted."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.rights.erasure import Forgotten
 from bot.rights.links import table_named
 from bot.slack import SlackPort
-from storage import Database, ExchangeMatch, ExchangeMatchMember, ExchangeProgramme, OutboxMessage
+from storage import Database, OutboxMessage
 
 log = logging.getLogger("copbot.rights")
 
@@ -21,7 +21,7 @@ def redraw(db: Database, slack: SlackPort, done: Forgotten) -> int:
     """Redraw, at once, every card and message copbot posted that named the person.
     Each is tried on its own: one Slack refusal does not stop the rest. Returns how many
     Slack took."""
-    from bot.exchange import followup, messages
+    from bot.exchange import followup
     from bot.ideas import publish
 
     redrawn = 0
@@ -37,37 +37,9 @@ def redraw(db: Database, slack: SlackPort, done: Forgotten) -> int:
 
         redrawn += _try(again)
     for match_id in sorted(done.matches):
-
-        def intro(i: int = match_id) -> None:
-            with db.session() as session:
-                row = session.scalars(
-                    select(OutboxMessage).where(OutboxMessage.key == f"exchange:{i}:intro")
-                ).first()
-                match = session.get(ExchangeMatch, i)
-                if not (row and row.sent_channel and row.sent_ts and match):
-                    return
-                programme = session.get(ExchangeProgramme, match.programme_id)
-                assert programme is not None
-                people = list(
-                    session.scalars(
-                        select(ExchangeMatchMember.user_id)
-                        .where(ExchangeMatchMember.match_id == i)
-                        .order_by(ExchangeMatchMember.position)  # type: ignore[arg-type]
-                    )
-                )
-                text = messages.intro_text(programme.name, people)
-                blocks = followup.MatchView(match, people, programme).blocks
-                channel, ts = row.sent_channel, row.sent_ts
-            slack.update_message(channel, ts, text, blocks=blocks)
-
-        redrawn += _try(intro)
+        redrawn += _try(partial(followup.redraw_intro, db.session, slack, match_id))
     for round_id in sorted(done.rounds):
-
-        def review(i: int = round_id) -> None:
-            with db.session() as session:
-                followup.send_review(session, slack, i)
-
-        redrawn += _try(review)
+        redrawn += _try(partial(followup.send_review, db.session, slack, round_id))
     return redrawn
 
 

@@ -14,6 +14,7 @@ from bot.defaults import (
     PERSONAL_INTERESTS,
     STAFF_GROUPS,
 )
+from bot.exchange.actions import SignupForm
 from bot.exchange.service import (
     MENTORING_FORMATS,
     MODES,
@@ -25,7 +26,7 @@ from bot.exchange.service import (
 from bot.exchange.stats import Figures
 from bot.text import escape
 from handlers.kit import button, input_block, modal, option, plain_text, section, static_select
-from storage import ExchangeInterest, ExchangeProgramme, Member
+from storage import ExchangeProgramme
 
 PROGRAMME = "exchange_programme"
 SIGNUP = "exchange_signup"
@@ -153,20 +154,18 @@ def programme_modal(today: date, format: str | None = None) -> dict[str, Any]:
     )
 
 
-def signup_modal(
-    programme: ExchangeProgramme,
-    member: Member | None,
-    organisation: str,
-    organisations: Sequence[str],
-    previous: ExchangeInterest | None,
-    mode: str | None = None,
-) -> dict[str, Any]:
+def signup_modal(form: SignupForm) -> dict[str, Any]:
     """One form, prefilled from the member's profile or their earlier sign-up. The place
     is asked only for someone who could meet in person (choosing a Format redraws it)."""
-    p = previous
-    mode = mode or (p.mode if p else None) or "either"
+    programme, member, organisations, p = (
+        form.programme,
+        form.member,
+        form.organisations,
+        form.previous,
+    )
+    mode = form.mode or (p.mode if p else None) or "either"
     staff_group = (p and p.staff_group) or (member and member.staff_group) or None
-    org = (p and p.organisation) or organisation
+    org = (p and p.organisation) or form.organisation
     known_themes = [i for i in (p.professional_interests if p else []) if i in IMPROVEMENT_THEMES]
     other = [i for i in (p.professional_interests if p else []) if i not in IMPROVEMENT_THEMES]
     blocks = [
@@ -297,7 +296,7 @@ def signup_modal(
     return modal(
         SIGNUP,
         "Join an exchange",
-        "Save" if previous else "Join",
+        "Save" if p else "Join",
         blocks,
         str(programme.id),
     )
