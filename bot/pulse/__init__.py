@@ -1,5 +1,6 @@
 """Pulse checks: short, anonymous-by-construction check-ins with safe results.
 
-``questions`` validates what a lead writes, ``service`` designs, opens, answers, reminds
-and closes runs, ``messages`` builds the member's DM, ``results`` computes what leads see.
+``actions`` holds the use cases the listeners call; ``questions`` validates what a lead
+writes, ``service`` designs, opens, answers, reminds and closes runs, ``results`` computes
+what leads see, and ``messages`` what pulses say (drawn by ``handlers/pulse/views.py``).
 """

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.blocks import section
-from bot.text import escape, truncate
+from bot.text import escape
 
 if TYPE_CHECKING:
     from bot.pulse.results import RunResults
@@ -46,32 +45,29 @@ class PulseDM:
         return delivery_text(self.pulse_name, self.reminder)
 
 
-def results_blocks(results: RunResults) -> list[dict[str, Any]]:
-    rate = results.response_rate
-    head = (
-        f"*Pulse {escape(results.pulse_name)}*: {results.respondents} of {results.invited} answered"
-        + (f" ({rate:.0%})" if rate is not None else "")
-    )
-    if results.withheld:
-        return [section(f"{head}\n{escape(results.notice or 'Results are withheld.')}")]
-    lines = [head]
-    for question in results.questions:
-        lines.append(f"*{question.index + 1}. {escape(question.text)}*")
-        if question.withheld:
-            lines.append("_Too few answers to show._")
-            continue
-        if question.distribution:
-            lines.append(" · ".join(f"{escape(label)}: {n}" for label, n in question.distribution))
-        if question.mean is not None:
-            mean = f"Average {question.mean:.2f}"
-            if question.change is not None:
-                mean += f" ({question.change:+.2f} since last time)"
-            lines.append(mean)
-        if question.phrases:
-            lines.append("Often said: " + ", ".join(escape(p) for p, _ in question.phrases))
-    for name, group in results.breakdowns.items():
-        rows = group.respondents.rows()
-        if rows:
-            lines.append(f"*By {escape(name)}:* " + ", ".join(f"{escape(g)} {n}" for g, n in rows))
-    lines.append(f"_Groups under {results.anonymity_min} people are never shown on their own._")
-    return [section(truncate("\n".join(lines), 3000))]
+@dataclass(frozen=True)
+class PulseResults:
+    """A closed run's results as its lead (``for_lead``: with what they can do next) or
+    its results channel see them, with the themes safe to show in what people wrote."""
+
+    results: RunResults
+    themes: tuple[str, ...] = ()
+    themes_notice: str | None = None  # the summariser's, when it said something
+    for_lead: bool = False
+
+    def fallback(self) -> str:
+        return f"Results of the {self.results.pulse_name} pulse"
+
+
+@dataclass(frozen=True)
+class LoopClosed:
+    """The lead's answer to a run's results ("you said, we did"), to each who answered."""
+
+    pulse_name: str
+    response: str
+
+    def fallback(self) -> str:
+        return (
+            f"*You said, we did.* About the {escape(self.pulse_name)} pulse you answered:\n"
+            f"> {escape(self.response)}"
+        )

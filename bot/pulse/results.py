@@ -22,7 +22,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot import audit
-from bot.blocks import section
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import NOT_GIVEN, OTHER_GROUPS, Breakdown, GroupCount
@@ -30,13 +29,14 @@ from bot.ids import as_id
 from bot.learning.summariser import Point, Source, make_summariser
 from bot.learning.usage import record_usage
 from bot.platform import outbox
+from bot.platform.rendering import render
 from bot.privacy import refuse_patient_identifiers
-from bot.pulse.messages import results_blocks
+from bot.pulse.messages import LoopClosed, PulseResults
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO
 from bot.pulse.service import CLOSED, by_name, comment_minimum_for, minimum_for
 from bot.roles import Actor, Role
 from bot.similarity import STOPWORDS
-from bot.text import escape, truncate
+from bot.text import truncate
 from bot.workspaces import community_settings
 from storage import Pulse, PulseAnswer, PulseParticipation, PulseRun
 
@@ -345,13 +345,13 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
     if run is None or pulse is None:
         return 0
     found = run_results(session, settings, run_id)
-    blocks = [*results_blocks(found), *_themes_blocks(session, settings, pulse, found)]
-    text = f"Results of the {pulse.name} pulse"
+    points, notice = _themes(session, settings, pulse, found)
     queued = 0
     for channel in (pulse.created_by, pulse.results_channel):
         if not channel:
             continue
         lead = channel == pulse.created_by
+        shown = render(PulseResults(found, points, notice, for_lead=lead))
         queued += outbox.enqueue(
             session,
             team_id=pulse.team_id,
@@ -359,8 +359,8 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
             kind="pulse.results",
             channel=channel,
             user_id=channel if lead else None,
-            text=text,
-            blocks=[*blocks, lead_actions(found)] if lead else blocks,
+            text=shown.text,
+            blocks=shown.blocks,
             essential=True,
         )
     return queued
@@ -406,32 +406,24 @@ def safe_theme(point: Point, texts: Sequence[str], minimum: int) -> bool:
     return True
 
 
-def _themes_blocks(
+def _themes(
     session: Session, settings: Settings, pulse: Pulse, results: RunResults
-) -> list[dict[str, Any]]:
+) -> tuple[tuple[str, ...], str | None]:
     """Themes in what people wrote, by the learning summariser (redacted before any model
     sees it; the offline engine without one): each from at least the comment minimum of
-    people, one source per person, and never anyone's own sentence."""
+    people, one source per person, and never anyone's own sentence. With the summariser's
+    notice, if it gave one."""
     texts = written_answers(session, results)
     minimum = max(results.comment_min, results.anonymity_min)
     if len(texts) < minimum:
-        return []
+        return (), None
     summary = make_summariser(settings).digest(
         [Source(t, kind="pulse_comment") for t in texts], min_sources=minimum
     )
     record_usage(session, pulse.team_id, "pulse_themes", summary.usage, None)
     found = (*summary.key_themes, *summary.challenges, *summary.whats_working)
-    points = [p.text for p in found if safe_theme(p, texts, minimum)][:5]
-    if not points:
-        return []
-    lines = "\n".join(f"• {escape(point)}" for point in points)
-    note = f"\n_{escape(summary.notice)}_" if summary.notice else ""
-    return [section(f"*Themes in what people wrote*\n{lines}{note}")]
-
-
-RESPOND_ACTION = "pulse_respond"
-CHALLENGE_ACTION = "pulse_challenge"
-THEME_BUTTONS = 3
+    points = tuple(p.text for p in found if safe_theme(p, texts, minimum))[:5]
+    return points, summary.notice
 
 
 def themes(results: RunResults) -> list[str]:
@@ -441,28 +433,6 @@ def themes(results: RunResults) -> list[str]:
         return []
     found = [phrase for q in results.questions if not q.withheld for phrase, _ in q.phrases]
     return list(dict.fromkeys(found))
-
-
-def lead_actions(results: RunResults) -> dict[str, Any]:
-    """Under the lead's copy: close the loop, or open a challenge from a theme in one step."""
-    elements: list[dict[str, Any]] = [
-        {
-            "type": "button",
-            "text": {"type": "plain_text", "text": "What we are doing about it"},
-            "action_id": RESPOND_ACTION,
-            "value": str(results.run_id),
-        }
-    ]
-    for index, theme in enumerate(themes(results)[:THEME_BUTTONS]):
-        elements.append(
-            {
-                "type": "button",
-                "text": {"type": "plain_text", "text": truncate(f"Open a challenge: {theme}", 75)},
-                "action_id": f"{CHALLENGE_ACTION}:{index}",
-                "value": f"{results.run_id}:{index}",
-            }
-        )
-    return {"type": "actions", "elements": elements}
 
 
 @dataclass(frozen=True)
@@ -521,9 +491,7 @@ def close_the_loop(session: Session, actor: Actor, run_id: int, response: str | 
             PulseParticipation.run_id == run_id, col(PulseParticipation.answered)
         )
     )
-    message = (
-        f"*You said, we did.* About the {escape(pulse.name)} pulse you answered:\n> {escape(text)}"
-    )
+    said = render(LoopClosed(pulse.name, text))
     audit.record(
         session,
         team_id=actor.team_id,
@@ -540,8 +508,8 @@ def close_the_loop(session: Session, actor: Actor, run_id: int, response: str | 
             kind="pulse.response",
             channel=user_id,
             user_id=user_id,
-            text=message,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": message}}],
+            text=said.text,
+            blocks=said.blocks,
             essential=True,
         )
         for user_id in answered

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.errors import UserError
-from bot.pulse import actions, messages, results
+from bot.pulse import actions
 from bot.pulse.questions import Answer
 from bot.roles import Role
 from bot.scheduling import weekly_trigger
@@ -32,25 +32,25 @@ from handlers.common import (
 )
 from handlers.home.listeners import refresh_home
 from handlers.ideas.blocks import challenge_modal
-from handlers.pulse import views
+from handlers.pulse import forms, views
 from storage import Pulse
 
 ANSWER = re.compile(rf"^{views.ANSWER_ACTION}_\d+_\d+$")
-THEME_CHALLENGE = re.compile(rf"^{results.CHALLENGE_ACTION}:\d+$")
+THEME_CHALLENGE = re.compile(rf"^{views.CHALLENGE_ACTION}:\d+$")
 LEAD_ONLY = ("new", "list", "results", "pause", "send-now")
 
 
 def register(app: App) -> None:
     app.command("/pulse")(ack_then(pulse_command, after_pulse_command))
-    app.view(views.DESIGNER)(ack_then(create_pulse, open_first_run))
-    for choice in views.DESIGNER_CHOICES:
+    app.view(forms.DESIGNER)(ack_then(create_pulse, open_first_run))
+    for choice in forms.DESIGNER_CHOICES:
         app.action(choice)(redraw_designer)
     app.action(ANSWER)(ack_then(answer_one_tap, show_answer))
     app.action(views.FORM_ACTION)(ack_then(ack_only, open_form))
-    app.view(views.FORM)(ack_then(answer_form, show_form_answer))
-    app.action(results.RESPOND_ACTION)(ack_then(ack_lead, open_response))
+    app.view(forms.FORM)(ack_then(answer_form, show_form_answer))
+    app.action(views.RESPOND_ACTION)(ack_then(ack_lead, open_response))
     app.action(THEME_CHALLENGE)(ack_then(ack_lead, open_theme_challenge))
-    app.view(views.RESPONSE)(ack_then(send_response))
+    app.view(forms.RESPONSE)(ack_then(send_response))
     app.action(views.OPT_OUT)(ack_then(opt_out, refresh_home))
     app.action(views.OPT_IN)(ack_then(opt_in, refresh_home))
 
@@ -66,7 +66,7 @@ def pulse_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> No
         ack(ephemeral("Pulses", views.pulse_list(actions.list_pulses(db, who))))
     elif sub == "results":
         found = actions.latest_results(db, settings, who, name)
-        ack(ephemeral(f"Results of {name}", messages.results_blocks(found)))
+        ack(ephemeral(f"Results of {name}", views.results_blocks(found)))
     elif sub == "pause":
         pulse = actions.pause(db, who, name)
         ack(ephemeral(f"The {escape(pulse.name)} pulse is paused; nothing more is sent."))
@@ -87,7 +87,7 @@ def after_pulse_command(
     sub, name = subcommand(command)
     who, db = actor(context), deps(context).db
     if sub == "new":
-        designer = views.designer_modal(actions.organisations(db, who))
+        designer = forms.designer_modal(actions.organisations(db, who))
         screens.open_modal(client, command["trigger_id"], designer)
     elif sub == "send-now":
         pulse, opened = actions.send_now(db, slack(context), deps(context).settings, who, name)
@@ -100,13 +100,13 @@ def redraw_designer(
     """Audience or Schedule chosen: the designer is redrawn with the fields that apply.
     Redrawn before the ack, so a second quick choice starts from the first one's form."""
     view = body.get("view") or {}
-    if view.get("callback_id") != views.DESIGNER:
+    if view.get("callback_id") != forms.DESIGNER:
         ack()
         return
     who = actor(context)
     who.require(Role.LEAD, "design pulses")
     values = form_values(view)
-    designer = views.designer_modal(
+    designer = forms.designer_modal(
         actions.organisations(deps(context).db, who),
         audience=values.get("audience") or "everyone",
         schedule=values.get("schedule") or "one_off",
@@ -116,7 +116,7 @@ def redraw_designer(
 
 
 def create_pulse(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    who, design = actor(context), views.design_from(view)
+    who, design = actor(context), forms.design_from(view)
     context["pulse"] = actions.create_pulse(deps(context).db, deps(context).settings, who, design)
     ack()
 
@@ -178,12 +178,12 @@ def open_form(
         "channel": container.get("channel_id"),
         "ts": container.get("message_ts"),
     }
-    form = views.answer_form(run.pulse_name, run.questions, metadata)
+    form = forms.answer_form(run.pulse_name, run.questions, metadata)
     screens.open_modal(client, body["trigger_id"], form)
 
 
 def answer_form(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    metadata, answers = json.loads(view.get("private_metadata") or "{}"), views.answers_from(view)
+    metadata, answers = json.loads(view.get("private_metadata") or "{}"), forms.answers_from(view)
     context["receipt"] = actions.answer(
         deps(context).db,
         deps(context).settings,
@@ -233,7 +233,7 @@ def open_response(
 ) -> None:
     run_id = parse_id(action.get("value"), "That pulse")
     run = actions.run_of_team(deps(context).db, actor(context), run_id)
-    screens.open_modal(client, body["trigger_id"], views.response_modal(run.run_id, run.pulse_name))
+    screens.open_modal(client, body["trigger_id"], forms.response_modal(run.run_id, run.pulse_name))
 
 
 def open_theme_challenge(

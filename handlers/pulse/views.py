@@ -11,27 +11,20 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.defaults import STAFF_GROUPS
 from bot.errors import UserError
 from bot.ids import MAX_ID
 from bot.platform.rendering import Rendered, renders
-from bot.pulse.actions import Design
-from bot.pulse.messages import PulseDM, delivery_text
+from bot.pulse.messages import LoopClosed, PulseDM, PulseResults, delivery_text
 from bot.pulse.questions import (
-    FREE_TEXT,
     NPS_0_10,
     RANGES,
     SCALE_1_5,
-    STARTER_QUESTIONS,
-    YES_NO,
-    Answer,
 )
+from bot.pulse.results import RunResults, themes
 from bot.pulse.service import OpenedRun
 from bot.text import escape, truncate
-from handlers.common import form_values
-from handlers.integrity import seal
-from handlers.kit import button, input_block, option, plain_text, section, static_select
-from storage import Organisation, Pulse
+from handlers.kit import button, plain_text, section
+from storage import Pulse
 
 ANSWER_ACTION = "pulse_answer"  # one-tap: a scale or 0-10 button
 FORM_ACTION = "pulse_open_form"  # "Answer": the full form in a modal
@@ -134,255 +127,9 @@ def pulse_dm(dm: PulseDM) -> Rendered:
     return Rendered(dm.fallback(), blocks)
 
 
-def answers_from(view: dict[str, Any]) -> list[Answer]:
-    """The full form's answers: a number for a scale or choice, else the text written."""
-    answers = []
-    for key, value in form_values(view).items():
-        if not key.startswith("q") or value in (None, ""):
-            continue
-        index = int(key[1:])
-        if isinstance(value, str) and value.lstrip("-").isdigit():
-            answers.append(Answer(question=index, value=int(value)))
-        else:
-            answers.append(Answer(question=index, text=str(value)))
-    if not answers:
-        raise UserError("Answer at least one question.")
-    return answers
+# ---------------------------------------------------------------------------- lists and Home
 
-
-# ------------------------------------------------------------------------------- designer
-
-DESIGNER = "pulse_new"
-DESIGNER_CHOICES = ("audience", "schedule")  # the designer's inputs that redraw it
-FORM = "pulse_form"
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-AUDIENCES = (
-    ("Everyone", "everyone"),
-    ("Members of a channel", "channel"),
-    ("A staff group", "staff_group"),
-    ("An organisation", "organisation"),
-)
-
-
-def designer_modal(
-    organisations: list[Organisation], audience: str = "everyone", schedule: str = "one_off"
-) -> dict[str, Any]:
-    """The pulse designer, asking only what applies: the channel, staff group or
-    organisation for the audience chosen, the day only for a weekly pulse. Choosing an
-    audience or a schedule redraws it (``dispatch_action``)."""
-    audiences = [
-        option(label, value)
-        for label, value in AUDIENCES
-        if value != "organisation" or organisations
-    ]
-    starters = [option(q["text"], str(n)) for n, q in enumerate(STARTER_QUESTIONS)]
-    anonymous = {
-        "text": plain_text("Anonymous"),
-        "value": "anonymous",
-        "description": plain_text("Answers are stored with no link to anyone."),
-    }
-    blocks = [
-        input_block(
-            "name",
-            "Name",
-            {"type": "plain_text_input", "max_length": 40},
-            hint="One word, so it can be typed: /pulse results weekly",
-        ),
-        input_block(
-            "audience",
-            "Audience",
-            static_select(audiences, audience),
-            dispatch=True,
-        ),
-    ]
-    if audience == "channel":
-        blocks.append(
-            input_block(
-                "channel",
-                "Channel",
-                {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
-                hint="Its members get the pulse.",
-            )
-        )
-    elif audience == "staff_group":
-        blocks.append(
-            input_block(
-                "staff_group",
-                "Staff group",
-                static_select([option(group) for group in STAFF_GROUPS]),
-            )
-        )
-    elif audience == "organisation" and organisations:
-        blocks.append(
-            input_block(
-                "organisation",
-                "Organisation",
-                static_select([option(org.name) for org in organisations][:100]),
-            )
-        )
-    blocks += [
-        input_block(
-            "questions",
-            "Questions",
-            {"type": "checkboxes", "options": starters},
-            optional=True,
-            hint="From the starter bank, your own below, or both: one question at least, "
-            "five at most.",
-        ),
-        input_block(
-            "own_questions",
-            "Your own questions",
-            {"type": "plain_text_input", "multiline": True},
-            optional=True,
-            hint="One a line. Start with 1-5:, 0-10: or yes/no: for a scale; others are free text.",
-        ),
-        input_block(
-            "schedule",
-            "Schedule",
-            static_select([option("One-off", "one_off"), option("Weekly", "weekly")], schedule),
-            dispatch=True,
-        ),
-    ]
-    if schedule == "weekly":
-        blocks.append(
-            input_block(
-                "weekday",
-                "Day",
-                static_select([option(day, str(n)) for n, day in enumerate(WEEKDAYS)], "0"),
-            )
-        )
-    blocks += [
-        input_block(
-            "local_time",
-            "Time",
-            {"type": "timepicker", "initial_time": "09:30"},
-            hint="In each member's own time zone.",
-        ),
-        input_block(
-            "open_days",
-            "Open for (days)",
-            {
-                "type": "number_input",
-                "is_decimal_allowed": False,
-                "min_value": "1",
-                "max_value": "14",
-                "initial_value": "3",
-            },
-        ),
-        input_block(
-            "results_channel",
-            "Results channel",
-            {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
-            optional=True,
-            hint="Results always go to you; also post them here (never below the minimum).",
-        ),
-        input_block(
-            "anonymous",
-            "Anonymous",
-            {"type": "checkboxes", "options": [anonymous], "initial_options": [anonymous]},
-            optional=True,
-        ),
-        input_block(
-            "comment_min",
-            "Comment minimum",
-            {"type": "number_input", "is_decimal_allowed": False, "min_value": "3"},
-            optional=True,
-            hint="Show written answers only when at least this many people wrote (e.g. 10). "
-            "Never fewer than the anonymity minimum.",
-        ),
-    ]
-    return {
-        "type": "modal",
-        "callback_id": DESIGNER,
-        "title": plain_text("New pulse"),
-        "submit": plain_text("Create"),
-        "close": plain_text("Cancel"),
-        "blocks": blocks,
-    }
-
-
-def design_from(view: dict[str, Any]) -> Design:
-    """The designer's answers, read back; a number that isn't one names its field."""
-    values = form_values(view)
-    audience = values.get("audience") or "everyone"
-    value = {
-        "channel": values.get("channel"),
-        "staff_group": values.get("staff_group"),
-        "organisation": values.get("organisation"),
-    }.get(audience)
-    try:
-        open_days = int(values.get("open_days") or "3")
-    except ValueError:
-        raise UserError("Enter a whole number of days.", field="open_days") from None
-    try:
-        comment_min = int(values["comment_min"]) if values.get("comment_min") else None
-    except ValueError:
-        raise UserError("Enter a whole number of people.", field="comment_min") from None
-    return Design(
-        name=values.get("name") or "",
-        audience_kind=audience,
-        audience_value=value,
-        questions=questions_from(values.get("questions") or [], values.get("own_questions")),
-        schedule=values.get("schedule") or "one_off",
-        weekday=int(values["weekday"]) if values.get("weekday") else None,
-        local_time=values.get("local_time"),
-        open_days=open_days,
-        anonymous=bool(values.get("anonymous")),
-        results_channel=values.get("results_channel"),
-        comment_min=comment_min,
-    )
-
-
-PREFIXES = {"1-5:": SCALE_1_5, "0-10:": NPS_0_10, "yes/no:": YES_NO}
-
-
-def questions_from(chosen: list[str], own: str | None) -> list[dict[str, Any]]:
-    """Starter questions picked by number, then the lead's own, one a line."""
-    starters = [str(n) for n in range(len(STARTER_QUESTIONS))]
-    if any(n not in starters for n in chosen):
-        raise UserError("Choose questions from the list.", field="questions")
-    questions = [dict(STARTER_QUESTIONS[int(n)]) for n in chosen]
-    for line in (own or "").splitlines():
-        line = line.strip()
-        kind = next((k for prefix, k in PREFIXES.items() if line.lower().startswith(prefix)), None)
-        text = line.split(":", 1)[1].strip() if kind else line
-        if line:
-            questions.append({"kind": kind or FREE_TEXT, "text": text})
-    return questions
-
-
-def answer_form(
-    pulse_name: str, questions: list[dict[str, Any]], metadata: dict[str, Any]
-) -> dict[str, Any]:
-    """Every question in one modal; scale answers as radio buttons, text as text."""
-    blocks = []
-    for index, question in enumerate(questions):
-        kind, label = question["kind"], truncate(question["text"], 2000)
-        block_id = f"q{index}"
-        if kind == FREE_TEXT:
-            element: dict[str, Any] = {
-                "type": "plain_text_input",
-                "multiline": True,
-                "max_length": 3000,
-            }
-        elif kind == YES_NO:
-            element = {"type": "radio_buttons", "options": [option("Yes", "1"), option("No", "0")]}
-        elif kind in (SCALE_1_5, NPS_0_10):
-            low, high = (1, 5) if kind == SCALE_1_5 else (0, 10)
-            element = static_select([option(str(n), str(n)) for n in range(low, high + 1)])
-        else:
-            choices = question.get("options") or []
-            element = static_select([option(text, str(n)) for n, text in enumerate(choices)])
-        blocks.append(input_block(block_id, label[:2000], element, optional=True))
-    return {
-        "type": "modal",
-        "callback_id": FORM,
-        "title": plain_text(truncate(f"Pulse: {pulse_name}", 24)),
-        "submit": plain_text("Send"),
-        "close": plain_text("Cancel"),
-        "private_metadata": seal(FORM, json.dumps(metadata)),
-        "blocks": blocks,
-    }
 
 
 def pulse_list(pulses: list[Pulse]) -> list[dict[str, Any]]:
@@ -428,28 +175,6 @@ def home_section(pulses: list[tuple[Pulse, bool]]) -> list[dict[str, Any]]:
     return blocks
 
 
-RESPONSE = "pulse_response"
-
-
-def response_modal(run_id: int, pulse_name: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": RESPONSE,
-        "title": plain_text("Close the loop"),
-        "submit": plain_text("Send"),
-        "close": plain_text("Cancel"),
-        "private_metadata": seal(RESPONSE, str(run_id)),
-        "blocks": [
-            section(f"Everyone who answered the *{escape(pulse_name)}* pulse will get this by DM."),
-            input_block(
-                "response",
-                "What we are doing about it",
-                {"type": "plain_text_input", "multiline": True, "max_length": 2000},
-            ),
-        ],
-    }
-
-
 def my_pulses(mine: list[tuple[str, bool]]) -> dict[str, Any]:
     """``/pulse`` for a member: their open pulses and whether they answered."""
     lines = [
@@ -473,3 +198,71 @@ def sent_now(name: str, opened: OpenedRun) -> str:
             "pulses off, paused copbot's messages or can't be reached."
         )
     return text
+
+
+# -------------------------------------------------------------------------------- results
+
+RESPOND_ACTION = "pulse_respond"
+CHALLENGE_ACTION = "pulse_challenge"
+THEME_BUTTONS = 3
+
+
+def results_blocks(results: RunResults) -> list[dict[str, Any]]:
+    rate = results.response_rate
+    head = (
+        f"*Pulse {escape(results.pulse_name)}*: {results.respondents} of {results.invited} answered"
+        + (f" ({rate:.0%})" if rate is not None else "")
+    )
+    if results.withheld:
+        notice = escape(results.notice or "Results are withheld.")
+        return [section(truncate(f"{head}\n{notice}", 3000))]
+    lines = [head]
+    for question in results.questions:
+        lines.append(f"*{question.index + 1}. {escape(question.text)}*")
+        if question.withheld:
+            lines.append("_Too few answers to show._")
+            continue
+        if question.distribution:
+            lines.append(" · ".join(f"{escape(label)}: {n}" for label, n in question.distribution))
+        if question.mean is not None:
+            mean = f"Average {question.mean:.2f}"
+            if question.change is not None:
+                mean += f" ({question.change:+.2f} since last time)"
+            lines.append(mean)
+        if question.phrases:
+            lines.append("Often said: " + ", ".join(escape(p) for p, _ in question.phrases))
+    for name, group in results.breakdowns.items():
+        rows = group.respondents.rows()
+        if rows:
+            lines.append(f"*By {escape(name)}:* " + ", ".join(f"{escape(g)} {n}" for g, n in rows))
+    lines.append(f"_Groups under {results.anonymity_min} people are never shown on their own._")
+    return [section(truncate("\n".join(lines), 3000))]
+
+
+@renders(PulseResults)
+def results_message(message: PulseResults) -> Rendered:
+    """The results, the themes in what people wrote, and for the lead what to do next."""
+    blocks = results_blocks(message.results)
+    if message.themes:
+        lines = "\n".join(f"• {escape(point)}" for point in message.themes)
+        note = f"\n_{escape(message.themes_notice)}_" if message.themes_notice else ""
+        blocks.append(section(truncate(f"*Themes in what people wrote*\n{lines}{note}", 3000)))
+    if message.for_lead:
+        blocks.append(lead_actions(message.results))
+    return Rendered(message.fallback(), blocks)
+
+
+def lead_actions(results: RunResults) -> dict[str, Any]:
+    """Under the lead's copy: close the loop, or open a challenge from a theme in one step."""
+    elements = [button("What we are doing about it", RESPOND_ACTION, value=str(results.run_id))]
+    for index, theme in enumerate(themes(results)[:THEME_BUTTONS]):
+        label = truncate(f"Open a challenge: {theme}", 75)
+        elements.append(
+            button(label, f"{CHALLENGE_ACTION}:{index}", value=f"{results.run_id}:{index}")
+        )
+    return {"type": "actions", "elements": elements}
+
+
+@renders(LoopClosed)
+def loop_closed(message: LoopClosed) -> Rendered:
+    return Rendered(message.fallback(), [section(message.fallback())])

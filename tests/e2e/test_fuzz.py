@@ -54,12 +54,12 @@ from bot.exchange import messages as exchange_messages
 from bot.ideas import cards
 from bot.learning import casestudy
 from bot.learning import messages as learning_messages
-from bot.pulse import results as pulse_results
 from handlers.exchange import blocks as exchange_blocks
 from handlers.home import blocks as home_blocks
 from handlers.ideas import blocks as idea_blocks
 from handlers.learning import blocks as learning_blocks
 from handlers.nudges import blocks as nudge_blocks
+from handlers.pulse import forms as pulse_forms
 from handlers.pulse import views as pulse_views
 from handlers.web import MAX_BODY
 from slacktwin import SlackDriver, SlackTwin
@@ -147,8 +147,8 @@ ACTION_IDS = [
     f"{pulse_views.ANSWER_ACTION}_1_3",
     f"{pulse_views.ANSWER_ACTION}_0_0",
     pulse_views.FORM_ACTION,
-    pulse_results.RESPOND_ACTION,
-    f"{pulse_results.CHALLENGE_ACTION}:1",
+    pulse_views.RESPOND_ACTION,
+    f"{pulse_views.CHALLENGE_ACTION}:1",
     pulse_views.OPT_OUT,
     pulse_views.OPT_IN,
     "home_edit_profile",
@@ -196,9 +196,9 @@ VIEW_CALLBACKS = [
     idea_blocks.SIMILAR,
     idea_blocks.MANAGE,
     idea_blocks.CHALLENGE,
-    pulse_views.DESIGNER,
-    pulse_views.FORM,
-    pulse_views.RESPONSE,
+    pulse_forms.DESIGNER,
+    pulse_forms.FORM,
+    pulse_forms.RESPONSE,
     home_blocks.PROFILE,
     home_blocks.SETTINGS,
     home_blocks.LEADS,
