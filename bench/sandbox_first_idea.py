@@ -6,7 +6,8 @@ Clones this repository to a temporary folder, runs `make run` there (it builds t
 virtual environment, installs copbot, starts the twin, copbot and the demo community, and
 serves the page), then drives Debian's Chromium as a newcomer would: open the page, type
 /idea, give a title, press Share, and wait for the card in #ideas. Prints the seconds to
-each step. The typing is a script's: a person adds the time they take to read and type.
+each step, the CPU time `make run` used (a figure a busy machine does not change much) and
+the load average. The typing is a script's: a person adds the time they take to read and type.
 With --keep-venv the clone reuses this checkout's .venv (a second start, not a first).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -76,12 +78,17 @@ def main() -> int:
             figures.append(("idea card in #ideas", time.monotonic() - started))
             browser.close()
     finally:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         os.killpg(run.pid, signal.SIGINT)
         run.wait(timeout=60)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
     for step, seconds in figures:
         print(f"{step:24} {seconds:6.1f} s after git clone")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    print(f"CPU time used by make run (install, start, serving): {cpu:.1f} s")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -7,12 +7,6 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # no screen: render straight to PNG bytes
-
-from matplotlib import pyplot
-
 from bot.pulse.questions import NPS_0_10, SCALE_1_5
 from bot.pulse.results import TrendPoint
 
@@ -29,7 +23,12 @@ def trend_png(
     ]
     if not shown:
         return None
-    figure, axes = pyplot.subplots(figsize=(8, 4), dpi=100)
+    # Imported when a chart is drawn, not when copbot starts (it takes seconds). A bare
+    # Figure renders straight to PNG bytes, with no screen and no pyplot state.
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8, 4), dpi=100)
+    axes = figure.subplots()
     labels = [f"{point.opens_at:%d %b}" for point in points]
     for n in shown:
         values = [point.means[n] if n < len(point.means) else None for point in points]
@@ -47,5 +46,4 @@ def trend_png(
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    pyplot.close(figure)
     return buffer.getvalue()
