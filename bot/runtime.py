@@ -6,90 +6,32 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC
 
-from apscheduler.triggers.interval import IntervalTrigger
-
-from bot import jobs, members, redaction, workspaces
+from bot import housekeeping, members, redaction, workspaces
 from bot.config import Settings
+from bot.exchange import jobs as exchange_jobs
+from bot.ideas import jobs as ideas_jobs
+from bot.learning import jobs as learning_jobs
+from bot.nudges import jobs as nudges_jobs
 from bot.platform.outbox import Deliverer, DeliveryHalted, default_worker_id
-from bot.scheduling import JobSpec, Scheduling, daily_trigger, weekly_trigger
+from bot.platform.scheduling import Scheduling, standing_jobs
+from bot.privacy import jobs as privacy_jobs
+from bot.pulse import jobs as pulse_jobs
 from bot.slack import WebClientPort, make_web_client
 from storage import Database
 
 log = logging.getLogger("copbot.runtime")
 
-
-def standing_jobs(settings: Settings) -> list[JobSpec]:
-    """Jobs that always exist, added by whichever process leads."""
-    return [
-        JobSpec(
-            "copbot:heartbeat",
-            jobs.HEARTBEAT,
-            IntervalTrigger(minutes=5, timezone=UTC),
-            name="Scheduler heartbeat",
-        ),
-        JobSpec(
-            "ideas:challenge-steps",
-            jobs.CHALLENGE_STEPS,
-            IntervalTrigger(minutes=5, timezone=UTC),
-            name="Challenges: announce, remind, close",
-        ),
-        JobSpec(
-            "ideas:unposted-cards",
-            jobs.UNPOSTED_CARDS,
-            IntervalTrigger(minutes=5, timezone=UTC),
-            name="Ideas: link cards a crash cut short",
-        ),
-        JobSpec(
-            "privacy:unfinished-forgets",
-            jobs.UNFINISHED_FORGETS,
-            IntervalTrigger(minutes=5, timezone=UTC),
-            name="Forget me: finish requests a crash cut short",
-        ),
-        JobSpec(
-            "pulse:steps",
-            jobs.PULSE_STEPS,
-            IntervalTrigger(minutes=5, timezone=UTC),
-            name="Pulses: remind, close, send results",
-        ),
-        JobSpec(
-            "exchange:steps",
-            jobs.EXCHANGE_STEPS,
-            IntervalTrigger(minutes=15, timezone=UTC),
-            name="Exchanges: propose, introduce, nudge, report stalled",
-        ),
-        JobSpec(
-            "learning:weekly-digests",
-            jobs.WEEKLY_DIGESTS,
-            weekly_trigger("mon", "08:00", settings.copbot_timezone),
-            name="Weekly learning digest previews (to leads)",
-        ),
-        JobSpec(
-            "learning:unfinished-digests",
-            jobs.UNFINISHED_DIGESTS,
-            IntervalTrigger(minutes=1, timezone=UTC),
-            name="Learning digests: finish any cut short",
-        ),
-        JobSpec(
-            "copbot:retention",
-            jobs.RETENTION,
-            daily_trigger("02:30", settings.copbot_timezone),
-            name="Retention: delete messages, audit entries and outbox rows past their limits",
-        ),
-        JobSpec(
-            "members:profile-sync",
-            jobs.PROFILE_SYNC,
-            daily_trigger("03:00", settings.copbot_timezone),
-            name="Profiles and time zones from Slack",
-        ),
-        JobSpec(
-            "ideas:awaiting-review",
-            jobs.IDEAS_AWAITING_REVIEW,
-            weekly_trigger("mon", "09:00", settings.copbot_timezone),
-            name="Ideas waiting for review (to leads)",
-        ),
-    ]
+# Imported so their jobs register (@job); whoever leads keeps each standing one stored.
+JOB_MODULES = (
+    exchange_jobs,
+    housekeeping,
+    ideas_jobs,
+    learning_jobs,
+    nudges_jobs,
+    privacy_jobs,
+    pulse_jobs,
+)
 
 
 class Runtime:
@@ -128,7 +70,7 @@ class Runtime:
             database,
             settings,
             run_jobs=run_jobs,
-            jobs=standing_jobs(settings),
+            jobs=standing_jobs(settings.copbot_timezone),
             slack_port_factory=self.slack_port,
             poll_seconds=poll_seconds,
             manual=manual_jobs,

@@ -187,6 +187,20 @@ def installed_teams(session: Session) -> list[str]:
     return sorted(session.exec(query))
 
 
+def held_teams(database: Database) -> set[str]:
+    """Workspaces whose scheduled work is held because the app is uninstalled."""
+    with database.session() as session:
+        return uninstalled_teams(session)
+
+
+def nothing_installed(database: Database) -> bool:
+    """True when copbot knows workspaces and the app is installed in none of them: jobs
+    that work across workspaces skip their run (for copbot's one bot token, the same)."""
+    with database.session() as session:
+        held = uninstalled_teams(session)
+        return bool(held) and not installed_teams(session)
+
+
 def community_settings(session: Session, team_id: str, settings: Settings) -> CommunitySettings:
     """What the leads chose in App Home, else the environment's defaults."""
     workspace = session.get(Workspace, team_id)

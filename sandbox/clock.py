@@ -32,7 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import and_, bindparam, case, func, or_
 from sqlmodel import col, select
 
-from bot import jobs
+from bot.platform.scheduling import running_for
 from bot.text import counted
 from storage import OutboxMessage
 from storage.models import OutboxStatus
@@ -185,7 +185,7 @@ class Jumper:
         calls, before = len(world.twin.calls), self.state
         world.clock.set(at)
         try:
-            with jobs.running_for(at):
+            with running_for(at):
                 job.func(*job.args, **job.kwargs)
         except Exception:
             log.exception("sandbox clock: job %s failed at %s", job.id, at)

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot import jobs
 from bot.config import Settings
+from bot.platform import scheduling
 from bot.slack import WebClientPort, make_web_client
 from handlers.views import install as install_views
 from slacktwin import SlackDriver, SlackTwin
@@ -126,7 +126,7 @@ def slack_port(twin: SlackTwin) -> WebClientPort:
 @pytest.fixture
 def job_context(
     database: Database, settings: Settings, slack_port: WebClientPort
-) -> Iterator[jobs.JobContext]:
+) -> Iterator[scheduling.JobContext]:
     """What a scheduler process sets up before running jobs."""
-    yield jobs.configure(database, settings, lambda: slack_port)
-    jobs.reset()
+    yield scheduling.configure(database, settings, lambda: slack_port)
+    scheduling.reset()

@@ -292,10 +292,10 @@ LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
 SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
     # Naming leads looks their profiles up in the session (members.ensure_member).
     "bot/home/actions.py": ("save_leads",),
+    # The challenge job advances a challenge (posts its steps) in the session.
+    "bot/ideas/jobs.py": ("challenge_steps",),
     # Startup recovery looks for a card's message and posts or links it in the session.
     "bot/ideas/publish.py": ("recover_unposted_cards",),
-    # The challenge job advances a challenge (posts its steps) in the session.
-    "bot/jobs.py": ("challenge_steps",),
     # The profile of a first-time actor is fetched (users_info) in the session.
     "handlers/app.py": ("build_app._refresh_profile",),
     # discuss holds the idea's row lock across post_message; _post posts the card; a
@@ -355,7 +355,6 @@ OVERSIZED: dict[str, int] = {
     "bot/pulse/results.py": 516,
     "bot/pulse/service.py": 862,
     "bot/redaction.py": 607,
-    "bot/scheduling.py": 739,  # to split into bot/platform/ scheduling
     "handlers/ideas/listeners.py": 546,
     "sandbox/terminal.py": 721,
     "slacktwin/api.py": 865,

@@ -1,5 +1,6 @@
 """The platform under every feature: the one outbound port (``Messenger``), the outbox,
-and (to come) scheduling and effects after commit. It imports no feature."""
+scheduling (``bot.platform.scheduling``) and (to come) effects after commit. It imports
+no feature."""
 
 from bot.platform.messenger import History, Messenger, Posted, Refused, tagged
 

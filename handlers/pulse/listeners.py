@@ -14,9 +14,9 @@ from slack_sdk import WebClient
 
 from bot.errors import UserError
 from bot.pulse import actions
+from bot.pulse import jobs as pulse_jobs
 from bot.pulse.questions import Answer
 from bot.roles import Role
-from bot.scheduling import weekly_trigger
 from bot.text import escape
 from handlers import screens
 from handlers.common import (
@@ -129,13 +129,7 @@ def open_first_run(context: BoltContext) -> None:
     if pulse.schedule == "weekly":
         if runtime is None:
             raise UserError("The scheduler isn't running, so the pulse can't be scheduled.")
-        runtime.scheduling.ensure_job(
-            f"pulse:{pulse.id}:open",
-            "bot.jobs:pulse_open",
-            weekly_trigger(pulse.weekday or 0, "00:05", pulse.timezone),
-            args=[pulse.id],
-            name=f"Pulse {pulse.name}: open this week's run",
-        )
+        pulse_jobs.schedule_open(runtime.scheduling, pulse)
         actions.tell(slack(context), who, f"The {pulse.name} pulse will go out every week.")
     else:
         db, settings = deps(context).db, deps(context).settings

@@ -23,20 +23,19 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from bot import jobs
 from bot.config import Settings
-from bot.jobs import HEARTBEAT
-from bot.scheduling import (
-    DEFAULT_MISFIRE_GRACE_SECONDS,
+from bot.platform.scheduling import (
+    RUN,
     JobSpec,
     LeaderLease,
     Scheduling,
     WallClockCronTrigger,
     add_weekly_job,
-    build_scheduler,
     daily_trigger,
+    heartbeat,
     weekly_trigger,
 )
+from bot.platform.scheduling.store import DEFAULT_MISFIRE_GRACE_SECONDS, build_scheduler
 from storage import Database
 from storage.migrate import upgrade
 
@@ -208,10 +207,10 @@ def heartbeat_lines(path: Path) -> list[tuple[int, float, float]]:
 
 
 def test_scheduler_settings(database: Database, job_settings: Settings) -> None:
-    scheduler = build_scheduler(database, job_settings)
+    scheduler = build_scheduler(database)
     scheduler.start(paused=True)
     try:
-        job = scheduler.add_job(HEARTBEAT, IntervalTrigger(hours=1), id="defaults")
+        job = scheduler.add_job(RUN, IntervalTrigger(hours=1), id="defaults", args=[heartbeat.name])
         assert scheduler.timezone == UTC
         assert job.coalesce is True
         assert job.max_instances == 1
@@ -228,7 +227,7 @@ def test_job_survives_a_restart_with_its_id_and_next_run(
     job = add_weekly_job(
         first.scheduler,
         "digest:weekly",
-        HEARTBEAT,
+        heartbeat,
         weekday="mon",
         at="09:00",
         zone="Europe/London",
@@ -239,7 +238,7 @@ def test_job_survives_a_restart_with_its_id_and_next_run(
     again = add_weekly_job(
         first.scheduler,
         "digest:weekly",
-        HEARTBEAT,
+        heartbeat,
         weekday="mon",
         at="09:00",
         zone="Europe/London",
@@ -253,7 +252,7 @@ def test_job_survives_a_restart_with_its_id_and_next_run(
         second = Scheduling(other_process, job_settings, run_jobs=False).start()
         stored = second.scheduler.get_job("digest:weekly")
         assert stored is not None
-        assert stored.func_ref == HEARTBEAT
+        assert (stored.func_ref, stored.args) == (RUN, (heartbeat.name,))
         assert stored.next_run_time == next_run
         assert isinstance(stored.trigger, WallClockCronTrigger)
         assert str(stored.trigger.timezone) == "Europe/London"
@@ -263,7 +262,7 @@ def test_job_survives_a_restart_with_its_id_and_next_run(
         moved = add_weekly_job(
             second.scheduler,
             "digest:weekly",
-            HEARTBEAT,
+            heartbeat,
             weekday="tue",
             at="10:15",
             zone="Europe/London",
@@ -282,11 +281,11 @@ def test_ensuring_an_unchanged_job_keeps_its_schedule(
 ) -> None:
     scheduling = Scheduling(database, job_settings, run_jobs=False).start()
     try:
-        first = scheduling.ensure_job("sweep", HEARTBEAT, IntervalTrigger(hours=1))
+        first = scheduling.ensure_job("sweep", heartbeat, IntervalTrigger(hours=1))
         clock.sleep(0.05)
-        same = scheduling.ensure_job("sweep", HEARTBEAT, IntervalTrigger(hours=1))
+        same = scheduling.ensure_job("sweep", heartbeat, IntervalTrigger(hours=1))
         assert same.next_run_time == first.next_run_time  # not pushed back by a restart
-        changed = scheduling.ensure_job("sweep", HEARTBEAT, IntervalTrigger(hours=2))
+        changed = scheduling.ensure_job("sweep", heartbeat, IntervalTrigger(hours=2))
         assert changed.next_run_time > first.next_run_time
         assert stored_ids(database) == ["sweep"]
         assert scheduling.remove_job("sweep") is True
@@ -300,12 +299,12 @@ def test_jobs_are_stored_by_reference_with_simple_arguments(
 ) -> None:
     scheduling = Scheduling(database, job_settings, run_jobs=False).start()
     try:
-        with pytest.raises(TypeError, match="textual reference"):
-            scheduling.ensure_job("bad", jobs.heartbeat, IntervalTrigger(hours=1))  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="registered with @job"):
+            scheduling.ensure_job("bad", heartbeat.func, IntervalTrigger(hours=1))  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="registered with @job"):
+            scheduling.ensure_job("bad", "bot.jobs:heartbeat", IntervalTrigger(hours=1))  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="simple values"):
-            scheduling.ensure_job("bad", HEARTBEAT, IntervalTrigger(hours=1), args=[database])
-        with pytest.raises(LookupError):
-            scheduling.ensure_job("bad", "bot.jobs:no_such_job", IntervalTrigger(hours=1))
+            scheduling.ensure_job("bad", heartbeat, IntervalTrigger(hours=1), args=[database])
         assert stored_ids(database) == []
     finally:
         scheduling.stop()
@@ -326,19 +325,20 @@ def test_a_run_missed_while_down_runs_once_on_start(
     # A web process (no scheduler running) stores the jobs; nothing runs them for 5 minutes.
     writer = Scheduling(database, job_settings, run_jobs=False).start()
     add = writer.scheduler.add_job
-    add(HEARTBEAT, daily_trigger(at, LONDON), id="daily", args=[str(daily_file)], next_run_time=due)
+    beat = heartbeat.name
+    add(RUN, daily_trigger(at, LONDON), id="daily", args=[beat, str(daily_file)], next_run_time=due)
     add(
-        HEARTBEAT,
+        RUN,
         IntervalTrigger(minutes=1),
         id="minutely",
-        args=[str(minute_file)],
+        args=[beat, str(minute_file)],
         next_run_time=now - timedelta(minutes=5),
     )
     add(  # APScheduler's default grace of one second: a late run is dropped
-        HEARTBEAT,
+        RUN,
         daily_trigger(at, LONDON),
         id="strict",
-        args=[str(strict_file)],
+        args=[beat, str(strict_file)],
         next_run_time=due,
         misfire_grace_time=1,
     )
@@ -375,7 +375,14 @@ def test_a_process_that_does_not_run_jobs_leaves_due_runs_alone_when_it_stops(
     # records runs it could not start; a web process stopping must not eat the leader's runs.
     due = datetime.now(UTC) - timedelta(minutes=2)
     web = Scheduling(database, job_settings, run_jobs=False).start()
-    web.scheduler.add_job(HEARTBEAT, IntervalTrigger(hours=1), id="due", next_run_time=due)
+    web.scheduler.add_job(
+        RUN,
+        IntervalTrigger(hours=1),
+        id="due",
+        name="heartbeat",
+        args=[heartbeat.name],
+        next_run_time=due,
+    )
     web.stop()
     later = Scheduling(database, job_settings, run_jobs=False).start()
     try:
@@ -389,15 +396,15 @@ def test_a_job_this_release_cannot_load_is_kept_not_deleted(
 ) -> None:
     scheduling = Scheduling(database, job_settings, run_jobs=False).start()
     try:
-        scheduling.ensure_job("newer", HEARTBEAT, IntervalTrigger(hours=1))
-        scheduling.ensure_job("known", HEARTBEAT, IntervalTrigger(hours=2))
+        scheduling.ensure_job("newer", heartbeat, IntervalTrigger(hours=1))
+        scheduling.ensure_job("known", heartbeat, IntervalTrigger(hours=2))
         with database.engine.begin() as connection:  # as if a newer release had stored it
             state = pickle.loads(
                 connection.execute(
                     text("SELECT job_state FROM apscheduler_jobs WHERE id = 'newer'")
                 ).scalar_one()
             )
-            state["func"] = "bot.jobs:added_in_a_later_release"
+            state["args"] = ("ideas:added-in-a-later-release",)
             connection.execute(
                 text("UPDATE apscheduler_jobs SET job_state = :state WHERE id = 'newer'"),
                 {"state": pickle.dumps(state)},
@@ -405,7 +412,7 @@ def test_a_job_this_release_cannot_load_is_kept_not_deleted(
         assert [row.id for row in scheduling.upcoming()] == ["known"]
         assert stored_ids(database) == ["known", "newer"]
         # This release can still take the ID back.
-        scheduling.ensure_job("newer", HEARTBEAT, IntervalTrigger(hours=3))
+        scheduling.ensure_job("newer", heartbeat, IntervalTrigger(hours=3))
         assert [row.id for row in scheduling.upcoming()] == ["known", "newer"]
     finally:
         scheduling.stop()
@@ -414,14 +421,14 @@ def test_a_job_this_release_cannot_load_is_kept_not_deleted(
 def test_scheduling_ensures_its_jobs_when_it_leads(
     database: Database, job_settings: Settings, lease_key: str
 ) -> None:
-    spec = JobSpec("heartbeat", HEARTBEAT, IntervalTrigger(hours=6), name="Heartbeat")
+    spec = JobSpec("heartbeat", heartbeat, IntervalTrigger(hours=6), name="Heartbeat")
     scheduling = Scheduling(database, job_settings, jobs=[spec], lease_key=lease_key)
     scheduling.start()
     try:
         assert scheduling.is_leader
         assert scheduling.scheduler.state == STATE_RUNNING
         assert [row.id for row in scheduling.upcoming()] == ["heartbeat"]
-        scheduling.define(JobSpec("digest", HEARTBEAT, weekly_trigger("fri", "16:00", LONDON)))
+        scheduling.define(JobSpec("digest", heartbeat, weekly_trigger("fri", "16:00", LONDON)))
         assert sorted(stored_ids(database)) == ["digest", "heartbeat"]
     finally:
         scheduling.stop()
@@ -435,7 +442,7 @@ def test_no_scheduler_process_reads_and_writes_jobs_but_runs_none(
     try:
         assert not web.is_leader
         assert web.scheduler.state == STATE_PAUSED
-        web.ensure_job("soon", HEARTBEAT, IntervalTrigger(hours=1))
+        web.ensure_job("soon", heartbeat, IntervalTrigger(hours=1))
         assert [row.id for row in web.upcoming()] == ["soon"]
     finally:
         web.stop()

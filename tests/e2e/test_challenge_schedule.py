@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot import jobs
 from bot.config import Settings
 from bot.ideas import challenges
+from bot.ideas.jobs import challenge_steps
 from bot.members import actor_for
+from bot.platform import scheduling
 from bot.slack import WebClientPort, make_web_client
 from bot.workspaces import ensure_workspace
 from slacktwin import SlackTwin
@@ -32,7 +33,7 @@ def channel_posts(twin: SlackTwin) -> str:
 def test_the_scheduled_job_takes_each_step_once(
     copbot: Copbot, twin: SlackTwin, database: Database, settings: Settings
 ) -> None:
-    jobs.configure(
+    scheduling.configure(
         database, settings, lambda: WebClientPort(make_web_client(BOT_TOKEN, twin.api_url))
     )
     now = utcnow()
@@ -54,8 +55,8 @@ def test_the_scheduled_job_takes_each_step_once(
         )
         challenge_id = challenges.create(session, actor_for(lead, settings), fields).id
 
-    jobs.challenge_steps()
-    jobs.challenge_steps()  # a second run finds nothing new to do
+    challenge_steps()
+    challenge_steps()  # a second run finds nothing new to do
     twin.wait_for(lambda: "Challenge: How do we cut medicines waste?" in channel_posts(twin))
     with database.session() as session:
         invited = list(
@@ -65,13 +66,13 @@ def test_the_scheduled_job_takes_each_step_once(
 
     with database.session() as session:
         session.get(Challenge, challenge_id).closes_at = now + timedelta(hours=12)
-    jobs.challenge_steps()
+    challenge_steps()
     twin.wait_for(lambda: "Closing soon: How do we cut medicines waste?" in channel_posts(twin))
 
     with database.session() as session:
         session.get(Challenge, challenge_id).closes_at = now - timedelta(minutes=1)
-    jobs.challenge_steps()
-    jobs.challenge_steps()
+    challenge_steps()
+    challenge_steps()
     twin.wait_for(lambda: "Challenge closed: How do we cut medicines waste?" in channel_posts(twin))
     twin.wait_for(lambda: twin.files, message="the CSV for the lead")
     assert twin.files[-1]["ims"] == [twin.dm_channel(LEAD)]

@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot import jobs, retention
+from bot import retention
 from bot.learning import digest
+from bot.learning.jobs import unfinished_digests, weekly_digests
+from bot.platform.scheduling import JobContext, running_for
 from bot.slack import WebClientPort
 from slacktwin import SlackDriver, SlackTwin
 from storage import CapturedMessage, CaseStudy, Database, Digest, Reflection, utcnow
@@ -210,7 +212,7 @@ def test_captured_messages_expire_after_the_retention_limit(
 
 
 def test_a_digest_that_fails_once_is_tried_again_in_the_same_message(
-    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: jobs.JobContext
+    driver: SlackDriver, twin: SlackTwin, database: Database, job_context: JobContext
 ) -> None:
     turn_on_capture(driver, twin, LEAD, CHANNEL)
     driver.post_message(MEMBER, CHANNEL, "Virtual wards helped us reduce readmissions.")
@@ -218,14 +220,14 @@ def test_a_digest_that_fails_once_is_tried_again_in_the_same_message(
     twin.fail("chat.update", status=400, error="internal_error")  # the preview won't show
     driver.command(LEAD, "/digest", "", channel=CHANNEL)
     twin.wait_for(lambda: "try again in a minute" in preview(twin).get("text", ""))
-    jobs.unfinished_digests()  # not due yet: nothing happens
+    unfinished_digests()  # not due yet: nothing happens
     assert "try again in a minute" in preview(twin)["text"]
 
     with database.session() as session:  # a minute passes
         draft = session.exec(select(Digest)).one()
         draft.claimed_until = utcnow() - timedelta(seconds=1)
         session.add(draft)
-    jobs.unfinished_digests()
+    unfinished_digests()
     shown = twin.wait_for(lambda: [m for m in digest_messages(twin) if "Publish" in json.dumps(m)])
     assert len(digest_messages(twin)) == 1 and "Virtual wards" in json.dumps(shown[0])
     with database.session() as session:
@@ -260,44 +262,44 @@ def test_a_digest_cut_short_by_a_crash_is_finished_in_the_same_message(
     twin: SlackTwin,
     database: Database,
     slack_port: WebClientPort,
-    job_context: jobs.JobContext,
+    job_context: JobContext,
     saved: bool,
 ) -> None:
     turn_on_capture(driver, twin, LEAD, CHANNEL)
     driver.post_message(MEMBER, CHANNEL, "Discharge letters worked better with a checklist.")
     wait_until_kept(twin, database, 1)
     channel, ts = cut_short(twin, database, slack_port, tries=1, saved=saved)
-    jobs.unfinished_digests()
+    unfinished_digests()
     message = twin.message(channel, ts)
     assert message is not None and "Publish" in json.dumps(message)
     assert "Discharge letters" in json.dumps(message)
     assert len(digest_messages(twin)) == 1
-    jobs.unfinished_digests()  # done: nothing more is sent
+    unfinished_digests()  # done: nothing more is sent
     assert len(digest_messages(twin)) == 1
 
 
 def test_a_digest_whose_every_try_died_is_given_up_with_an_apology(
-    twin: SlackTwin, database: Database, slack_port: WebClientPort, job_context: jobs.JobContext
+    twin: SlackTwin, database: Database, slack_port: WebClientPort, job_context: JobContext
 ) -> None:
     channel, ts = cut_short(twin, database, slack_port, tries=digest.MAX_ATTEMPTS)
-    jobs.unfinished_digests()
+    unfinished_digests()
     message = twin.message(channel, ts)
     assert message is not None and "couldn't finish this digest" in message["text"]
     with database.session() as session:
         assert session.exec(select(Digest.status)).one() == "failed"
-    jobs.unfinished_digests()  # not tried again
+    unfinished_digests()  # not tried again
     assert len(digest_messages(twin)) == 1
 
 
 def test_the_weekly_digest_run_twice_for_one_week_sends_one_preview_per_lead(
-    driver: SlackDriver, twin: SlackTwin, job_context: jobs.JobContext
+    driver: SlackDriver, twin: SlackTwin, job_context: JobContext
 ) -> None:
     for user in (LEAD, ADMIN, MEMBER):  # copbot knows them: a lead, an admin, a member
         driver.command(user, "/copbot", "help", channel=CHANNEL)
     monday = utcnow().replace(microsecond=0)
     for _ in range(2):  # a scheduler takeover can run the same occurrence again
-        with jobs.running_for(monday):
-            jobs.weekly_digests()
+        with running_for(monday):
+            weekly_digests()
     assert len(digest_messages(twin, LEAD)) == 1
     assert "quiet week" in json.dumps(digest_messages(twin, LEAD)).lower()
     assert len(digest_messages(twin, ADMIN)) == 1

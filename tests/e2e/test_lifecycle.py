@@ -12,7 +12,9 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import col, func, select
 
-from bot import jobs
+from bot.housekeeping import profile_sync
+from bot.nudges.jobs import ideas_awaiting_review
+from bot.pulse.jobs import pulse_steps
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, OutboxMessage, OutboxStatus
 from tests.support import ADMIN, BOT_TOKEN, CHANNEL, LEAD, MEMBER, OTHER, SIGNING_SECRET, TEAM
@@ -98,9 +100,9 @@ def test_uninstall_holds_everything_and_a_reinstall_sends_each_dm_once(
     assert not held.get(OutboxStatus.UNDELIVERABLE) and not errors(database)
 
     twin.reset_calls()  # scheduled work skips the workspace too
-    jobs.profile_sync()
-    jobs.pulse_steps()
-    jobs.ideas_awaiting_review()
+    profile_sync()
+    pulse_steps()
+    ideas_awaiting_review()
     # Only the runtime's own install check (auth.test, refused) may still be in flight.
     assert [c.method for c in twin.calls if c.method != "auth.test"] == []
 

@@ -14,8 +14,11 @@ import pytest
 from sqlalchemy import MetaData, Table, Text, cast, func, inspect, or_, select
 from sqlmodel import SQLModel
 
-from bot import jobs, rights
+from bot import rights
 from bot.config import Settings
+from bot.housekeeping import profile_sync
+from bot.privacy.jobs import unfinished_forgets
+from bot.pulse.jobs import pulse_steps
 from slacktwin import SlackDriver, SlackTwin
 from storage import (
     AuditEntry,
@@ -440,7 +443,7 @@ def test_an_attributed_answer_sealed_before_forget_me_never_names_them(
         for run in session.scalars(select(PulseRun)):
             run.closes_at = utcnow() - timedelta(minutes=1)
             session.add(run)
-    jobs.pulse_steps()
+    pulse_steps()
     with database.session() as session:
         answers = session.scalars(select(PulseAnswer)).all()
         assert [(a.user_id, a.value) for a in answers] == [(OTHER, 4)]
@@ -460,11 +463,11 @@ def test_a_forget_me_cut_short_by_a_crash_is_finished_by_the_scheduled_job(
         ).one()
         entry.at = utcnow() - timedelta(minutes=10)
         session.add(entry)
-    jobs.unfinished_forgets()
+    unfinished_forgets()
     assert "has forgotten you" in json.dumps(twin.dms(MEMBER))
     assert "Max Member" not in card_text(twin, my_card)
     assert scan(database, {"user ID": MEMBER, "name": "Max Member"}) == {}
-    jobs.unfinished_forgets()  # done: nothing is carried out twice
+    unfinished_forgets()  # done: nothing is carried out twice
     assert json.dumps(twin.dms(MEMBER)).count("has forgotten you") == 1
 
 
@@ -480,12 +483,12 @@ def test_a_forgotten_person_stays_forgotten_until_they_use_copbot_again(
     profile change and a message of theirs (in a captured channel: not kept) make no
     member row, so an "Everyone" pulse does not reach them. When they use copbot
     themselves they are a member again."""
-    jobs.profile_sync()  # the whole directory, as at first start
+    profile_sync()  # the whole directory, as at first start
     turn_on_capture(driver, twin, LEAD, CHANNEL)
     forget_me(driver, twin, MEMBER)
     assert member_row(database, MEMBER) is None
 
-    jobs.profile_sync()
+    profile_sync()
     assert driver.user_change(MEMBER).status_code == 200
     assert driver.app_home_opened(MEMBER, tab="messages").status_code == 200  # reading the DM
     driver.post_message(MEMBER, CHANNEL, "Morning all, huddle at 10:30")

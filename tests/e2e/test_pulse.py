@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot import jobs
 from bot.config import Settings
 from bot.platform.outbox import Deliverer
+from bot.platform.scheduling import running_for
 from bot.pulse.ballots import Sealer
+from bot.pulse.jobs import pulse_open, pulse_steps
 from bot.slack import make_web_client
 from slacktwin import SlackDriver, SlackTwin
 from storage import (
@@ -99,7 +100,7 @@ def test_design_send_answer_close_and_results(
         run.closes_at = utcnow() - timedelta(minutes=1)
         session.add(run)
 
-    jobs.pulse_steps()
+    pulse_steps()
     twin.wait_for(lambda: "Results of the weekly pulse" in json.dumps(twin.dms(LEAD)))
     results = json.dumps(results_dm(twin, "weekly"))
     assert "5 of 7 answered" in results
@@ -159,7 +160,7 @@ def test_results_are_withheld_below_the_minimum(
         run = session.exec(select(PulseRun)).one()
         run.closes_at = utcnow() - timedelta(minutes=1)
         session.add(run)
-    jobs.pulse_steps()
+    pulse_steps()
     twin.wait_for(lambda: "Results of the quick pulse" in json.dumps(twin.dms(LEAD)))
     results = json.dumps(results_dm(twin, "quick"))
     assert "4 of 7 answered" in results
@@ -239,8 +240,8 @@ def test_one_reminder_only_to_those_who_have_not_answered(
         run.opens_at = utcnow() - timedelta(days=11)  # closes in 4 days: quiet hours
         run.closes_at = utcnow() + timedelta(days=4)  # or a weekend never push it past close
         session.add(run)
-    jobs.pulse_steps()
-    jobs.pulse_steps()  # a second pass sends no second reminder
+    pulse_steps()
+    pulse_steps()  # a second pass sends no second reminder
     with database.session() as session:
         reminded = sorted(
             row.user_id
@@ -291,8 +292,8 @@ def test_members_in_three_time_zones_get_it_at_their_own_local_time(
 
     monday = _next_monday()
     london = ZoneInfo("Europe/London")
-    with jobs.running_for(datetime.combine(monday, time(0, 5), london)):
-        jobs.pulse_open(pulse.id)  # the weekly job, as the scheduler would run it
+    with running_for(datetime.combine(monday, time(0, 5), london)):
+        pulse_open(pulse.id)  # the weekly job, as the scheduler would run it
 
     port = make_web_client(BOT_TOKEN, twin.api_url)
     received: dict[str, datetime] = {}
@@ -346,7 +347,7 @@ def test_a_lead_opens_a_challenge_from_a_pulse_theme_in_one_step(
         run = session.exec(select(PulseRun)).one()
         run.closes_at = utcnow() - timedelta(minutes=1)
         session.add(run)
-    jobs.pulse_steps()
+    pulse_steps()
     twin.wait_for(lambda: "Results of the blocks pulse" in json.dumps(twin.dms(LEAD)))
     results = results_dm(twin, "blocks")
     shown = json.dumps(results["blocks"])
@@ -419,7 +420,7 @@ def test_a_breakdown_that_would_reveal_a_small_group_is_suppressed(
         run = session.exec(select(PulseRun)).one()
         run.closes_at = utcnow() - timedelta(minutes=1)
         session.add(run)
-    jobs.pulse_steps()
+    pulse_steps()
     twin.wait_for(lambda: "Results of the groups pulse" in json.dumps(twin.dms(LEAD)))
     results = results_dm(twin, "groups")
     shown = json.dumps(results["blocks"])

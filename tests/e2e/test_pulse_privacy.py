@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
-from bot import jobs
+from bot.pulse.jobs import pulse_steps
 from slacktwin import SlackDriver, SlackTwin
 from storage import Database, Member, PulseAnswer, PulseBallot, PulseRun, utcnow
 from tests.e2e.test_pulse import latest_dm, results_dm
@@ -64,7 +64,7 @@ def close_now(database: Database) -> None:
         run = session.exec(select(PulseRun)).one()
         run.closes_at = utcnow() - timedelta(minutes=1)
         session.add(run)
-    jobs.pulse_steps()
+    pulse_steps()
 
 
 def snapshot(database: Database) -> dict[str, Counter[str]]:

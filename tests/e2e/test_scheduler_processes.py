@@ -30,8 +30,7 @@ import logging, sys, time
 from datetime import UTC
 from apscheduler.triggers.interval import IntervalTrigger
 from bot.config import Settings
-from bot.jobs import HEARTBEAT
-from bot.scheduling import JobSpec, Scheduling
+from bot.platform.scheduling import JobSpec, Scheduling, heartbeat as beat
 from storage import Database
 
 url, path, key = sys.argv[1:4]
@@ -40,7 +39,7 @@ logging.basicConfig(
 )
 database = Database(url)
 settings = Settings(_env_file=None, database_url=url)
-heartbeat = JobSpec("heartbeat", HEARTBEAT, IntervalTrigger(seconds=1, timezone=UTC), (path,))
+heartbeat = JobSpec("heartbeat", beat, IntervalTrigger(seconds=1, timezone=UTC), (path,))
 Scheduling(database, settings, jobs=[heartbeat], poll_seconds=1.0, lease_key=key).start()
 while True:
     time.sleep(1)

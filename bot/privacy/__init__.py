@@ -1,7 +1,8 @@
 """Patient-identifiable data stays out: refused on input, redacted before any model.
 
 The recognisers live in ``bot.redaction`` (one place for redaction and refusal alike); this
-module keeps the names services have always imported for the refusal at input.
+module keeps the names services have always imported for the refusal at input. The privacy
+feature's other files sit beside it (``jobs.py``; its rights are in ``bot.rights`` today).
 """
 
 from __future__ import annotations
