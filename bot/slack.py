@@ -122,6 +122,10 @@ class SlackPort(Messenger, Protocol):
 
     def channel_members(self, channel: str) -> list[str]: ...
 
+    def channel_info(self, channel: str) -> dict[str, Any]: ...
+
+    def join_channel(self, channel: str) -> None: ...
+
     def list_users(
         self, cursor: str | None = None, limit: int = 200
     ) -> tuple[list[SlackProfile], str | None]: ...
@@ -262,6 +266,16 @@ class WebClientPort:
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return people
+
+    def channel_info(self, channel: str) -> dict[str, Any]:
+        """What Slack says of a channel (``conversations.info``): its name, whether copbot
+        is a member, private or archived."""
+        with refusals("conversations.info"):
+            return dict(self.client.conversations_info(channel=channel)["channel"])
+
+    def join_channel(self, channel: str) -> None:
+        with refusals("conversations.join"):
+            self.client.conversations_join(channel=channel)
 
     def permalink(self, channel: str, ts: str) -> str | None:
         try:

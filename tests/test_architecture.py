@@ -263,13 +263,6 @@ LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
         "offer_idea", "open_manage", "save_decision", "share_for_challenge", "submit_idea",
         "support", "support_instead", "unsupport",
     ),
-    # Capture, /digest, case studies and their editors.
-    "handlers/learning/listeners.py": (
-        "announce_capture", "check_case_study", "digest_command", "disable_capture",
-        "enable_capture", "exclude_me", "include_me", "keep_message", "mark_learning",
-        "open_editor", "publish", "publish_case_study", "redraw_preview", "save_edit",
-        "write_case_study",
-    ),
 }  # fmt: skip
 
 # Today's listeners that call the Slack client themselves (rule 3): nearly all open or
@@ -280,10 +273,6 @@ LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
     "handlers/ideas/listeners.py": (
         "_open_capture", "after_idea_command", "open_capture_from_offer", "open_manage",
         "post_draft_from_button", "support_instead",
-    ),
-    # be_in joins a channel to capture it (conversations_info, conversations_join).
-    "handlers/learning/listeners.py": (
-        "be_in", "open_capture_form", "open_editor", "write_case_study",
     ),
 }  # fmt: skip
 
@@ -301,8 +290,6 @@ SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
     # discuss holds the idea's row lock across post_message; _post posts the card; a
     # decision's owner and a challenge's step reach Slack in the session.
     "handlers/ideas/listeners.py": ("_advance", "_post", "discuss", "save_decision"),
-    # Publishing a digest or case study posts and links it in the session.
-    "handlers/learning/listeners.py": ("publish", "publish_case_study"),
 }  # fmt: skip
 
 

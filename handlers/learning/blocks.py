@@ -8,9 +8,11 @@ from typing import Any
 
 from bot.learning.casestudy import FIELDS
 from bot.learning.summariser import CaseStudyDraft
+from bot.learning.usage import UsageLine
 from bot.text import escape
+from handlers.common import ephemeral
 from handlers.kit import button, input_block, modal, plain_text, section
-from storage import Digest
+from storage import CaseStudy, Digest
 
 CAPTURE_FORM = "capture_form"
 CAPTURE_ADD = "capture_add"
@@ -113,3 +115,28 @@ def case_study_modal(draft: CaseStudyDraft, channel: str, ts: str) -> dict[str, 
         )
     meta = json.dumps({"channel": channel, "ts": ts, "engine": draft.engine})
     return modal(CASE_STUDY_FORM, "Case study", "Publish", blocks, meta)
+
+
+def usage_blocks(lines: list[UsageLine]) -> list[dict[str, Any]]:
+    """``/digest usage``: this month's language model calls, by model."""
+    text = "\n".join(
+        f"• *{escape(u.model)}*: {u.calls} calls ({u.failed} failed), "
+        f"{u.tokens_in:,} tokens in, {u.tokens_out:,} out, {u.seconds:.1f} s"
+        for u in lines
+    )
+    return [section("*This month*\n" + (text or "No calls yet."))]
+
+
+def hub_reply(words: str, found: list[CaseStudy]) -> dict[str, Any]:
+    """``/copbot hub <words>``: the case studies that match, linked where posted."""
+    if not found:
+        return ephemeral(f"No case studies match “{escape(words)}” yet.")
+    lines = [
+        f"• {f'<{s.permalink}|{escape(s.title)}>' if s.permalink else escape(s.title)}: "
+        f"{escape(s.background or s.impact, limit=140)}"
+        for s in found
+    ]
+    return ephemeral(
+        f"Case studies matching “{words}”",
+        [section(f"*Case studies matching “{escape(words)}”*\n" + "\n".join(lines))],
+    )

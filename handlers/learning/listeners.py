@@ -8,14 +8,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from bot import retention, workspaces
 from bot.errors import UserError
-from bot.learning import capture, casestudy, digest, messages, usage
-from bot.learning.summariser import make_summariser
+from bot.learning import actions, messages
 from bot.roles import Role
 from bot.text import escape
+from handlers import screens
 from handlers.common import (
     ack_only,
     ack_then,
@@ -28,9 +26,8 @@ from handlers.common import (
     throttle,
 )
 from handlers.home.listeners import refresh_home
-from handlers.kit import notice, section
+from handlers.kit import notice
 from handlers.learning import blocks
-from storage import CaseStudy, Digest, Workspace
 
 WORKING = notice("Case study", "Reading the thread and writing a first draft…")
 
@@ -62,8 +59,7 @@ def ack_lead(ack: Ack, context: BoltContext) -> None:
 
 def keep_message(event: dict[str, Any], context: BoltContext) -> None:
     if context.team_id:
-        with deps(context).db.session() as session:
-            capture.on_message(session, context.team_id, event, deps(context).settings)
+        actions.keep_message(deps(context).db, deps(context).settings, context.team_id, event)
 
 
 def is_memo(event: dict[str, Any]) -> bool:
@@ -76,75 +72,41 @@ def is_memo(event: dict[str, Any]) -> bool:
 def mark_learning(event: dict[str, Any], context: BoltContext) -> None:
     item = event["item"]
     if context.team_id:
-        with deps(context).db.session() as session:
-            capture.mark_learning(session, context.team_id, item["channel"], item["ts"])
+        actions.mark_learning(deps(context).db, context.team_id, item["channel"], item["ts"])
 
 
 def open_capture_form(body: dict[str, Any], client: WebClient) -> None:
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.capture_modal())
+    screens.open_modal(client, body["trigger_id"], blocks.capture_modal())
 
 
-def enable_capture(ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-    """Capture starts only once copbot is in the channel: it joins a public channel; a
-    private one the lead must invite it to first (nothing is saved until then)."""
+def enable_capture(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
+    """Turned on before the ack (a channel copbot can't be in is refused on the form);
+    announced in the channel after it."""
     channel = form_values(view).get("channel") or ""
-    actor(context).require(Role.LEAD, "turn on learning capture")
-    if channel:
-        be_in(client, channel)
-    with deps(context).db.session() as session:
-        context["announce"] = capture.enable(session, actor(context), channel) and channel
+    enabled = actions.enable_capture(deps(context).db, slack(context), actor(context), channel)
+    context["announce"] = enabled and channel
     ack()
 
 
-def be_in(client: WebClient, channel: str) -> None:
-    """Make sure copbot is a member of ``channel`` (to hear its messages), or say what the
-    lead must do. Slack answers ``channel_not_found`` for a private channel copbot is not
-    in, so its name is unknown to copbot then."""
-    try:
-        info = client.conversations_info(channel=channel)["channel"]
-    except SlackApiError as error:
-        if error.response.get("error") == "channel_not_found":
-            raise UserError(
-                "Invite @copbot to that private channel first, then try again.", field="channel"
-            ) from None
-        raise
-    if info.get("is_member"):
-        return
-    name = f"#{info.get('name')}" if info.get("name") else "that channel"
-    if info.get("is_archived"):
-        raise UserError(f"{name} is archived.", field="channel")
-    if info.get("is_private") or info.get("is_im") or info.get("is_mpim"):
-        raise UserError(f"Invite @copbot to {name} first, then try again.", field="channel")
-    client.conversations_join(channel=channel)
-
-
-def announce_capture(context: BoltContext, client: WebClient) -> None:
-    """The plain notice in the channel (copbot is already a member)."""
-    channel = context.get("announce")
-    if not channel:
-        return
-    with deps(context).db.session() as session:
-        days = retention.of(session.get(Workspace, actor(context).team_id)).messages
-    slack(context).post_message(channel, capture.notice_text(actor(context).user_id, days))
+def announce_capture(context: BoltContext) -> None:
+    if context.get("announce"):
+        actions.announce_capture(
+            deps(context).db, slack(context), actor(context), context["announce"]
+        )
 
 
 def disable_capture(ack: Ack, action: dict[str, Any], context: BoltContext) -> None:
-    with deps(context).db.session() as session:
-        capture.disable(session, actor(context), action.get("value") or "")
+    actions.disable_capture(deps(context).db, actor(context), action.get("value") or "")
     ack()
 
 
 def exclude_me(ack: Ack, context: BoltContext) -> None:
-    who = actor(context)
-    with deps(context).db.session() as session:
-        capture.exclude_me(session, who.team_id, who.user_id)
+    actions.exclude_me(deps(context).db, actor(context))
     ack()
 
 
 def include_me(ack: Ack, context: BoltContext) -> None:
-    who = actor(context)
-    with deps(context).db.session() as session:
-        capture.include_me(session, who.team_id, who.user_id)
+    actions.include_me(deps(context).db, actor(context))
     ack()
 
 
@@ -156,20 +118,11 @@ def digest_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
     who.require(Role.LEAD, "use /digest")
     sub = (command.get("text") or "").strip().lower()
     if sub == "usage":
-        with deps(context).db.session() as session:
-            lines = usage.usage_this_month(session, who.team_id)
-        text = "\n".join(
-            f"• *{escape(u.model)}*: {u.calls} calls ({u.failed} failed), "
-            f"{u.tokens_in:,} tokens in, {u.tokens_out:,} out, {u.seconds:.1f} s"
-            for u in lines
-        )
-        ack(
-            ephemeral("Language model use", [section("*This month*\n" + (text or "No calls yet."))])
-        )
+        lines = actions.usage_this_month(deps(context).db, who)
+        ack(ephemeral("Language model use", blocks.usage_blocks(lines)))
     elif sub == "":
         throttle(context, "digest")
-        with deps(context).db.session() as session:
-            context["digest_id"] = digest.request(session, team_id=who.team_id, user_id=who.user_id)
+        context["digest_id"] = actions.request_digest(deps(context).db, who)
         ack(ephemeral("Preparing your digest: the preview will arrive in your DMs."))
     else:
         raise UserError("Try `/digest` for a preview now, or `/digest usage`.")
@@ -177,70 +130,33 @@ def digest_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
 
 def after_digest_command(context: BoltContext) -> None:
     if context.get("digest_id"):
-        settings = deps(context).settings
-        digest.prepare(
-            deps(context).db.session,
-            slack(context),
-            settings,
-            make_summariser(settings),
-            context["digest_id"],
-        )
+        runtime = deps(context)
+        actions.prepare_digest(runtime.db, slack(context), runtime.settings, context["digest_id"])
 
 
 def publish(action: dict[str, Any], context: BoltContext) -> None:
-    who = actor(context)
-    with deps(context).db.session() as session:
-        draft = digest.publishable(session, who, parse_id(action.get("value"), "That digest"))
-        channel = workspaces.community_settings(
-            session, who.team_id, deps(context).settings
-        ).digest_channel
-        if not channel:
-            raise UserError("Choose a digest channel in copbot's Home tab first.")
-        ts = slack(context).post_message(
-            channel, "Learning digest", blocks=messages.published_blocks(draft)
-        )
-        draft = digest.mark_published(session, who, draft.id or 0, channel, ts)
-        if draft.preview_channel and draft.preview_ts:
-            slack(context).update_message(
-                draft.preview_channel,
-                draft.preview_ts,
-                "Learning digest (published)",
-                blocks=messages.published_note(draft),
-            )
+    digest_id = parse_id(action.get("value"), "That digest")
+    runtime = deps(context)
+    actions.publish_digest(runtime.db, slack(context), runtime.settings, actor(context), digest_id)
 
 
 def open_editor(
     body: dict[str, Any], action: dict[str, Any], context: BoltContext, client: WebClient
 ) -> None:
-    with deps(context).db.session() as session:
-        draft = digest.publishable(
-            session, actor(context), parse_id(action.get("value"), "That digest")
-        )
-        view = blocks.digest_edit_modal(draft)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    digest_id = parse_id(action.get("value"), "That digest")
+    draft = actions.digest_to_edit(deps(context).db, actor(context), digest_id)
+    screens.open_modal(client, body["trigger_id"], blocks.digest_edit_modal(draft))
 
 
 def save_edit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    with deps(context).db.session() as session:
-        draft = digest.edit(
-            session,
-            actor(context),
-            parse_id(view.get("private_metadata"), "That digest"),
-            form_values(view),
-        )
-        context["digest_id"] = draft.id
+    digest_id = parse_id(view.get("private_metadata"), "That digest")
+    actions.edit_digest(deps(context).db, actor(context), digest_id, form_values(view))
+    context["digest_id"] = digest_id
     ack()
 
 
 def redraw_preview(context: BoltContext) -> None:
-    with deps(context).db.session() as session:
-        draft = session.get(Digest, context["digest_id"])
-        if draft is None or not draft.preview_channel or not draft.preview_ts:
-            return
-        blocks_now = messages.preview_blocks(draft)
-    slack(context).update_message(
-        draft.preview_channel, draft.preview_ts, "Your learning digest preview", blocks=blocks_now
-    )
+    actions.redraw_preview(deps(context).db, slack(context), context["digest_id"])
 
 
 # --------------------------------------------------------------------------- case study
@@ -248,76 +164,36 @@ def redraw_preview(context: BoltContext) -> None:
 
 def write_case_study(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """Open a waiting modal at once (the trigger lasts 3 s), then fill it with the draft."""
-    opened = client.views_open(trigger_id=body["trigger_id"], view=WORKING)
-    view_id = opened["view"]["id"]
+    view_id = screens.open_modal(client, body["trigger_id"], WORKING)
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id") or ""
     ts = message.get("thread_ts") or message.get("ts") or ""
+    runtime = deps(context)
     try:
-        sources = casestudy.thread_sources(slack(context), channel, ts, actor(context).user_id)
-        draft = casestudy.draft(make_summariser(deps(context).settings), sources)
-    except UserError as error:
-        client.views_update(view_id=view_id, view=notice("Case study", escape(error.message)))
-        return
-    with deps(context).db.session() as session:
-        usage.record_usage(
-            session, actor(context).team_id, "case_study", draft.usage, actor(context).user_id
+        draft = actions.draft_case_study(
+            runtime.db, slack(context), runtime.settings, actor(context), channel, ts
         )
-    client.views_update(view_id=view_id, view=blocks.case_study_modal(draft, channel, ts))
+    except UserError as error:
+        screens.update_modal(client, view_id, notice("Case study", escape(error.message)))
+        return
+    screens.update_modal(client, view_id, blocks.case_study_modal(draft, channel, ts))
 
 
 def check_case_study(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    who = actor(context)
-    fields = casestudy.validate(form_values(view))
     meta = json.loads(view.get("private_metadata") or "{}")
-    with deps(context).db.session() as session:
-        hub = workspaces.community_settings(
-            session, who.team_id, deps(context).settings
-        ).hub_channel
-        if not hub:
-            raise UserError("A lead needs to choose a knowledge hub channel in copbot's Home tab.")
-        study = casestudy.save(
-            session,
-            who.team_id,
-            who.user_id,
-            fields,
-            engine=str(meta.get("engine") or "offline"),
-            source_channel=meta.get("channel"),
-            source_ts=meta.get("ts"),
-            source_permalink=None,
-        )
-        context["case_study"] = (study.id, hub)
+    runtime = deps(context)
+    context["case_study"] = actions.save_case_study(
+        runtime.db, runtime.settings, actor(context), form_values(view), meta
+    )
     ack()
 
 
 def publish_case_study(context: BoltContext) -> None:
     study_id, hub = context["case_study"]
-    port = slack(context)
-    with deps(context).db.session() as session:
-        study = session.get(CaseStudy, study_id)
-        assert study is not None
-        if study.source_channel and study.source_ts:
-            study.source_permalink = port.permalink(study.source_channel, study.source_ts)
-        study.channel_id = hub
-        study.ts = port.post_message(
-            hub, f"Case study: {study.title}", blocks=casestudy.blocks(study)
-        )
-        study.permalink = port.permalink(hub, study.ts)
-        session.add(study)
+    actions.publish_case_study(deps(context).db, slack(context), study_id, hub)
 
 
 def hub_reply(context: BoltContext, words: str) -> dict[str, Any]:
     throttle(context, "search")
-    with deps(context).db.session() as session:
-        found = casestudy.search(session, actor(context).team_id, words)
-    if not found:
-        return ephemeral(f"No case studies match “{escape(words)}” yet.")
-    lines = [
-        f"• {f'<{s.permalink}|{escape(s.title)}>' if s.permalink else escape(s.title)}: "
-        f"{escape(s.background or s.impact, limit=140)}"
-        for s in found
-    ]
-    return ephemeral(
-        f"Case studies matching “{words}”",
-        [section(f"*Case studies matching “{escape(words)}”*\n" + "\n".join(lines))],
-    )
+    found = actions.search_case_studies(deps(context).db, actor(context), words)
+    return blocks.hub_reply(words, found)
