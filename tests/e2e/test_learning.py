@@ -173,8 +173,12 @@ def test_a_thread_becomes_a_case_study_in_the_hub(
     twin.wait_for(lambda: twin.messages(DIGESTS), message="published to the hub")
     posted = json.dumps(twin.messages(DIGESTS)[-1]["blocks"])
     assert "Case study: A frailty hub" in posted and "Background" in posted
-    with database.session() as session:
-        assert session.exec(select(CaseStudy)).one().permalink
+
+    def permalink() -> str | None:  # kept once Slack has linked the post, just after it
+        with database.session() as session:
+            return session.exec(select(CaseStudy)).one().permalink
+
+    assert twin.wait_for(permalink, message="the hub post's permalink kept")
     found = json.dumps(driver.command(MEMBER, "/copbot", "hub frailty").json())
     assert "A frailty hub with the GP federation" in found
     assert "No case studies" in json.dumps(
