@@ -380,10 +380,10 @@ class World:
 
     def pulse_dm(self, user: str) -> str | None:
         """The ts of the person's latest pulse DM (as copbot last drew it), or None."""
-        from handlers.pulse.views import ANSWER_ACTION
+        from handlers.pulse.ids import PulseId
 
         for message in reversed(self.twin.dms(user)):
-            if ANSWER_ACTION in json.dumps(message.get("blocks") or []):
+            if PulseId.ANSWER in json.dumps(message.get("blocks") or []):
                 return str(message["ts"])
         return None
 

@@ -21,12 +21,10 @@ from bot.text import escape, truncate
 from handlers.common import form_values
 from handlers.integrity import seal
 from handlers.kit import input_block, option, plain_text, section, static_select
+from handlers.pulse.ids import PulseId
 from handlers.pulse.views import WEEKDAYS
 from storage import Organisation
 
-DESIGNER = "pulse_new"
-DESIGNER_CHOICES = ("audience", "schedule")  # the designer's inputs that redraw it
-FORM = "pulse_form"
 AUDIENCES = (
     ("Everyone", "everyone"),
     ("Members of a channel", "channel"),
@@ -54,13 +52,13 @@ def designer_modal(
     }
     blocks = [
         input_block(
-            "name",
+            PulseId.NAME,
             "Name",
             {"type": "plain_text_input", "max_length": 40},
             hint="One word, so it can be typed: /pulse results weekly",
         ),
         input_block(
-            "audience",
+            PulseId.AUDIENCE,
             "Audience",
             static_select(audiences, audience),
             dispatch=True,
@@ -69,7 +67,7 @@ def designer_modal(
     if audience == "channel":
         blocks.append(
             input_block(
-                "channel",
+                PulseId.CHANNEL,
                 "Channel",
                 {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
                 hint="Its members get the pulse.",
@@ -78,7 +76,7 @@ def designer_modal(
     elif audience == "staff_group":
         blocks.append(
             input_block(
-                "staff_group",
+                PulseId.STAFF_GROUP,
                 "Staff group",
                 static_select([option(group) for group in STAFF_GROUPS]),
             )
@@ -86,14 +84,14 @@ def designer_modal(
     elif audience == "organisation" and organisations:
         blocks.append(
             input_block(
-                "organisation",
+                PulseId.ORGANISATION,
                 "Organisation",
                 static_select([option(org.name) for org in organisations][:100]),
             )
         )
     blocks += [
         input_block(
-            "questions",
+            PulseId.QUESTIONS,
             "Questions",
             {"type": "checkboxes", "options": starters},
             optional=True,
@@ -101,14 +99,14 @@ def designer_modal(
             "five at most.",
         ),
         input_block(
-            "own_questions",
+            PulseId.OWN_QUESTIONS,
             "Your own questions",
             {"type": "plain_text_input", "multiline": True},
             optional=True,
             hint="One a line. Start with 1-5:, 0-10: or yes/no: for a scale; others are free text.",
         ),
         input_block(
-            "schedule",
+            PulseId.SCHEDULE,
             "Schedule",
             static_select([option("One-off", "one_off"), option("Weekly", "weekly")], schedule),
             dispatch=True,
@@ -117,20 +115,20 @@ def designer_modal(
     if schedule == "weekly":
         blocks.append(
             input_block(
-                "weekday",
+                PulseId.WEEKDAY,
                 "Day",
                 static_select([option(day, str(n)) for n, day in enumerate(WEEKDAYS)], "0"),
             )
         )
     blocks += [
         input_block(
-            "local_time",
+            PulseId.LOCAL_TIME,
             "Time",
             {"type": "timepicker", "initial_time": "09:30"},
             hint="In each member's own time zone.",
         ),
         input_block(
-            "open_days",
+            PulseId.OPEN_DAYS,
             "Open for (days)",
             {
                 "type": "number_input",
@@ -141,20 +139,20 @@ def designer_modal(
             },
         ),
         input_block(
-            "results_channel",
+            PulseId.RESULTS_CHANNEL,
             "Results channel",
             {"type": "conversations_select", "filter": {"include": ["public", "private"]}},
             optional=True,
             hint="Results always go to you; also post them here (never below the minimum).",
         ),
         input_block(
-            "anonymous",
+            PulseId.ANONYMOUS,
             "Anonymous",
             {"type": "checkboxes", "options": [anonymous], "initial_options": [anonymous]},
             optional=True,
         ),
         input_block(
-            "comment_min",
+            PulseId.COMMENT_MIN,
             "Comment minimum",
             {"type": "number_input", "is_decimal_allowed": False, "min_value": "3"},
             optional=True,
@@ -164,7 +162,7 @@ def designer_modal(
     ]
     return {
         "type": "modal",
-        "callback_id": DESIGNER,
+        "callback_id": PulseId.DESIGNER,
         "title": plain_text("New pulse"),
         "submit": plain_text("Create"),
         "close": plain_text("Cancel"),
@@ -175,31 +173,33 @@ def designer_modal(
 def design_from(view: dict[str, Any]) -> Design:
     """The designer's answers, read back; a number that isn't one names its field."""
     values = form_values(view)
-    audience = values.get("audience") or "everyone"
+    audience = values.get(PulseId.AUDIENCE) or "everyone"
     value = {
-        "channel": values.get("channel"),
-        "staff_group": values.get("staff_group"),
-        "organisation": values.get("organisation"),
+        "channel": values.get(PulseId.CHANNEL),
+        "staff_group": values.get(PulseId.STAFF_GROUP),
+        "organisation": values.get(PulseId.ORGANISATION),
     }.get(audience)
     try:
-        open_days = int(values.get("open_days") or "3")
+        open_days = int(values.get(PulseId.OPEN_DAYS) or "3")
     except ValueError:
-        raise UserError("Enter a whole number of days.", field="open_days") from None
+        raise UserError("Enter a whole number of days.", field=PulseId.OPEN_DAYS) from None
     try:
-        comment_min = int(values["comment_min"]) if values.get("comment_min") else None
+        comment_min = int(values[PulseId.COMMENT_MIN]) if values.get(PulseId.COMMENT_MIN) else None
     except ValueError:
-        raise UserError("Enter a whole number of people.", field="comment_min") from None
+        raise UserError("Enter a whole number of people.", field=PulseId.COMMENT_MIN) from None
     return Design(
-        name=values.get("name") or "",
+        name=values.get(PulseId.NAME) or "",
         audience_kind=audience,
         audience_value=value,
-        questions=questions_from(values.get("questions") or [], values.get("own_questions")),
-        schedule=values.get("schedule") or "one_off",
-        weekday=int(values["weekday"]) if values.get("weekday") else None,
-        local_time=values.get("local_time"),
+        questions=questions_from(
+            values.get(PulseId.QUESTIONS) or [], values.get(PulseId.OWN_QUESTIONS)
+        ),
+        schedule=values.get(PulseId.SCHEDULE) or "one_off",
+        weekday=int(values[PulseId.WEEKDAY]) if values.get(PulseId.WEEKDAY) else None,
+        local_time=values.get(PulseId.LOCAL_TIME),
         open_days=open_days,
-        anonymous=bool(values.get("anonymous")),
-        results_channel=values.get("results_channel"),
+        anonymous=bool(values.get(PulseId.ANONYMOUS)),
+        results_channel=values.get(PulseId.RESULTS_CHANNEL),
         comment_min=comment_min,
     )
 
@@ -211,7 +211,7 @@ def questions_from(chosen: list[str], own: str | None) -> list[dict[str, Any]]:
     """Starter questions picked by number, then the lead's own, one a line."""
     starters = [str(n) for n in range(len(STARTER_QUESTIONS))]
     if any(n not in starters for n in chosen):
-        raise UserError("Choose questions from the list.", field="questions")
+        raise UserError("Choose questions from the list.", field=PulseId.QUESTIONS)
     questions = [dict(STARTER_QUESTIONS[int(n)]) for n in chosen]
     for line in (own or "").splitlines():
         line = line.strip()
@@ -229,7 +229,7 @@ def answer_form(
     blocks = []
     for index, question in enumerate(questions):
         kind, label = question["kind"], truncate(question["text"], 2000)
-        block_id = f"q{index}"
+        block_id = f"{PulseId.FORM_QUESTION}{index}"
         if kind == FREE_TEXT:
             element: dict[str, Any] = {
                 "type": "plain_text_input",
@@ -247,11 +247,11 @@ def answer_form(
         blocks.append(input_block(block_id, label[:2000], element, optional=True))
     return {
         "type": "modal",
-        "callback_id": FORM,
+        "callback_id": PulseId.FORM,
         "title": plain_text(truncate(f"Pulse: {pulse_name}", 24)),
         "submit": plain_text("Send"),
         "close": plain_text("Cancel"),
-        "private_metadata": seal(FORM, json.dumps(metadata)),
+        "private_metadata": seal(PulseId.FORM, json.dumps(metadata)),
         "blocks": blocks,
     }
 
@@ -260,9 +260,9 @@ def answers_from(view: dict[str, Any]) -> list[Answer]:
     """The full form's answers: a number for a scale or choice, else the text written."""
     answers = []
     for key, value in form_values(view).items():
-        if not key.startswith("q") or value in (None, ""):
+        if not key.startswith(PulseId.FORM_QUESTION) or value in (None, ""):
             continue
-        index = int(key[1:])
+        index = int(key.removeprefix(PulseId.FORM_QUESTION))
         if isinstance(value, str) and value.lstrip("-").isdigit():
             answers.append(Answer(question=index, value=int(value)))
         else:
@@ -272,21 +272,18 @@ def answers_from(view: dict[str, Any]) -> list[Answer]:
     return answers
 
 
-RESPONSE = "pulse_response"
-
-
 def response_modal(run_id: int, pulse_name: str) -> dict[str, Any]:
     return {
         "type": "modal",
-        "callback_id": RESPONSE,
+        "callback_id": PulseId.RESPONSE,
         "title": plain_text("Close the loop"),
         "submit": plain_text("Send"),
         "close": plain_text("Cancel"),
-        "private_metadata": seal(RESPONSE, str(run_id)),
+        "private_metadata": seal(PulseId.RESPONSE, str(run_id)),
         "blocks": [
             section(f"Everyone who answered the *{escape(pulse_name)}* pulse will get this by DM."),
             input_block(
-                "response",
+                PulseId.RESPONSE_TEXT,
                 "What we are doing about it",
                 {"type": "plain_text_input", "multiline": True, "max_length": 2000},
             ),

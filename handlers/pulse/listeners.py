@@ -33,26 +33,27 @@ from handlers.common import (
 from handlers.home.listeners import refresh_home
 from handlers.ideas.blocks import challenge_modal
 from handlers.pulse import forms, views
+from handlers.pulse.ids import DESIGNER_CHOICES, PulseId
 from storage import Pulse
 
-ANSWER = re.compile(rf"^{views.ANSWER_ACTION}_\d+_\d+$")
-THEME_CHALLENGE = re.compile(rf"^{views.CHALLENGE_ACTION}:\d+$")
+ANSWER = re.compile(rf"^{PulseId.ANSWER}_\d+_\d+$")
+THEME_CHALLENGE = re.compile(rf"^{PulseId.THEME_CHALLENGE}:\d+$")
 LEAD_ONLY = ("new", "list", "results", "pause", "send-now")
 
 
 def register(app: App) -> None:
     app.command("/pulse")(ack_then(pulse_command, after_pulse_command))
-    app.view(forms.DESIGNER)(ack_then(create_pulse, open_first_run))
-    for choice in forms.DESIGNER_CHOICES:
+    app.view(PulseId.DESIGNER)(ack_then(create_pulse, open_first_run))
+    for choice in DESIGNER_CHOICES:
         app.action(choice)(redraw_designer)
     app.action(ANSWER)(ack_then(answer_one_tap, show_answer))
-    app.action(views.FORM_ACTION)(ack_then(ack_only, open_form))
-    app.view(forms.FORM)(ack_then(answer_form, show_form_answer))
-    app.action(views.RESPOND_ACTION)(ack_then(ack_lead, open_response))
+    app.action(PulseId.OPEN_FORM)(ack_then(ack_only, open_form))
+    app.view(PulseId.FORM)(ack_then(answer_form, show_form_answer))
+    app.action(PulseId.RESPOND)(ack_then(ack_lead, open_response))
     app.action(THEME_CHALLENGE)(ack_then(ack_lead, open_theme_challenge))
-    app.view(forms.RESPONSE)(ack_then(send_response))
-    app.action(views.OPT_OUT)(ack_then(opt_out, refresh_home))
-    app.action(views.OPT_IN)(ack_then(opt_in, refresh_home))
+    app.view(PulseId.RESPONSE)(ack_then(send_response))
+    app.action(PulseId.OPT_OUT)(ack_then(opt_out, refresh_home))
+    app.action(PulseId.OPT_IN)(ack_then(opt_in, refresh_home))
 
 
 def pulse_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -100,7 +101,7 @@ def redraw_designer(
     """Audience or Schedule chosen: the designer is redrawn with the fields that apply.
     Redrawn before the ack, so a second quick choice starts from the first one's form."""
     view = body.get("view") or {}
-    if view.get("callback_id") != forms.DESIGNER:
+    if view.get("callback_id") != PulseId.DESIGNER:
         ack()
         return
     who = actor(context)
@@ -108,8 +109,8 @@ def redraw_designer(
     values = form_values(view)
     designer = forms.designer_modal(
         actions.organisations(deps(context).db, who),
-        audience=values.get("audience") or "everyone",
-        schedule=values.get("schedule") or "one_off",
+        audience=values.get(PulseId.AUDIENCE) or "everyone",
+        schedule=values.get(PulseId.SCHEDULE) or "one_off",
     )
     screens.update_modal(client, view["id"], designer)
     ack()
@@ -250,6 +251,6 @@ def open_theme_challenge(
 def send_response(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     run_id = parse_id(view.get("private_metadata"), "That pulse")
     actions.close_the_loop(
-        deps(context).db, actor(context), run_id, form_values(view).get("response")
+        deps(context).db, actor(context), run_id, form_values(view).get(PulseId.RESPONSE_TEXT)
     )
     ack()

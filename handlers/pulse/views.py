@@ -1,5 +1,5 @@
-"""How pulses look in Slack: the member's DM and its buttons, the designer and the full
-answer form (and reading them back), lists and results.
+"""How pulses look in Slack: the member's DM and its buttons, lists, the Home section and
+results (the modals are in ``forms``).
 
 DM buttons carry a JSON value: run ``r``, question ``q``, value ``v`` and, once the member
 has answered, their answer token ``t`` (see ``bot.pulse.messages.PulseDM``).
@@ -24,11 +24,8 @@ from bot.pulse.results import RunResults, themes
 from bot.pulse.service import OpenedRun
 from bot.text import escape, truncate
 from handlers.kit import button, plain_text, section
+from handlers.pulse.ids import PulseId
 from storage import Pulse
-
-ANSWER_ACTION = "pulse_answer"  # one-tap: a scale or 0-10 button
-FORM_ACTION = "pulse_open_form"  # "Answer": the full form in a modal
-
 
 # ------------------------------------------------------------------------ the member's DM
 
@@ -106,7 +103,7 @@ def pulse_dm(dm: PulseDM) -> Rendered:
         blocks.append(
             {
                 **section(f"*{index + 1}.* {escape(question['text'])}"),
-                "block_id": f"pulse_q{index}",
+                "block_id": f"{PulseId.DM_QUESTION}{index}",
             }
         )
         if kind not in (SCALE_1_5, NPS_0_10):
@@ -115,15 +112,19 @@ def pulse_dm(dm: PulseDM) -> Rendered:
         buttons = [
             button(
                 str(value),
-                f"{ANSWER_ACTION}_{index}_{value}",
+                f"{PulseId.ANSWER}_{index}_{value}",
                 value=button_value(dm.run_id, index, value, dm.token),
                 primary=dm.chosen.get(index) == value,
             )
             for value in range(low, high + 1)
         ]
-        blocks.append({"type": "actions", "block_id": f"pulse_a{index}", "elements": buttons})
-    answer = button("Answer", FORM_ACTION, value=button_value(dm.run_id, None, None, dm.token))
-    blocks.append({"type": "actions", "block_id": "pulse_form", "elements": [answer]})
+        blocks.append(
+            {"type": "actions", "block_id": f"{PulseId.DM_BUTTONS}{index}", "elements": buttons}
+        )
+    answer = button(
+        "Answer", PulseId.OPEN_FORM, value=button_value(dm.run_id, None, None, dm.token)
+    )
+    blocks.append({"type": "actions", "block_id": PulseId.FORM, "elements": [answer]})
     return Rendered(dm.fallback(), blocks)
 
 
@@ -152,9 +153,6 @@ def pulse_list(pulses: list[Pulse]) -> list[dict[str, Any]]:
     return [section("\n".join(lines))]
 
 
-OPT_OUT, OPT_IN = "pulse_opt_out", "pulse_opt_in"
-
-
 def home_section(pulses: list[tuple[Pulse, bool]]) -> list[dict[str, Any]]:
     """The pulses a member receives, each with a way to stop or resume it."""
     blocks: list[dict[str, Any]] = [
@@ -167,9 +165,9 @@ def home_section(pulses: list[tuple[Pulse, bool]]) -> list[dict[str, Any]]:
         kind = "anonymous" if pulse.anonymous else "attributed: your name is shown"
         state = " · _you asked not to receive it_" if stopped else ""
         accessory = (
-            button("Send me this again", OPT_IN, value=str(pulse.id))
+            button("Send me this again", PulseId.OPT_IN, value=str(pulse.id))
             if stopped
-            else button("Stop sending me this", OPT_OUT, value=str(pulse.id))
+            else button("Stop sending me this", PulseId.OPT_OUT, value=str(pulse.id))
         )
         blocks.append(section(f"*{escape(pulse.name)}* ({kind}){state}", accessory))
     return blocks
@@ -202,8 +200,6 @@ def sent_now(name: str, opened: OpenedRun) -> str:
 
 # -------------------------------------------------------------------------------- results
 
-RESPOND_ACTION = "pulse_respond"
-CHALLENGE_ACTION = "pulse_challenge"
 THEME_BUTTONS = 3
 
 
@@ -254,11 +250,11 @@ def results_message(message: PulseResults) -> Rendered:
 
 def lead_actions(results: RunResults) -> dict[str, Any]:
     """Under the lead's copy: close the loop, or open a challenge from a theme in one step."""
-    elements = [button("What we are doing about it", RESPOND_ACTION, value=str(results.run_id))]
+    elements = [button("What we are doing about it", PulseId.RESPOND, value=str(results.run_id))]
     for index, theme in enumerate(themes(results)[:THEME_BUTTONS]):
         label = truncate(f"Open a challenge: {theme}", 75)
         elements.append(
-            button(label, f"{CHALLENGE_ACTION}:{index}", value=f"{results.run_id}:{index}")
+            button(label, f"{PulseId.THEME_CHALLENGE}:{index}", value=f"{results.run_id}:{index}")
         )
     return {"type": "actions", "elements": elements}
 

@@ -59,8 +59,7 @@ from handlers.home import blocks as home_blocks
 from handlers.ideas import blocks as idea_blocks
 from handlers.learning import blocks as learning_blocks
 from handlers.nudges import blocks as nudge_blocks
-from handlers.pulse import forms as pulse_forms
-from handlers.pulse import views as pulse_views
+from handlers.pulse.ids import PulseId
 from handlers.web import MAX_BODY
 from slacktwin import SlackDriver, SlackTwin
 from storage import (
@@ -144,13 +143,13 @@ ACTION_IDS = [
     f"{idea_blocks.SUPPORT_INSTEAD}_1",
     f"{idea_blocks.SUPPORT_INSTEAD}_99999999999999999999",
     idea_blocks.DECLINE_CREDIT,
-    f"{pulse_views.ANSWER_ACTION}_1_3",
-    f"{pulse_views.ANSWER_ACTION}_0_0",
-    pulse_views.FORM_ACTION,
-    pulse_views.RESPOND_ACTION,
-    f"{pulse_views.CHALLENGE_ACTION}:1",
-    pulse_views.OPT_OUT,
-    pulse_views.OPT_IN,
+    f"{PulseId.ANSWER}_1_3",
+    f"{PulseId.ANSWER}_0_0",
+    PulseId.OPEN_FORM,
+    PulseId.RESPOND,
+    f"{PulseId.THEME_CHALLENGE}:1",
+    PulseId.OPT_OUT,
+    PulseId.OPT_IN,
     "home_edit_profile",
     "home_edit_settings",
     "home_manage_leads",
@@ -196,9 +195,9 @@ VIEW_CALLBACKS = [
     idea_blocks.SIMILAR,
     idea_blocks.MANAGE,
     idea_blocks.CHALLENGE,
-    pulse_forms.DESIGNER,
-    pulse_forms.FORM,
-    pulse_forms.RESPONSE,
+    PulseId.DESIGNER,
+    PulseId.FORM,
+    PulseId.RESPONSE,
     home_blocks.PROFILE,
     home_blocks.SETTINGS,
     home_blocks.LEADS,
