@@ -12,9 +12,8 @@ from bot.nudges.rules import KINDS
 from bot.text import escape
 from handlers.common import form_values
 from handlers.kit import button, input_block, plain_text
+from handlers.nudges.ids import NudgeId
 from storage import NudgePreference
-
-SETTINGS = "nudge_settings"
 
 
 def _kind_option(key: str) -> dict[str, Any]:
@@ -43,14 +42,14 @@ def home_section(preference: NudgePreference, now: datetime) -> list[dict[str, A
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": "\n".join(lines)},
-            "accessory": button("Nudge settings", "nudges_edit"),
+            "accessory": button("Nudge settings", NudgeId.EDIT),
         },
         {
             "type": "actions",
             "elements": [
-                button("Resume nudges", "nudges_resume")
+                button("Resume nudges", NudgeId.RESUME)
                 if snoozed
-                else button("Snooze for a week", "nudges_snooze")
+                else button("Snooze for a week", NudgeId.SNOOZE)
             ],
         },
     ]
@@ -71,24 +70,24 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
 
     return {
         "type": "modal",
-        "callback_id": SETTINGS,
+        "callback_id": NudgeId.SETTINGS,
         "title": plain_text("Nudge settings"),
         "submit": plain_text("Save"),
         "close": plain_text("Cancel"),
         "blocks": [
             input_block(
-                "quiet_start",
+                NudgeId.QUIET_START,
                 "Quiet from",
                 {"type": "timepicker", "initial_time": f"{preference.quiet_start:%H:%M}"},
             ),
             input_block(
-                "quiet_end",
+                NudgeId.QUIET_END,
                 "Quiet until",
                 {"type": "timepicker", "initial_time": f"{preference.quiet_end:%H:%M}"},
             ),
-            input_block("quiet_weekends", "Weekends", weekend_box, optional=True),
+            input_block(NudgeId.QUIET_WEEKENDS, "Weekends", weekend_box, optional=True),
             input_block(
-                "weekly_budget",
+                NudgeId.WEEKLY_BUDGET,
                 "Reminders a week",
                 {
                     "type": "number_input",
@@ -99,7 +98,7 @@ def settings_modal(preference: NudgePreference) -> dict[str, Any]:
                 },
                 hint="Pulse checks you are asked to answer don't count.",
             ),
-            input_block("opted_out", "Don't send me", kinds, optional=True),
+            input_block(NudgeId.OPTED_OUT, "Don't send me", kinds, optional=True),
         ],
     }
 
@@ -109,15 +108,15 @@ def settings_form(view: dict[str, Any]) -> NudgeSettings:
     its field."""
     values = form_values(view)
     try:
-        budget = int(values.get("weekly_budget") or "")
+        budget = int(values.get(NudgeId.WEEKLY_BUDGET) or "")
     except ValueError:
-        raise UserError("Enter a whole number.", field="weekly_budget") from None
+        raise UserError("Enter a whole number.", field=NudgeId.WEEKLY_BUDGET) from None
     return NudgeSettings(
-        quiet_start=_time(values.get("quiet_start"), "quiet_start"),
-        quiet_end=_time(values.get("quiet_end"), "quiet_end"),
-        quiet_weekends=bool(values.get("quiet_weekends")),
+        quiet_start=_time(values.get(NudgeId.QUIET_START), NudgeId.QUIET_START),
+        quiet_end=_time(values.get(NudgeId.QUIET_END), NudgeId.QUIET_END),
+        quiet_weekends=bool(values.get(NudgeId.QUIET_WEEKENDS)),
         weekly_budget=budget,
-        opted_out=values.get("opted_out") or [],
+        opted_out=values.get(NudgeId.OPTED_OUT) or [],
     )
 
 

@@ -13,13 +13,14 @@ from handlers import screens
 from handlers.common import ack_only, ack_then, actor, deps, ephemeral
 from handlers.home.listeners import refresh_home
 from handlers.nudges import blocks
+from handlers.nudges.ids import NudgeId
 
 
 def register(app: App) -> None:
-    app.action("nudges_edit")(ack_then(ack_only, open_settings))
-    app.view(blocks.SETTINGS)(ack_then(save_settings, refresh_home))
-    app.action("nudges_snooze")(ack_then(snooze, refresh_home))
-    app.action("nudges_resume")(ack_then(resume, refresh_home))
+    app.action(NudgeId.EDIT)(ack_then(ack_only, open_settings))
+    app.view(NudgeId.SETTINGS)(ack_then(save_settings, refresh_home))
+    app.action(NudgeId.SNOOZE)(ack_then(snooze, refresh_home))
+    app.action(NudgeId.RESUME)(ack_then(resume, refresh_home))
 
 
 def open_settings(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
