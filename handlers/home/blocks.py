@@ -12,6 +12,7 @@ from bot.text import escape
 from bot.workspaces import CommunitySettings
 from handlers.common import form_values
 from handlers.exchange import blocks as exchange_blocks
+from handlers.home.ids import HomeId
 from handlers.ideas import blocks as idea_blocks
 from handlers.kit import button, input_block, option, plain_text, section, static_select
 from handlers.learning import blocks as learning_blocks
@@ -20,14 +21,12 @@ from handlers.privacy import blocks as privacy_blocks
 from handlers.pulse import views as pulse_views
 from storage import Member, Organisation
 
-PROFILE = "profile"
+# What the community keeps, how long: the retention setting, its input and its label.
 RETENTION_LABELS = (
-    ("messages", "Keep captured messages (days)"),
-    ("audit", "Keep the audit log (days)"),
-    ("outbox", "Keep sent messages (days)"),
+    ("messages", HomeId.KEEP_MESSAGES, "Keep captured messages (days)"),
+    ("audit", HomeId.KEEP_AUDIT, "Keep the audit log (days)"),
+    ("outbox", HomeId.KEEP_OUTBOX, "Keep sent messages (days)"),
 )
-SETTINGS = "settings"
-LEADS = "leads"
 
 
 def _channel(channel: str | None) -> str:
@@ -93,7 +92,7 @@ def home_view(
             f"*Organisation:* {escape(organisation.name) if organisation else 'not set'}"
             + (f" ({escape(organisation.org_type)})" if organisation else "")
             + f"\n*Time zone:* {escape(member.tz or community.timezone)} (from Slack)",
-            button("Edit profile", "home_edit_profile"),
+            button("Edit profile", HomeId.EDIT_PROFILE),
         ),
     ]
     if is_lead:
@@ -106,12 +105,12 @@ def home_view(
                 f"*Knowledge hub channel:* {_channel(community.hub_channel)}\n"
                 f"*Time zone:* {escape(community.timezone)}\n"
                 f"*Anonymity minimum:* {community.anonymity_min} answers",
-                button("Edit settings", "home_edit_settings"),
+                button("Edit settings", HomeId.EDIT_SETTINGS),
             ),
             section(
                 "*Leads:* "
                 + (", ".join(f"<@{lead.user_id}>" for lead in leads) or "_none named yet_"),
-                button("Manage leads", "home_manage_leads"),
+                button("Manage leads", HomeId.MANAGE_LEADS),
             ),
         ]
     return {"type": "home", "blocks": blocks}
@@ -120,10 +119,12 @@ def home_view(
 def profile_form(view: dict[str, Any]) -> ProfileForm:
     values = form_values(view)
     return ProfileForm(
-        staff_group=values.get("staff_group"),
-        organisation_id=int(values["org"]) if values.get("org") else None,
-        new_organisation=values.get("new_org") or None,
-        new_organisation_type=values.get("org_type"),
+        staff_group=values.get(HomeId.STAFF_GROUP),
+        organisation_id=int(values[HomeId.ORGANISATION])
+        if values.get(HomeId.ORGANISATION)
+        else None,
+        new_organisation=values.get(HomeId.NEW_ORGANISATION) or None,
+        new_organisation_type=values.get(HomeId.ORGANISATION_TYPE),
     )
 
 
@@ -132,29 +133,29 @@ def community_form(view: dict[str, Any]) -> CommunityForm:
     refused on its field."""
     values = form_values(view)
     try:
-        anonymity_min = int(values.get("anonymity_min") or "")
+        anonymity_min = int(values.get(HomeId.ANONYMITY_MIN) or "")
     except ValueError:
-        raise UserError("Enter a whole number.", field="anonymity_min") from None
+        raise UserError("Enter a whole number.", field=HomeId.ANONYMITY_MIN) from None
     return CommunityForm(
-        ideas_channel=values.get("ideas_channel"),
-        digest_channel=values.get("digest_channel"),
-        hub_channel=values.get("hub_channel"),
-        timezone=values.get("timezone") or "",
+        ideas_channel=values.get(HomeId.IDEAS_CHANNEL),
+        digest_channel=values.get(HomeId.DIGEST_CHANNEL),
+        hub_channel=values.get(HomeId.HUB_CHANNEL),
+        timezone=values.get(HomeId.TIMEZONE) or "",
         anonymity_min=anonymity_min,
-        keep={name: values.get(f"keep_{name}") for name, _ in RETENTION_LABELS},
+        keep={name: values.get(block) for name, block, _ in RETENTION_LABELS},
     )
 
 
 def leads_form(view: dict[str, Any]) -> list[str]:
     """The people chosen in the leads modal."""
-    return list(form_values(view).get("leads") or [])
+    return list(form_values(view).get(HomeId.LEADS_INPUT) or [])
 
 
 def profile_modal(member: Member, organisations: list[Organisation]) -> dict[str, Any]:
     org_options = [option(org.name, str(org.id)) for org in organisations][:100]
     blocks = [
         input_block(
-            "staff_group",
+            HomeId.STAFF_GROUP,
             "Staff group",
             static_select([option(group) for group in STAFF_GROUPS], member.staff_group),
         ),
@@ -162,7 +163,7 @@ def profile_modal(member: Member, organisations: list[Organisation]) -> dict[str
     if org_options:
         blocks.append(
             input_block(
-                "org",
+                HomeId.ORGANISATION,
                 "Organisation",
                 static_select(org_options, str(member.organisation_id)),
                 optional=True,
@@ -170,14 +171,14 @@ def profile_modal(member: Member, organisations: list[Organisation]) -> dict[str
         )
     blocks += [
         input_block(
-            "new_org",
+            HomeId.NEW_ORGANISATION,
             "Or add your organisation",
             {"type": "plain_text_input", "max_length": 200},
             optional=True,
             hint="Only if it is not in the list.",
         ),
         input_block(
-            "org_type",
+            HomeId.ORGANISATION_TYPE,
             "Organisation type",
             static_select([option(kind) for kind in ORGANISATION_TYPES], None),
             optional=True,
@@ -185,7 +186,7 @@ def profile_modal(member: Member, organisations: list[Organisation]) -> dict[str
     ]
     return {
         "type": "modal",
-        "callback_id": PROFILE,
+        "callback_id": HomeId.PROFILE,
         "title": plain_text("Your profile"),
         "submit": plain_text("Save"),
         "close": plain_text("Cancel"),
@@ -205,38 +206,38 @@ def settings_modal(community: CommunitySettings) -> dict[str, Any]:
 
     return {
         "type": "modal",
-        "callback_id": SETTINGS,
+        "callback_id": HomeId.SETTINGS,
         "title": plain_text("Community settings"),
         "submit": plain_text("Save"),
         "close": plain_text("Cancel"),
         "blocks": [
             input_block(
-                "ideas_channel",
+                HomeId.IDEAS_CHANNEL,
                 "Ideas channel",
                 channel_picker(community.ideas_channel),
                 optional=True,
             ),
             input_block(
-                "digest_channel",
+                HomeId.DIGEST_CHANNEL,
                 "Digest channel",
                 channel_picker(community.digest_channel),
                 optional=True,
             ),
             input_block(
-                "hub_channel",
+                HomeId.HUB_CHANNEL,
                 "Knowledge hub channel",
                 channel_picker(community.hub_channel),
                 optional=True,
                 hint="Where case studies are published; the digest channel if empty.",
             ),
             input_block(
-                "timezone",
+                HomeId.TIMEZONE,
                 "Time zone",
                 {"type": "plain_text_input", "initial_value": community.timezone},
                 hint="A name like Europe/London; used for scheduled nudges.",
             ),
             input_block(
-                "anonymity_min",
+                HomeId.ANONYMITY_MIN,
                 "Anonymity minimum",
                 {
                     "type": "number_input",
@@ -248,7 +249,7 @@ def settings_modal(community: CommunitySettings) -> dict[str, Any]:
             ),
             *(
                 input_block(
-                    f"keep_{name}",
+                    block,
                     label,
                     {
                         "type": "number_input",
@@ -259,7 +260,7 @@ def settings_modal(community: CommunitySettings) -> dict[str, Any]:
                     },
                     optional=True,
                 )
-                for name, label in RETENTION_LABELS
+                for name, block, label in RETENTION_LABELS
             ),
         ],
     }
@@ -272,7 +273,13 @@ def leads_modal(leads: list[Lead]) -> dict[str, Any]:
     if named:
         picker["initial_users"] = named
     blocks: list[dict[str, Any]] = [
-        input_block("leads", "Leads", picker, optional=True, hint="People who run this community."),
+        input_block(
+            HomeId.LEADS_INPUT,
+            "Leads",
+            picker,
+            optional=True,
+            hint="People who run this community.",
+        ),
     ]
     if fixed:
         blocks.append(
@@ -289,7 +296,7 @@ def leads_modal(leads: list[Lead]) -> dict[str, Any]:
         )
     return {
         "type": "modal",
-        "callback_id": LEADS,
+        "callback_id": HomeId.LEADS,
         "title": plain_text("Leads"),
         "submit": plain_text("Save"),
         "close": plain_text("Cancel"),

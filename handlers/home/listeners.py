@@ -12,16 +12,17 @@ from bot.roles import Role
 from handlers import screens
 from handlers.common import ack_then, actor, deps, slack
 from handlers.home import blocks
+from handlers.home.ids import HomeId
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(ack_then(ack_event, publish_on_open))
-    app.action("home_edit_profile")(ack_then(ack_action, open_profile))
-    app.view(blocks.PROFILE)(ack_then(save_profile, refresh_home))
-    app.action("home_edit_settings")(ack_then(ack_lead_action, open_settings))
-    app.view(blocks.SETTINGS)(ack_then(save_settings, refresh_home))
-    app.action("home_manage_leads")(ack_then(ack_lead_action, open_leads))
-    app.view(blocks.LEADS)(ack_then(save_leads, refresh_home))
+    app.action(HomeId.EDIT_PROFILE)(ack_then(ack_action, open_profile))
+    app.view(HomeId.PROFILE)(ack_then(save_profile, refresh_home))
+    app.action(HomeId.EDIT_SETTINGS)(ack_then(ack_lead_action, open_settings))
+    app.view(HomeId.SETTINGS)(ack_then(save_settings, refresh_home))
+    app.action(HomeId.MANAGE_LEADS)(ack_then(ack_lead_action, open_leads))
+    app.view(HomeId.LEADS)(ack_then(save_leads, refresh_home))
 
 
 def ack_event(ack: Ack) -> None:

@@ -6,13 +6,8 @@ from typing import Any
 
 from bot.text import escape
 from handlers.kit import button, notice, plain_text, section
+from handlers.privacy.ids import PrivacyId
 from storage import AuditEntry
-
-DOWNLOAD = "privacy_download"
-FORGET = "privacy_forget"
-FORGET_CONFIRM = "privacy_forget_confirm"
-AUDIT_CSV = "audit_download"
-SHOW = "privacy_show"
 
 
 def rights_blocks(lines: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -21,8 +16,8 @@ def rights_blocks(lines: tuple[str, ...]) -> list[dict[str, Any]]:
         {
             "type": "actions",
             "elements": [
-                button("Download my data", DOWNLOAD),
-                button("Forget me", FORGET),
+                button("Download my data", PrivacyId.DOWNLOAD),
+                button("Forget me", PrivacyId.FORGET),
             ],
         },
     ]
@@ -38,7 +33,7 @@ def rights_modal(lines: tuple[str, ...]) -> dict[str, Any]:
 def forget_modal() -> dict[str, Any]:
     return {
         "type": "modal",
-        "callback_id": FORGET_CONFIRM,
+        "callback_id": PrivacyId.FORGET_CONFIRM,
         "title": plain_text("Forget me"),
         "submit": plain_text("Forget me"),
         "close": plain_text("Cancel"),
@@ -62,9 +57,9 @@ def home_section(audit: list[AuditEntry] | None) -> list[dict[str, Any]]:
         {
             "type": "actions",
             "elements": [
-                button("What copbot keeps", SHOW),
-                button("Download my data", DOWNLOAD),
-                button("Forget me", FORGET),
+                button("What copbot keeps", PrivacyId.SHOW),
+                button("Download my data", PrivacyId.DOWNLOAD),
+                button("Forget me", PrivacyId.FORGET),
             ],
         },
     ]
@@ -76,6 +71,9 @@ def home_section(audit: list[AuditEntry] | None) -> list[dict[str, Any]]:
         ]
         blocks += [
             {"type": "header", "text": plain_text("Audit log (admins)")},
-            section("\n".join(lines) or "_Nothing yet._", button("Download audit log", AUDIT_CSV)),
+            section(
+                "\n".join(lines) or "_Nothing yet._",
+                button("Download audit log", PrivacyId.AUDIT_CSV),
+            ),
         ]
     return blocks

@@ -12,14 +12,15 @@ from bot.roles import Role
 from handlers import screens
 from handlers.common import ack_only, ack_then, actor, deps, ephemeral, slack, throttle
 from handlers.privacy import blocks
+from handlers.privacy.ids import PrivacyId
 
 
 def register(app: App) -> None:
-    app.action(blocks.DOWNLOAD)(ack_then(ack_download, send_my_data))
-    app.action(blocks.FORGET)(ack_then(ack_only, confirm_forget))
-    app.action(blocks.SHOW)(ack_then(ack_only, show_rights))
-    app.view(blocks.FORGET_CONFIRM)(ack_then(ask_to_forget, forget_me))
-    app.action(blocks.AUDIT_CSV)(ack_then(ack_admin, send_audit_log))
+    app.action(PrivacyId.DOWNLOAD)(ack_then(ack_download, send_my_data))
+    app.action(PrivacyId.FORGET)(ack_then(ack_only, confirm_forget))
+    app.action(PrivacyId.SHOW)(ack_then(ack_only, show_rights))
+    app.view(PrivacyId.FORGET_CONFIRM)(ack_then(ask_to_forget, forget_me))
+    app.action(PrivacyId.AUDIT_CSV)(ack_then(ack_admin, send_audit_log))
 
 
 def ack_download(ack: Ack, context: BoltContext) -> None:
