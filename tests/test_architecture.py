@@ -331,7 +331,7 @@ SIZED = ("bot", "handlers", "storage", "sandbox", "slacktwin", "llmtwin")
 # Today's modules over 500 lines, with their line count as a ceiling: growing past it
 # fails; split them, and lower the number (or remove the line under 500) as they shrink.
 OVERSIZED: dict[str, int] = {
-    "bot/exchange/matching.py": 844,  # rules, pairs and sets (mentoring is in mentoring.py)
+    "bot/exchange/matching.py": 657,  # rules and pairs (sets: sets.py, mentoring: mentoring.py)
     "bot/exchange/scoring.py": 788,
     "bot/exchange/service.py": 728,
     "bot/ideas/insights.py": 640,

@@ -93,7 +93,8 @@ def internal_weight(score: np.ndarray, priorities: np.ndarray, tie: np.ndarray) 
     return units * JITTER + tie
 
 
-def _graph(pool: Pool, a: np.ndarray, b: np.ndarray, weights: Weights, seed: int) -> tuple:
+def edge_values(pool: Pool, a: np.ndarray, b: np.ndarray, weights: Weights, seed: int) -> tuple:
+    """Pairs' exact scores and internal weights."""
     s = pool.pair_scores(a, b, weights)
     w = internal_weight(s, pool.priority[a].astype(np.int64) + pool.priority[b], jitter(seed, a, b))
     return s, w
@@ -110,7 +111,7 @@ def empty_graph(pool: Pool) -> Graph:
         none,
         np.zeros(n, dtype=np.int64),
         pool.priority,
-        np.full(n, -np.inf),
+        True,  # fewer than two people: no pair to leave out
     )
 
 
@@ -158,7 +159,7 @@ def square_graph(
     a, b = key // n, key % n
     ok = pool.pair_eligible(a, b, rules)  # blocks rank in float32: check the kept pairs exactly
     a, b = a[ok], b[ok]
-    s, w = _graph(pool, a, b, weights, seed)
+    s, w = edge_values(pool, a, b, weights, seed)
     return Graph(n, a, b, s, w, degree, pool.priority, keep_all)
 
 

@@ -21,18 +21,21 @@ blossom algorithm, rustworkx) up to ``EXACT_LIMIT`` people. Above it, the assign
 relaxation (everyone "points at" a partner or at themselves), solved by an auction in
 numpy; its cycles are cut into pairs, everyone left out is re-solved exactly with their
 neighbourhood, and 2-opt swaps finish. Every pairs round carries a ``Certificate``: the
-pairing's score and a proven upper bound on any pairing's score (of the whole round when
-every eligible pair is a candidate, else of the candidate pairs), from the exact solver or
-from the auction's prices (``bench/matching.py`` prints both, and the gap).
+pairing's score and a proven upper bound on any pairing's score. Up to ``PRICE_LIMIT``
+people the bound holds for every pairing of the round (``certify.py``): every pair is
+priced against the auction's dual, the pairs the graph missed that pay are added and the
+round solved again, and the dual is raised to cover the rest. Above it the certificate
+shows the bound over the candidate pairs, and carries a looser global one beside it
+(``bench/matching.py`` prints both, and the gap).
 
 A person left over joins the pair (or set) they fit best when everyone in it stays
 eligible; otherwise they are carried over to the next round with priority if anyone at all
 was eligible for them, or told which rule left nobody for them.
 
-Sets (``group_size`` 3 or more): groups of about that size; each seeded with one of the
-hardest people to place, then taking turns to add the person who adds the most score and
-fits everyone in it, then improved by swaps; certified against a simple ceiling (everyone
-with their best partners).
+Sets (``group_size`` 3 or more, ``sets.py``): groups of about that size; each seeded with
+one of the hardest people to place, then taking turns to add the person who adds the most
+score and fits everyone in it, then improved by swaps; certified against a simple ceiling
+(everyone with their best partners).
 
 Mentoring: mentees assigned to mentors, each taking up to ``capacity``: an exact min-cost
 flow (OR-Tools) on the candidate pairs, capacities as arc capacities (no copied places).
@@ -55,7 +58,7 @@ from typing import Literal
 
 import numpy as np
 
-from bot.exchange import candidates, pairs, scoring
+from bot.exchange import candidates, certify, pairs, scoring
 from bot.exchange.candidates import (
     JITTER,
     PAIR_BONUS,
@@ -63,8 +66,6 @@ from bot.exchange.candidates import (
     QUANTUM,
     Graph,
     internal_weight,
-    mix,
-    salt_of,
 )
 from bot.exchange.pairs import blossom as _blossom
 from bot.exchange.scoring import (
@@ -150,8 +151,9 @@ class Match:
 class Certificate:
     """How close a round is to the best possible: ``score`` against a proven ``bound``.
 
-    Pairs: no pairing that pairs as many people scores more than ``bound`` (``complete``:
-    of every pairing of the round; else of the ``candidate_pairs`` considered). Sets: the
+    Pairs: no pairing scores more than ``bound`` (``complete``: no pairing of the round,
+    ``global_bound``; else of the ``candidate_pairs`` considered, ``candidate_bound``, with
+    the looser ``global_bound`` beside it; ``certify.py`` has the argument). Sets: the
     bound is each person's best possible partners, halved. Mentoring: solved exactly on
     the candidate pairs, so the bound is the score.
     """
@@ -162,6 +164,8 @@ class Certificate:
     complete: bool
     candidate_pairs: int
     reference: float | None = None  # sets: the best of several random restarts
+    candidate_bound: float | None = None  # pairs: over the pairings of the candidate graph
+    global_bound: float | None = None  # pairs: over every pairing of the round
 
     @property
     def gap(self) -> float:
@@ -185,6 +189,7 @@ SET_TOP_K = 24  # the same for sets, at least 6 x the group size
 FULL_GRAPH_LIMIT = 400  # up to here every eligible pair is an edge
 SQUARE_LIMIT = 5000  # up to here every pair is scored (a proven graph); the index above
 EXACT_LIMIT = 1000  # up to here blossom runs on the whole kept graph
+PRICE_LIMIT = 12_000  # up to here every pair is priced: the pairs certificate is global
 _QUANTUM = QUANTUM
 _JITTER = JITTER
 PAUSED_REASON = "You have paused taking part"
@@ -396,7 +401,9 @@ def match(
     elif rules.group_size == 2:
         groups, carried, stuck, certificate = _pairs(pool, rules, weights, seed)
     else:
-        groups, carried, stuck, certificate = _sets(pool, rules, weights, seed)
+        from bot.exchange import sets  # it builds on this module's types
+
+        groups, carried, stuck, certificate = sets.solve(pool, rules, weights, seed)
     matches = []
     for members in groups:
         if not rules.mentoring:
@@ -449,19 +456,36 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
 
 def _pairs(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
     graph = _build_graph(pool, rules, weights, seed, TOP_K)
-    mate, bound = pairs.solve(graph, exact=pool.n <= EXACT_LIMIT)
+    relaxed, whole = None, None  # whole: a bound over every pairing of the round
+    if pool.n <= PRICE_LIMIT and not graph.complete and len(graph.i):
+        relaxed = pairs.relax(graph)  # price every pair, add what pays (certify.py)
+        for again in range(certify.COLUMN_ROUNDS + 1):
+            a, b, excess = certify.outside(pool, rules, weights, graph, relaxed.y)
+            whole = float(certify.lifted(relaxed.y, a, b, excess).sum())
+            if again == certify.COLUMN_ROUNDS or whole <= relaxed.y.sum() * certify.CLOSE:
+                break
+            graph = certify.widened(graph, pool, weights, seed, a, b)
+            relaxed = pairs.relax(graph)
+    mate, bound, relaxed = pairs.solve(graph, pool.n <= EXACT_LIMIT, relaxed)
+    if bound is not None and whole is None:  # complete, or too many pairs to price
+        whole = bound.value
+        if relaxed is not None and not graph.complete:  # every person's cap: loose
+            whole = float(certify.capped(relaxed.y, certify.caps(pool, weights)).sum())
     groups = [[i, int(mate[i])] for i in range(pool.n) if mate[i] > i]
     certificate = None
-    if bound is not None:
+    if bound is not None and whole is not None:
         score = 0.0
         for i, j in groups:
             score = score + pool.score(i, j, weights)
-        certificate = Certificate(  # no pairing of the graph scores more than the bound
+        priced = graph.complete or pool.n <= PRICE_LIMIT  # whole is tight
+        certificate = Certificate(  # no pairing of the round (or graph) scores more
             kind="pairs",
             score=score,
-            bound=bound.value,
-            complete=bound.complete,
+            bound=whole if priced else bound.value,
+            complete=priced,
             candidate_pairs=bound.edges,
+            candidate_bound=bound.value,
+            global_bound=whole,
         )
     leftovers = [i for i in range(pool.n) if mate[i] < 0]
     placed = _place_leftovers(pool, rules, weights, graph.degree, groups, leftovers, 3)
@@ -631,214 +655,3 @@ _PART_RULE = {
     scoring.RULE_HISTORY: lambda pool, i: "someone you met recently",
     scoring.RULE_DO_NOT_PAIR: lambda pool, i: "not available to pair with you",
 }
-
-
-# ---------------------------------------------------------------------- sets
-
-
-SET_LOOKS = 24  # candidates checked in full per pick when growing sets
-SWAP_NEIGHBOURS = 8  # partners looked at per person when improving sets by swaps
-SWAP_BUDGET = 30_000  # swap evaluations at most (a count, not a time, so deterministic)
-
-
-def group_sizes(n: int, size: int) -> list[int]:
-    """Sizes for ``n`` people in groups of about ``size``: within one of it, never under 3
-    unless the whole round is; bigger groups first. The sizes may add up to less than ``n``
-    when no split fits (5 people in sets of 3: one group of 4, one carried over)."""
-    if n < 3:
-        return [n] if n == 2 else []
-    if n <= size + 1:
-        return [n]
-    high = size + 1
-    for low in (max(3, size - 1), 3):
-        best: tuple[int, int, int] | None = None  # (distance from size, -exact groups, groups)
-        for g in range(max(1, n // high), n // low + 1):
-            q, r = divmod(n, g)
-            if q < low or (q + 1 if r else q) > high:
-                continue
-            cost = r * abs(q + 1 - size) + (g - r) * abs(q - size)
-            exact = r * (q + 1 == size) + (g - r) * (q == size)
-            if best is None or (cost, -exact) < best[:2]:
-                best = (cost, -exact, g)
-        if best is not None:
-            q, r = divmod(n, best[2])
-            return [q + 1] * r + [q] * (best[2] - r)
-    return group_sizes(n - 1, size)
-
-
-def _sets(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
-    n, size = pool.n, rules.group_size
-    graph = _build_graph(pool, rules, weights, seed, max(SET_TOP_K, 6 * size))
-    adj = graph.neighbours()
-    stuck = {i: _unmatchable_reason(pool, i, rules) for i in range(n) if graph.degree[i] == 0}
-    placeable = [i for i in range(n) if graph.degree[i] > 0]
-    caps = group_sizes(len(placeable), size)
-    groups = _grow_sets(pool, rules, weights, graph, adj, placeable, caps, seed)
-    groups = _swap_sets(pool, rules, weights, adj, groups)
-    least = min(3, n)  # never under 3 unless the whole round is
-    placed = {i for group in groups for i in group}
-    small = [group for group in groups if len(group) < least]
-    groups = [group for group in groups if len(group) >= least]
-    leftovers = [i for i in placeable if i not in placed] + [i for g in small for i in g]
-    groups, carried, more = _place_leftovers(
-        pool, rules, weights, graph.degree, groups, leftovers, size + 1
-    )
-    stuck.update(more)
-    return groups, carried, stuck, _sets_certificate(pool, weights, graph, adj, groups)
-
-
-def _sets_certificate(
-    pool: Pool,
-    weights: Weights,
-    graph: Graph,
-    adj: list[dict[int, float]],
-    groups: list[list[int]],
-) -> Certificate:
-    """The sets' score against a simple bound: everyone with their best partners (as many as
-    their set has other members), halved, since each pair counts from both ends. Exact
-    best partners up to SQUARE_LIMIT people (a bound for every grouping of the round into
-    sets of these sizes), else the best the index found."""
-    score, bound = 0.0, 0.0
-    for group in groups:
-        for x, i in enumerate(group):
-            for j in group[x + 1 :]:
-                score = score + pool.score(i, j, weights)
-            mates = {j: pool.score(i, j, weights) for j in group if j != i}
-            best = sorted({**adj[i], **mates}.values(), reverse=True)[: len(group) - 1]
-            bound += sum(best) / 2
-    return Certificate(
-        kind="sets",
-        score=score,
-        bound=bound,
-        complete=pool.n <= SQUARE_LIMIT,
-        candidate_pairs=len(graph.i),
-    )
-
-
-def _grow_sets(
-    pool: Pool,
-    rules: Rules,
-    weights: Weights,
-    graph: Graph,
-    adj: list[dict[int, float]],
-    people: list[int],
-    caps: list[int],
-    seed: int,
-) -> list[list[int]]:
-    """Seed each group with one of the hardest people to place (carried over first, then the
-    fewest eligible partners), then let the groups take turns choosing the person who adds
-    the most score and fits everyone already in it."""
-    if not caps:
-        return []
-    tie = _tie_break(seed, pool.n)
-    order = sorted(people, key=lambda i: (not pool.priority[i], int(graph.degree[i]), tie[i]))
-    groups = [[i] for i in order[: len(caps)]]
-    taken = np.zeros(pool.n, dtype=bool)
-    taken[order[: len(caps)]] = True
-    gains: list[dict[int, float]] = []  # per group: candidate -> summed score with members
-    touches: list[dict[int, int]] = []  # per group: candidate -> members they are kept with
-    for group in groups:
-        gains.append(dict(adj[group[0]]))
-        touches.append(dict.fromkeys(adj[group[0]], 1))
-    rest = [i for i in order[len(caps) :]]
-    cursor = 0
-    for _ in range(1, max(caps)):
-        for g, group in enumerate(groups):
-            if len(group) >= caps[g]:
-                continue
-            best, best_gain = -1, -math.inf
-            # The most promising candidates: kept with the most members, then best summed.
-            ranked = sorted(
-                ((touches[g][c], gain, c) for c, gain in gains[g].items() if not taken[c]),
-                key=lambda t: (-t[0], -t[1], tie[t[2]]),
-            )
-            for touched, gain, c in ranked[:SET_LOOKS]:
-                if touched < len(group):
-                    kept = adj[c]
-                    if not all(m in kept or pool.eligible(c, m, rules) for m in group):
-                        continue
-                    gain += sum(pool.score(c, m, weights) for m in group if m not in kept)
-                if gain > best_gain or (gain == best_gain and tie[c] < tie[best]):
-                    best, best_gain = c, gain
-            if best < 0:  # nobody kept with all members: look further, in order
-                while cursor < len(rest) and taken[rest[cursor]]:
-                    cursor += 1
-                for c in rest[cursor : cursor + 200]:
-                    if taken[c] or not all(pool.eligible(c, m, rules) for m in group):
-                        continue
-                    gain = sum(pool.score(c, m, weights) for m in group)
-                    if gain > best_gain:
-                        best, best_gain = c, gain
-            if best < 0:
-                continue
-            group.append(best)
-            taken[best] = True
-            for c, s in adj[best].items():
-                if not taken[c]:
-                    gains[g][c] = gains[g].get(c, 0.0) + s
-                    touches[g][c] = touches[g].get(c, 0) + 1
-    return groups
-
-
-def _tie_break(seed: int, n: int) -> list[int]:
-    """A seeded order of people for breaking ties (another seed, another order)."""
-    return mix(np.arange(n, dtype=np.uint64) ^ salt_of(seed)).tolist()
-
-
-def _swap_sets(
-    pool: Pool,
-    rules: Rules,
-    weights: Weights,
-    adj: list[dict[int, float]],
-    groups: list[list[int]],
-) -> list[list[int]]:
-    """Swap two people between groups while that raises the total and keeps every pair
-    inside each group eligible; at most SWAP_BUDGET evaluations (a count, so the result
-    does not depend on the machine's speed)."""
-    where = {i: g for g, group in enumerate(groups) for i in group}
-    cache: dict[tuple[int, int], float] = {}
-
-    def score(x: int, y: int) -> float:
-        known = adj[x].get(y)
-        if known is not None:
-            return known
-        key = (x, y) if x < y else (y, x)
-        value = cache.get(key)
-        if value is None:
-            value = cache[key] = pool.score(x, y, weights)
-        return value
-
-    def with_group(x: int, group: list[int], without: int) -> float:
-        total = 0.0
-        for m in group:
-            if m != x and m != without:
-                total += score(x, m)
-        return total
-
-    def fits(x: int, group: list[int], without: int) -> bool:
-        kept = adj[x]
-        return all(m == without or m in kept or pool.eligible(x, m, rules) for m in group)
-
-    within = {x: with_group(x, groups[g], -1) for x, g in where.items()}
-    budget = SWAP_BUDGET
-    for x in sorted(where):
-        partners = sorted(adj[x].items(), key=lambda item: (-item[1], item[0]))
-        for y, xy in partners[:SWAP_NEIGHBOURS]:
-            gx, gy = where[x], where.get(y)
-            if gy is None or gx == gy:
-                continue
-            if budget <= 0:
-                return groups
-            budget -= 1
-            a, b = groups[gx], groups[gy]
-            gain = with_group(x, b, y) + with_group(y, a, x) - within[x] - within[y]
-            if gain <= 1e-9 or not fits(x, b, y) or not fits(y, a, x):
-                continue
-            a[a.index(x)] = y
-            b[b.index(y)] = x
-            where[x], where[y] = gy, gx
-            for group in (a, b):
-                for m in group:
-                    within[m] = with_group(m, group, -1)
-            del xy
-    return groups

@@ -120,8 +120,9 @@ class EdgeWeights:
 
 
 REPAIR_NEIGHBOURS = 8  # per loose person: best partners (and their mates) in the repair
-REPAIR_LIMIT = 4000  # people in one exact repair
+REPAIR_LIMIT = 1500  # people in one exact repair (4,000: +0.01% at 10,000 people, 4 s)
 REPAIR_HOPS = 3  # steps out from the people left unpaired
+REPAIR_EDGES = 16  # per person in the window: best pairs kept for blossom
 
 
 def repair(graph: Graph, mate: np.ndarray, hops: int = REPAIR_HOPS) -> None:
@@ -138,6 +139,11 @@ def repair(graph: Graph, mate: np.ndarray, hops: int = REPAIR_HOPS) -> None:
     order = np.lexsort((other, -weight, ends))
     ends, other = ends[order], other[order]
     first = np.searchsorted(ends, np.arange(n + 1))
+    # The window keeps each person's REPAIR_EDGES best pairs and the pairs made: a dense
+    # graph (pricing adds pairs) would otherwise slow blossom down a lot.
+    best = np.zeros(len(graph.i), dtype=bool)
+    best[(order % len(graph.i))[np.arange(len(ends)) - first[ends] < REPAIR_EDGES]] = True
+    best |= mate[graph.i] == graph.j
     inside = np.zeros(n, dtype=bool)
     frontier = loose[np.lexsort((loose, ~graph.priority[loose]))]
     inside[frontier] = True
@@ -161,7 +167,7 @@ def repair(graph: Graph, mate: np.ndarray, hops: int = REPAIR_HOPS) -> None:
         if mate[i] >= 0:
             inside[mate[i]] = True
     nodes = np.flatnonzero(inside)
-    keep = inside[graph.i] & inside[graph.j]
+    keep = inside[graph.i] & inside[graph.j] & best
     local = np.full(n, -1, dtype=np.int64)
     local[nodes] = np.arange(len(nodes))
     sub = blossom(len(nodes), local[graph.i[keep]], local[graph.j[keep]], graph.weight[keep])
@@ -208,6 +214,7 @@ def two_opt(graph: Graph, mate: np.ndarray, lookup: EdgeWeights) -> int:
 
 AUCTION_EPSILON = 0.02  # its last bid increment, in thousandths of a score unit
 SCALING = 4  # each phase of the auction bids in steps this many times finer
+WARM_PHASES = 2  # phases left when an auction starts from an earlier one's prices
 
 
 def auction(
@@ -216,13 +223,13 @@ def auction(
     b: np.ndarray,
     w: np.ndarray,
     bonus: float = 0.0,
-    epsilon: float = AUCTION_EPSILON,
-) -> tuple[np.ndarray, float]:
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The assignment by Bertsekas' auction (all free people bid at once, with epsilon
     scaling), in numpy: scipy's exact solver slows down sharply on large rounds of nearly
-    equal pairs. Returns the permutation and, from the final prices, an upper bound on the
-    optimal assignment with ``bonus`` taken off every pair (LP duality: it holds for any
-    prices); epsilon-complementary slackness keeps the assignment within n * epsilon of
+    equal pairs. Returns the permutation, the final prices (to ``start`` a later auction
+    from) and, from them, a dual of the pairing with ``bonus`` taken off every pair
+    (``dual``); epsilon-complementary slackness keeps the assignment within n * epsilon of
     the optimum."""
     rows = np.concatenate([a, b, np.arange(n)])
     cols = np.concatenate([b, a, np.arange(n)])
@@ -230,8 +237,8 @@ def auction(
     order = np.lexsort((cols, rows))
     cols, vals = cols[order], vals[order]
     indptr = np.searchsorted(rows[order], np.arange(n + 1))
-    target, price = assign(indptr, cols, vals, n, epsilon)
-    return target, _score_bound(indptr, cols, vals, price, bonus)
+    target, price = assign(indptr, cols, vals, n, start=start)
+    return target, price, dual(indptr, cols, vals, price, bonus)
 
 
 def assign(
@@ -240,18 +247,22 @@ def assign(
     vals: np.ndarray,
     n_cols: int,
     epsilon: float = AUCTION_EPSILON,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bertsekas' auction on rows given as CSR (``indptr``, ``cols``, ``vals``, columns in
     each row in increasing order), maximising the total value; every row must be able to
     get a column of its own. Returns each row's column and the final prices.
 
     Bids come in coarse steps first, then finer (epsilon scaling); a column left free
-    after a phase is made free of charge again."""
+    after a phase is made free of charge again. Given the prices of an earlier auction on
+    nearly the same rows (``start``), bidding starts from them in fine steps."""
     n = len(indptr) - 1
-    price = np.zeros(n_cols)
+    price = np.zeros(n_cols) if start is None else start.astype(np.float64)
     owner = np.full(n_cols, -1, dtype=np.int64)
     target = np.full(n, -1, dtype=np.int64)
     step = max(float(np.abs(vals).max(initial=1.0)) / SCALING, epsilon)
+    if start is not None:
+        step = min(step, epsilon * SCALING**WARM_PHASES)
     while True:
         owner[:] = -1
         target[:] = -1
@@ -296,20 +307,29 @@ def assign(
     return target, price
 
 
-def _score_bound(
+def dual(
     indptr: np.ndarray, cols: np.ndarray, vals: np.ndarray, price: np.ndarray, bonus: float
-) -> float:
-    """An upper bound on twice the best pairing's score, from auction prices: with the pair
-    bonus taken off every pair, any prices give one (each person's best value at those
-    prices, plus every price); a few shifts of the prices are tried, the lowest kept."""
+) -> np.ndarray:
+    """A dual solution of the pairing on the graph, from auction prices: ``y`` >= 0 per
+    person, in score units, with y_i + y_j >= the score of every pair in the graph, so the
+    sum of ``y`` bounds the score of any pairing of the graph.
+
+    LP duality: with the pair bonus taken off every pair, any prices p give u_i = person
+    i's best value at those prices (themselves at 0 included) with u_i + p_j >= the value
+    of every pair, both ways round; y = (u + p) / 2 then holds for each pair (the average
+    of its two directions) and y_i >= 0 (from i's own column). A few shifts of the prices
+    are tried, the lowest sum kept. Each pair's value is its score in thousandths rounded
+    (at most half a thousandth off), so a quarter of a thousandth is added per person."""
     rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
     plain = np.where(cols == rows, 0.0, vals - bonus)
-    best = np.inf
+    best = None
     for shift in np.linspace(0.0, bonus, 9):
         moved = price - shift / 2
-        profit = np.maximum.reduceat(plain - moved[cols], indptr[:-1])
-        best = min(best, float(profit.sum() + moved.sum()))
-    return best
+        y = (np.maximum.reduceat(plain - moved[cols], indptr[:-1]) + moved) / 2
+        if best is None or y.sum() < best.sum():
+            best = y
+    assert best is not None
+    return (np.maximum(best, 0.0) + 0.25) / QUANTUM
 
 
 TAIL = 256  # free people left when bidding turns from all at once to one by one
@@ -350,24 +370,45 @@ def _bid_one_by_one(
             free.append(loser)
 
 
-def solve(graph: Graph, exact: bool) -> tuple[np.ndarray, Bound | None]:
-    """Mates (-1: nobody) of a best pairing of the graph, and the bound proving how good."""
+@dataclass(frozen=True)
+class Dual:
+    """The auction on a graph: its permutation, its prices, and the dual ``y`` they give
+    (``dual``): per person, score units, y_i + y_j >= every kept pair's score."""
+
+    y: np.ndarray
+    price: np.ndarray
+    perm: np.ndarray
+
+
+def relax(graph: Graph, start: Dual | None = None) -> Dual:
+    """The assignment relaxation of the graph by the auction, from ``start``'s prices
+    (the dual of nearly the same graph) when given."""
+    bonus = round(PAIR_BONUS * QUANTUM)
+    prices = None if start is None else start.price
+    perm, price, y = auction(graph.n, graph.i, graph.j, relaxed_weights(graph), bonus, prices)
+    return Dual(y, price, perm)
+
+
+def solve(
+    graph: Graph, exact: bool, relaxed: Dual | None = None
+) -> tuple[np.ndarray, Bound | None, Dual | None]:
+    """Mates (-1: nobody) of a best pairing of the graph, the bound proving how good, and
+    the relaxation behind the bound (none when the graph is complete and solved exactly).
+    ``relaxed``: the graph's relaxation, when already solved."""
     n = graph.n
     if len(graph.i) == 0:
-        return np.full(n, -1, dtype=np.int64), None
+        return np.full(n, -1, dtype=np.int64), None, None
+    if relaxed is None and not (exact and graph.complete):
+        relaxed = relax(graph)
     if exact:
-        return blossom(n, graph.i, graph.j, graph.weight), exact_bound(graph)
-    bonus = round(PAIR_BONUS * QUANTUM)
-    perm, twice = auction(n, graph.i, graph.j, relaxed_weights(graph), bonus)
-    # Pairs were rounded to a thousandth (at most half a unit each way, n in all).
-    bound = Bound(
-        value=(twice + 0.5 * n) / 2 / QUANTUM, complete=graph.complete, edges=len(graph.i)
-    )
+        return blossom(n, graph.i, graph.j, graph.weight), exact_bound(graph), relaxed
+    assert relaxed is not None
+    bound = Bound(value=float(relaxed.y.sum()), complete=graph.complete, edges=len(graph.i))
     lookup = EdgeWeights(graph)
-    mate = split_cycles(perm, lookup)
+    mate = split_cycles(relaxed.perm, lookup)
     repair(graph, mate)
     two_opt(graph, mate, lookup)
-    return mate, bound
+    return mate, bound, relaxed
 
 
 def exact_bound(graph: Graph) -> Bound:

@@ -21,12 +21,12 @@ from bot.exchange.matching import (
     Rules,
     Weights,
     eligible_pair,
-    group_sizes,
     match,
     pair_score,
     violations,
 )
 from bot.exchange.scoring import Pool
+from bot.exchange.sets import group_sizes
 
 NONE: frozenset[frozenset[str]] = frozenset()
 

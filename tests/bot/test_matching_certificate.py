@@ -101,9 +101,10 @@ def test_a_round_of_two_hundred_is_certified_close_to_the_best(solver: str) -> N
 
 @pytest.fixture
 def index(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The index (no square) and the auction, forced onto a small round."""
+    """The index (no square), the auction and no pricing, forced onto a small round."""
     monkeypatch.setattr(matching, "SQUARE_LIMIT", 0)
     monkeypatch.setattr(matching, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(matching, "PRICE_LIMIT", 0)
 
 
 @pytest.mark.parametrize("rules", [Rules(), Rules(differ_by_staff_group=True)])

@@ -1,0 +1,154 @@
+"""The pairs certificate over every pairing of the round, not only over the candidate pairs.
+
+The argument is LP duality for the fractional pairing (max sum s_ij x_ij with each person's
+x summing to at most 1, x >= 0, over every eligible pair): any ``y`` >= 0 with
+y_i + y_j >= s_ij for EVERY eligible pair bounds every pairing of the round by sum(y).
+
+The auction's prices give such a ``y`` for the pairs in the candidate graph only
+(``pairs.dual``). Pairs outside it are covered in one of two ways:
+
+- Pricing (rounds up to ``matching.SQUARE_LIMIT`` people): every pair of the round is
+  scored in row blocks (float32, then the ones that come within ``TOLERANCE`` of the bound
+  are checked exactly) to find the eligible pairs outside the graph with s_ij > y_i + y_j.
+  They are added to the graph and the round is solved again (column generation, which also
+  raises the score), at most ``COLUMN_ROUNDS`` times and only while covering them by
+  raising ``y`` (``lifted``) would cost more than ``CLOSE``; the last ones are covered so.
+  Nothing is assumed about the pairs the graph left out: the bound holds for every pairing
+  of the round.
+- Caps (larger rounds, where scoring every pair would take minutes): s_ij is at most
+  ``cap`` of either person, their score with a partner who shared every item they listed
+  and got every bonus; ``capped`` raises ``y`` until y_i + y_j >= min(cap_i, cap_j) for
+  every two people. This holds for any pair, so the bound is global, but it is loose:
+  most people's cap is well above what any real partner gives them. The certificate then
+  shows the candidate bound, and the global one beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.exchange import candidates
+from bot.exchange.candidates import Graph
+from bot.exchange.scoring import Pool
+
+if TYPE_CHECKING:
+    from bot.exchange.matching import Rules, Weights
+
+TOLERANCE = 1e-3  # score units: far above float32's error on a score, far below a pair's
+COLUMN_ROUNDS = 2  # times the pairs found by pricing are added and the round solved again
+CLOSE = 1.0005  # ... unless lifting covers them for less than this share of the bound
+
+
+def outside(
+    pool: Pool, rules: Rules, weights: Weights, graph: Graph, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every eligible pair i < j outside the graph that scores more than y_i + y_j, and by
+    how much, found by scoring every pair of the round in row blocks (two threads)."""
+    n = pool.n
+    if n < 2:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0)
+    kept = graph.i.astype(np.int64) * n + graph.j
+    size = max(1, min(n, (1 << 20) // n))
+    blocks = [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
+    need = y.astype(np.float32) - np.float32(TOLERANCE)
+
+    def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rank, floor = pool.rank_block(rows, rules, weights)
+        rank[:, : rows[0] + 1] = floor  # each pair once: i < j
+        r, c = np.nonzero((rank > floor) & (rank - need[None, :] > need[rows][:, None]))
+        return rows[r].astype(np.int64), c.astype(np.int64)
+
+    pool.prepare(rules, weights)  # once, before the threads share it
+    if len(blocks) > 1:
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            parts = list(executor.map(work, blocks))
+    else:
+        parts = [work(blocks[0])]
+    a = np.concatenate([p[0] for p in parts])
+    b = np.concatenate([p[1] for p in parts])
+    keep = a < b
+    a, b = a[keep], b[keep]
+    if len(kept):
+        at = np.minimum(np.searchsorted(kept, a * n + b), len(kept) - 1)
+        new = kept[at] != a * n + b
+        a, b = a[new], b[new]
+    ok = pool.pair_eligible(a, b, rules)
+    a, b = a[ok], b[ok]
+    excess = pool.pair_scores(a, b, weights) - y[a] - y[b]
+    over = excess > 0
+    return a[over], b[over], excess[over]
+
+
+def widened(graph: Graph, pool: Pool, weights: Weights, seed: int, a: np.ndarray, b: np.ndarray):
+    """The graph with the pairs i < j in ``a``, ``b`` added (and its degrees kept)."""
+    n = graph.n
+    key = candidates.unique_sorted(np.concatenate([graph.i * n + graph.j, a * n + b]))
+    i, j = key // n, key % n
+    score, weight = candidates.edge_values(pool, i, j, weights, seed)
+    return Graph(n, i, j, score, weight, graph.degree, graph.priority, graph.complete)
+
+
+def lifted(y: np.ndarray, a: np.ndarray, b: np.ndarray, excess: np.ndarray) -> np.ndarray:
+    """``y`` raised so that y_i + y_j covers each pair's score: the better of raising both
+    ends of every such pair by half of its largest excess, and raising, pair by pair from
+    the largest excess, the end in more such pairs by what is still missing."""
+    half = y.copy()
+    np.maximum.at(half, a, y[a] + excess / 2)
+    np.maximum.at(half, b, y[b] + excess / 2)
+    greedy = y.copy()
+    count = np.bincount(np.concatenate([a, b]), minlength=len(y))
+    for k in np.argsort(-excess, kind="stable").tolist():
+        i, j = int(a[k]), int(b[k])
+        missing = y[i] + y[j] + excess[k] - greedy[i] - greedy[j]
+        if missing > 0:
+            greedy[i if count[i] >= count[j] else j] += missing
+    return half if half.sum() <= greedy.sum() else greedy
+
+
+def caps(pool: Pool, weights: Weights) -> np.ndarray:
+    """Each person's highest possible score with anyone: a partner who shares every
+    interest and day they listed, wants all they offer, offers all they want, and earns
+    every bonus (weights below zero count as zero)."""
+
+    def w(value: float) -> float:
+        return max(0.0, float(value))
+
+    def root(field: object) -> np.ndarray:
+        return np.sqrt(np.array([len(m) for m in field.members], dtype=np.float64))  # type: ignore[attr-defined]
+
+    stage = pool.arrays["stage"]
+    return (
+        w(weights.professional) * root(pool.professional)
+        + w(weights.personal) * root(pool.personal)
+        + w(weights.complementarity) * (root(pool.offers) + root(pool.wants))
+        + w(weights.cross_organisation) * (pool.arrays["org"] >= 0)
+        + w(weights.cross_staff_group) * (pool.arrays["staff"] >= 0)
+        + w(weights.career_bridge) * (stage > 0)
+        + w(weights.availability)
+    )
+
+
+def capped(y: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """``y`` raised so that y_i + y_j >= min(cap_i, cap_j) for every two people i, j.
+
+    People are taken from the highest cap down, each raised to their cap less the lowest
+    ``y`` among those before them (who have caps at least theirs), which covers every pair
+    with an earlier person; the lowest of a few starting points (everyone first raised to
+    a share of their own cap) is kept."""
+    order = np.argsort(-cap, kind="stable").tolist()
+    best = None
+    for share in (0.0, 0.25, 0.4, 0.5):
+        out = np.maximum(y, share * cap)
+        low = math.inf
+        for t in order:
+            out[t] = max(out[t], cap[t] - low)
+            low = min(low, out[t])
+        if best is None or out.sum() < best.sum():
+            best = out
+    assert best is not None
+    return best

@@ -1,0 +1,131 @@
+"""The pairs certificate's bound holds over every pairing of the round, not only over the
+candidate pairs the solver kept (``bot/exchange/certify.py`` has the argument).
+
+Each round here is small enough to solve exactly over every eligible pair (networkx's
+blossom on the scores), with the hard rules on (organisations, places, free days, history,
+do-not-pair, paused people); the candidate graph is made thin on purpose."""
+
+from __future__ import annotations
+
+import random
+from itertools import combinations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from bot.exchange import certify, matching
+from bot.exchange.matching import (
+    Candidate,
+    Rules,
+    Weights,
+    eligible_pair,
+    match,
+    pair_score,
+    violations,
+)
+from tests.bot.test_matching import community
+
+RULES = [Rules(), Rules(differ_by_staff_group=True)]
+
+
+def optimum(people: list[Candidate], rules: Rules, weights: Weights, met: frozenset) -> float:
+    """The best total score of any pairing of the round: an exact maximum-weight matching
+    of every eligible pair."""
+    graph = nx.Graph()
+    active = [p for p in people if not p.paused]
+    for a, b in combinations(active, 2):
+        if eligible_pair(a, b, rules, met):
+            graph.add_edge(a.id, b.id, weight=pair_score(a, b, weights))
+    return sum(graph[a][b]["weight"] for a, b in nx.max_weight_matching(graph))
+
+
+@pytest.fixture
+def thin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each person keeps only their best partner or two; the auction, not blossom."""
+    monkeypatch.setattr(matching, "FULL_GRAPH_LIMIT", 0)
+    monkeypatch.setattr(matching, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(matching, "TOP_K", 2)
+
+
+@pytest.mark.parametrize("rules", RULES)
+@pytest.mark.parametrize("trial", range(6))
+def test_the_bound_holds_for_every_pairing_of_the_round(
+    thin: None, trial: int, rules: Rules
+) -> None:
+    rng = random.Random(700 + trial)
+    people, met = community(rng.randint(30, 90), seed=trial)
+    result = match(people, rules, Weights(), history=met, seed=trial)
+    assert violations(result, people, rules, met) == []
+    found = result.certificate
+    assert found is not None and found.complete  # small rounds: every pair is priced
+    assert found.bound == found.global_bound
+    best = optimum(people, rules, Weights(), met)
+    assert best <= found.bound + 1e-9
+    assert found.score <= best + 1e-9
+    assert found.gap < 0.01
+
+
+def test_a_thin_graph_gets_an_honest_larger_gap(
+    thin: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each person keeping one partner and the pairs pricing finds not added: the global
+    bound covers the pairs the graph left out, so it is above the candidate pairs' bound
+    and above the best pairing of the round, and its gap is larger than the same round's
+    with the pairs pricing finds added."""
+    monkeypatch.setattr(matching, "TOP_K", 1)
+    monkeypatch.setattr(certify, "COLUMN_ROUNDS", 0)
+    for trial in range(6):
+        people, met = community(60, seed=40 + trial)
+        found = match(people, Rules(), Weights(), history=met, seed=1).certificate
+        assert found is not None and found.candidate_bound is not None
+        best = optimum(people, Rules(), Weights(), met)
+        assert best <= found.bound + 1e-9 and found.bound == found.global_bound
+        assert found.bound > found.candidate_bound
+        with monkeypatch.context() as wider:
+            wider.setattr(certify, "COLUMN_ROUNDS", 2)
+            wider.setattr(matching, "TOP_K", 2)
+            better = match(people, Rules(), Weights(), history=met, seed=1).certificate
+        assert better is not None and better.gap < found.gap
+
+
+def test_rounds_too_large_to_price_show_the_candidate_bound_and_a_global_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The index, no pricing: the certificate says it covers the candidate pairs; its
+    global bound, from every person's cap, is looser but holds for every pairing."""
+    monkeypatch.setattr(matching, "SQUARE_LIMIT", 0)
+    monkeypatch.setattr(matching, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(matching, "PRICE_LIMIT", 0)
+    for trial in range(4):
+        people, met = community(80, seed=60 + trial)
+        found = match(people, Rules(), Weights(), history=met, seed=1).certificate
+        assert found is not None and not found.complete
+        assert found.bound == found.candidate_bound
+        assert found.global_bound is not None and found.global_bound >= found.bound
+        assert optimum(people, Rules(), Weights(), met) <= found.global_bound + 1e-9
+
+
+def test_capped_covers_every_two_people_by_the_lower_cap() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        n = int(rng.integers(2, 40))
+        y, cap = rng.uniform(0, 5, n), rng.uniform(0, 12, n)
+        out = certify.capped(y, cap)
+        assert (out >= y).all()
+        i, j = np.triu_indices(n, k=1)
+        assert (out[i] + out[j] >= np.minimum(cap[i], cap[j]) - 1e-9).all()
+
+
+def test_lifted_covers_every_pair_it_is_given() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        n = int(rng.integers(2, 30))
+        y = rng.uniform(0, 5, n)
+        i, j = np.triu_indices(n, k=1)
+        pick = rng.random(len(i)) < 0.3
+        a, b = i[pick], j[pick]
+        excess = rng.uniform(0, 3, len(a))
+        out = certify.lifted(y, a, b, excess)
+        assert (out >= y).all()
+        assert (out[a] + out[b] >= y[a] + y[b] + excess - 1e-9).all()
