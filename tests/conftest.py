@@ -1,5 +1,9 @@
 """Shared fixtures: a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
-the Slack twin, copbot served over real HTTP, and a driver that signs requests like Slack.
+the Slack twin, copbot, and a driver that signs requests like Slack.
+
+copbot answers in process (the fast tier: the App and web app built as in production,
+requests handed to them without a socket); a test marked ``http`` gets it served over
+real HTTP by uvicorn instead, for what is about the transport.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from bot.config import Settings
 from bot.platform import scheduling
@@ -32,7 +36,41 @@ from tests.support import (
     make_settings,
 )
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, the given one's
+    name with the worker's (``test_gw0``), created the first time; it is put back in
+    ``TEST_DATABASE_URL`` for the tests and processes that read it there."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    server = Database(url)
+    with server.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        known = text("SELECT 1 FROM pg_database WHERE datname = :name")
+        if connection.execute(known, {"name": name}).first() is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    own = given.set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = own
+    return own
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
+
+# Modules about the transport itself, whose copbot is served over real HTTP (marked ``http``).
+OVER_HTTP = {
+    "tests/e2e/test_transport.py",  # signatures, shapes, acks, health and metrics
+    "tests/e2e/test_fuzz.py",  # thousands of requests to POST /slack/events, uvicorn's log read
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(config.rootpath).as_posix() in OVER_HTTP:
+            item.add_marker(pytest.mark.http)
+
 
 install_views()  # tests that call bot directly send domain messages drawn by these views
 
@@ -106,15 +144,18 @@ def settings(twin: SlackTwin, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def copbot(settings: Settings) -> Iterator[Copbot]:
-    served = Copbot(settings).start()
+def copbot(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Copbot]:
+    over_http = request.node.get_closest_marker("http") is not None
+    served = Copbot(settings, in_process=not over_http).start()
     yield served
     served.stop()
 
 
 @pytest.fixture
-def driver(twin: SlackTwin, copbot: Copbot) -> SlackDriver:
-    return SlackDriver(twin, app_url=f"{copbot.url}/slack/events", signing_secret=SIGNING_SECRET)
+def driver(twin: SlackTwin, copbot: Copbot) -> Iterator[SlackDriver]:
+    driver = copbot.drive(twin, signing_secret=SIGNING_SECRET)
+    yield driver
+    driver.shutdown()
 
 
 @pytest.fixture
