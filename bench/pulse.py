@@ -3,7 +3,7 @@
 The bench seeds one workspace with ``--members`` members (time zones spread over four
 zones, each also a twin user), has a lead design an anonymous pulse to everyone, and opens
 a run with ``send_now=True`` (the lead's "send now", so quiet hours don't hold anyone
-back): ``bot.pulse.service.open_run`` queues one DM per member through the nudge layer into
+back): ``bot.pulse.runs.open_run`` queues one DM per member through the nudge layer into
 the outbox, keyed ``pulse:{run}:{user}``. The bench serves the twin over HTTP with a
 workspace budget for chat.postMessage (``--rate-per-minute``) and runs copbot's
 ``Deliverer`` in a worker process of its own (``bench/fanout.py``'s worker: the same
@@ -45,9 +45,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import col, delete, func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.pulse import service  # noqa: E402
+from bot.pulse import design, runs  # noqa: E402
 from bot.roles import Actor, Role  # noqa: E402
 from bot.workspaces import ensure_workspace  # noqa: E402
+from handlers.views import install as install_views  # noqa: E402
 from slacktwin import RateLimits, SlackTwin  # noqa: E402
 from storage import (  # noqa: E402
     Database,
@@ -225,7 +226,7 @@ def bench(args: argparse.Namespace) -> int:
             lead = Actor(TEAM, LEAD, "Lena", Role.LEAD)
             started = time.monotonic()
             with database.session() as session:
-                pulse = service.create_pulse(
+                pulse = design.create_pulse(
                     session,
                     lead,
                     settings,
@@ -234,7 +235,7 @@ def bench(args: argparse.Namespace) -> int:
                     questions=QUESTIONS,
                     anonymous=True,
                 )
-                opened = service.open_run(session, settings, pulse, now=utcnow(), send_now=True)
+                opened = runs.open_run(session, settings, pulse, now=utcnow(), send_now=True)
                 run_id = opened.run.id
                 invited, queued, outside = (
                     opened.invited,
@@ -292,6 +293,7 @@ def bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    install_views()  # open_run draws the pulse DM with handlers/pulse/views.py
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument(

@@ -32,10 +32,11 @@ if str(ROOT) not in sys.path:
 from sqlmodel import col, delete, func, select  # noqa: E402
 
 from bot.config import Settings  # noqa: E402
-from bot.pulse import results, service  # noqa: E402
+from bot.pulse import answers, closing, design, results, runs  # noqa: E402
 from bot.pulse.questions import Answer  # noqa: E402
 from bot.roles import Actor, Role  # noqa: E402
 from bot.workspaces import ensure_workspace  # noqa: E402
+from handlers.views import install as install_views  # noqa: E402
 from storage import (  # noqa: E402
     Database,
     Member,
@@ -88,7 +89,7 @@ def run_bench(database: Database, members: int, threads: int) -> None:
         )
     started = time.perf_counter()
     with database.session() as session:
-        pulse = service.create_pulse(
+        pulse = design.create_pulse(
             session,
             Actor(TEAM, LEAD, "Lead", Role.LEAD),
             settings,
@@ -96,13 +97,13 @@ def run_bench(database: Database, members: int, threads: int) -> None:
             audience_kind="everyone",
             questions=QUESTIONS,
         )
-        run_id = service.open_run(session, settings, pulse, send_now=True).run.id or 0
+        run_id = runs.open_run(session, settings, pulse, send_now=True).run.id or 0
     print(f"open a run to {members} members: {time.perf_counter() - started:.2f} s")
 
     def answer(number: int) -> float:
         begun = time.perf_counter()
         with database.session() as session:
-            service.record_answers(
+            answers.record_answers(
                 session,
                 settings,
                 run_id=run_id,
@@ -129,7 +130,7 @@ def run_bench(database: Database, members: int, threads: int) -> None:
 
     started = time.perf_counter()
     with database.session() as session:
-        service.close_run(session, settings, run_id)
+        closing.close_run(session, settings, run_id)
     took = time.perf_counter() - started
     print(f"close (open {members} ballots, write shuffled rows): {took:.2f} s")
     started = time.perf_counter()
@@ -142,6 +143,7 @@ def run_bench(database: Database, members: int, threads: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    install_views()  # open_run draws the pulse DM with handlers/pulse/views.py
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=4)

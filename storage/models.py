@@ -333,7 +333,7 @@ class PulseRun(SQLModel, table=True):
 
 class PulseAnswer(SQLModel, table=True):
     """One answer to one question of a closed run. Answers are written only when the run
-    closes (``bot.pulse.service.close_run``), all at once, in shuffled order, with random
+    closes (``bot.pulse.closing.close_run``), all at once, in shuffled order, with random
     row keys: nothing here tells who answered, when, or in what order. ``respondent`` is
     random per person and run, made at close (never derived from their token), so one
     person's answers can be grouped for breakdowns. ``staff_group`` and

@@ -339,8 +339,6 @@ OVERSIZED: dict[str, int] = {
     "bot/learning/offline.py": 518,
     "bot/learning/summariser.py": 610,
     "bot/members.py": 556,
-    "bot/pulse/results.py": 516,
-    "bot/pulse/service.py": 862,
     "bot/redaction.py": 607,
     "handlers/ideas/listeners.py": 546,
     "sandbox/terminal.py": 721,

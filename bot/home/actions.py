@@ -23,7 +23,7 @@ from bot.ideas.insights import Engagement, IdeaItem, TrendingIdea, WaitingIdeas
 from bot.learning import capture
 from bot.members import Lead
 from bot.nudges import send as nudges
-from bot.pulse import service as pulses
+from bot.pulse import design as pulses
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
 from bot.workspaces import CommunitySettings

@@ -11,7 +11,7 @@ from typing import Protocol
 from bot.config import Settings
 from bot.nudges import send as nudges
 from bot.platform import outbox
-from bot.pulse import service as pulses
+from bot.pulse import design as pulses
 from bot.roles import Actor
 from bot.workspaces import community_settings
 from storage import Database, NudgePreference

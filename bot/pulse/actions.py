@@ -3,7 +3,7 @@
 Each owns its unit of work (``with database.session()``), takes what it uses explicitly
 (the Database, the Slack port, the Actor, plain values) and reaches Slack only outside the
 transaction: reads before it, effects queued with ``after_commit``. The rules they apply
-are in ``service`` (design, audience, runs, sealed answers) and ``results``.
+are in ``design``, ``runs``, ``answers`` (sealed ballots), ``closing`` and ``results``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.platform.effects import after_commit
 from bot.platform.rendering import render
-from bot.pulse import results
-from bot.pulse import service as pulses
+from bot.pulse import design, results, runs
+from bot.pulse.answers import Receipt, record_answers
 from bot.pulse.messages import PulseDM
 from bot.pulse.questions import Answer
 from bot.roles import Actor
@@ -69,13 +69,13 @@ def latest_results(
 def pause(database: Database, actor: Actor, name: str) -> Pulse:
     """``/pulse pause <name>``: nothing more is sent."""
     with database.session() as session:
-        return pulses.set_paused(session, actor, name)
+        return design.set_paused(session, actor, name)
 
 
 def find(database: Database, actor: Actor, name: str) -> Pulse:
     """The pulse called ``name``; an unknown name is refused (answered at the ack)."""
     with database.session() as session:
-        return pulses.by_name(session, actor.team_id, name)
+        return design.by_name(session, actor.team_id, name)
 
 
 def organisations(database: Database, actor: Actor) -> list[Organisation]:
@@ -84,24 +84,24 @@ def organisations(database: Database, actor: Actor) -> list[Organisation]:
         return members.organisations(session, actor.team_id)
 
 
-def create_pulse(database: Database, settings: Settings, actor: Actor, design: Design) -> Pulse:
+def create_pulse(database: Database, settings: Settings, actor: Actor, spec: Design) -> Pulse:
     """The designer submitted: the pulse, checked whole before anything is written."""
     with database.session() as session:
-        return pulses.create_pulse(
+        return design.create_pulse(
             session,
             actor,
             settings,
-            name=design.name,
-            audience_kind=design.audience_kind,
-            audience_value=design.audience_value,
-            questions=design.questions,
-            schedule=design.schedule,
-            weekday=design.weekday,
-            local_time=design.local_time,
-            open_days=design.open_days,
-            anonymous=design.anonymous,
-            results_channel=design.results_channel,
-            comment_min=design.comment_min,
+            name=spec.name,
+            audience_kind=spec.audience_kind,
+            audience_value=spec.audience_value,
+            questions=spec.questions,
+            schedule=spec.schedule,
+            weekday=spec.weekday,
+            local_time=spec.local_time,
+            open_days=spec.open_days,
+            anonymous=spec.anonymous,
+            results_channel=spec.results_channel,
+            comment_min=spec.comment_min,
         )
 
 
@@ -112,16 +112,16 @@ def tell(slack: SlackPort, actor: Actor, note: str) -> None:
 
 def open_today(
     database: Database, slack: SlackPort, settings: Settings, actor: Actor, pulse_id: int
-) -> pulses.OpenedRun:
+) -> runs.OpenedRun:
     """A one-off pulse's run opens today (each DM due at the chosen local time); the lead
     hears how many it goes to."""
     with database.session() as session:
         pulse = session.get_one(Pulse, pulse_id)
-    people = pulses.read_audience(database, slack, pulse, settings)
+    people = design.read_audience(database, slack, pulse, settings)
     with database.session() as session:
         pulse = session.get_one(Pulse, pulse_id)
         today = utcnow().astimezone(ZoneInfo(pulse.timezone)).date()
-        opened = pulses.open_run(session, settings, pulse, on_date=today, channel_members=people)
+        opened = runs.open_run(session, settings, pulse, on_date=today, channel_members=people)
         note = f"The {pulse.name} pulse goes to {opened.invited} people today."
         after_commit(session, lambda: tell(slack, actor, note))
     return opened
@@ -129,20 +129,20 @@ def open_today(
 
 def send_now(
     database: Database, slack: SlackPort, settings: Settings, actor: Actor, name: str
-) -> tuple[Pulse, pulses.OpenedRun]:
+) -> tuple[Pulse, runs.OpenedRun]:
     """``/pulse send-now <name>``: the audience read from Slack first, then the run opened
     with every DM due now."""
     pulse = find(database, actor, name)
-    people = pulses.read_audience(database, slack, pulse, settings)
+    people = design.read_audience(database, slack, pulse, settings)
     with database.session() as session:
-        opened = pulses.send_now(session, actor, settings, name, channel_members=people)
+        opened = runs.send_now(session, actor, settings, name, channel_members=people)
     return pulse, opened
 
 
 def my_pulses(database: Database, actor: Actor) -> list[tuple[str, bool]]:
     """``/pulse`` for a member: their open pulses and whether they answered."""
     with database.session() as session:
-        return pulses.open_for(session, actor.user_id)
+        return design.open_for(session, actor.user_id)
 
 
 # ---------------------------------------------------------------------------- members
@@ -157,10 +157,10 @@ def answer(
     token: str | None,
     answers: Sequence[Answer],
     replace_all: bool = False,
-) -> pulses.Receipt:
-    """A member's answers sealed into their ballot (``service.record_answers``)."""
+) -> Receipt:
+    """A member's answers sealed into their ballot (``bot.pulse.answers``)."""
     with database.session() as session:
-        return pulses.record_answers(
+        return record_answers(
             session,
             settings,
             run_id=run_id,
@@ -171,13 +171,13 @@ def answer(
         )
 
 
-def answered_dm(database: Database, settings: Settings, receipt: pulses.Receipt) -> PulseDM:
+def answered_dm(database: Database, settings: Settings, receipt: Receipt) -> PulseDM:
     """The member's pulse DM again, their choices marked and their token in its buttons."""
     with database.session() as session:
         run = session.get(PulseRun, receipt.run_id)
         pulse = session.get(Pulse, run.pulse_id) if run else None
         assert run is not None and pulse is not None
-        minimum = pulses.minimum_for(session, settings, run, pulse.team_id)
+        minimum = runs.minimum_for(session, settings, run, pulse.team_id)
     return PulseDM(
         run_id=run.id or 0,
         pulse_name=pulse.name,
@@ -194,7 +194,7 @@ def redraw_dm(
     database: Database,
     slack: SlackPort,
     settings: Settings,
-    receipt: pulses.Receipt,
+    receipt: Receipt,
     channel: str,
     ts: str,
     text: str,
@@ -216,7 +216,7 @@ class OpenRun:
 def run_to_answer(database: Database, actor: Actor, run_id: int) -> OpenRun:
     """The run behind an "Answer" button, if it is this workspace's and still open."""
     with database.session() as session:
-        run, pulse = pulses.run_of_team(session, actor.team_id, run_id)
+        run, pulse = runs.run_of_team(session, actor.team_id, run_id)
         if run.status != "open":
             raise UserError("This pulse has closed. Thank you.")
         return OpenRun(run.id or 0, pulse.name, run.questions)
@@ -225,7 +225,7 @@ def run_to_answer(database: Database, actor: Actor, run_id: int) -> OpenRun:
 def set_opt_out(database: Database, actor: Actor, pulse_id: int, out: bool) -> None:
     """A member stops (or resumes) receiving one pulse, from App Home."""
     with database.session() as session:
-        pulses.set_opt_out(session, actor.team_id, actor.user_id, pulse_id, out)
+        design.set_opt_out(session, actor.team_id, actor.user_id, pulse_id, out)
 
 
 # ---------------------------------------------------------------------------- results
@@ -234,7 +234,7 @@ def set_opt_out(database: Database, actor: Actor, pulse_id: int, out: bool) -> N
 def run_of_team(database: Database, actor: Actor, run_id: int) -> OpenRun:
     """A run of this workspace (any status), named for the lead's close-the-loop form."""
     with database.session() as session:
-        run, pulse = pulses.run_of_team(session, actor.team_id, run_id)
+        run, pulse = runs.run_of_team(session, actor.team_id, run_id)
         return OpenRun(run.id or 0, pulse.name, run.questions)
 
 

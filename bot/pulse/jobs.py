@@ -15,8 +15,10 @@ from bot.platform.scheduling import (
     weekly_trigger,
 )
 from bot.pulse import results as pulse_results
-from bot.pulse import service as pulse_service
 from bot.pulse.chart import trend_png
+from bot.pulse.closing import close_run
+from bot.pulse.design import read_audience
+from bot.pulse.runs import open_run, runs_due, send_reminders
 from storage import Pulse, PulseRun, utcnow
 
 # A weekly pulse's run opens just after midnight in its zone: each member's DM is then due
@@ -34,15 +36,13 @@ def pulse_open(pulse_id: int) -> None:
         pulse = session.get(Pulse, pulse_id)
         if pulse is None or pulse.paused or pulse.team_id in workspaces.uninstalled_teams(session):
             return
-    people = pulse_service.read_audience(ctx.database, ctx.slack(), pulse, ctx.settings)
+    people = read_audience(ctx.database, ctx.slack(), pulse, ctx.settings)
     with ctx.database.session() as session:
         pulse = session.get(Pulse, pulse_id)
         if pulse is None:
             return
         local_day = when.astimezone(ZoneInfo(pulse.timezone)).date()
-        pulse_service.open_run(
-            session, ctx.settings, pulse, now=when, on_date=local_day, channel_members=people
-        )
+        open_run(session, ctx.settings, pulse, now=when, on_date=local_day, channel_members=people)
 
 
 def schedule_open(scheduling: Scheduling, pulse: Pulse) -> None:
@@ -63,13 +63,13 @@ def pulse_steps() -> None:
     if workspaces.nothing_installed(ctx.database):
         return
     with ctx.database.session() as session:
-        to_remind, to_close = pulse_service.runs_due(session, now)
+        to_remind, to_close = runs_due(session, now)
     for run_id in to_remind:
         with ctx.database.session() as session:
-            pulse_service.send_reminders(session, ctx.settings, run_id, now=now)
+            send_reminders(session, ctx.settings, run_id, now=now)
     for run_id in to_close:
         with ctx.database.session() as session:
-            pulse_service.close_run(session, ctx.settings, run_id, now=now)
+            close_run(session, ctx.settings, run_id, now=now)
         with ctx.database.session() as session:
             pulse_results.announce(session, ctx.settings, run_id)
         _send_trend_chart(run_id)

@@ -1,22 +1,20 @@
 """What leads see when a run closes: safe by construction.
 
 Nothing is shown for fewer than the run's anonymity minimum (the one in force when it
-opened, or higher: ``service.minimum_for``): not the run (fewer respondents), not a
+opened, or higher: ``runs.minimum_for``): not the run (fewer respondents), not a
 question (fewer answers to it), not a group in a breakdown (folded, complementary
 suppression included), not a group's mean when any group's answers to that question are
 too few to subtract safely. Written answers need the comment minimum: a phrase or theme is
 shown only when at least that many people's words carry it, and never one person's
-sentence. Only closed runs have results: an open run has no answer rows at all.
+sentence (``themes``). Only closed runs have results: an open run has no answer rows at all.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from itertools import pairwise
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -26,23 +24,20 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import NOT_GIVEN, OTHER_GROUPS, Breakdown, GroupCount
 from bot.ids import as_id
-from bot.learning.summariser import Point, Source, make_summariser
-from bot.learning.usage import record_usage
 from bot.platform import outbox
 from bot.platform.rendering import render
 from bot.privacy import refuse_patient_identifiers
+from bot.pulse.design import by_name
 from bot.pulse.messages import LoopClosed, PulseResults
 from bot.pulse.questions import FREE_TEXT, NPS_0_10, SCALE_1_5, SINGLE_CHOICE, YES_NO
-from bot.pulse.service import CLOSED, by_name, comment_minimum_for, minimum_for
+from bot.pulse.runs import CLOSED, comment_minimum_for, minimum_for
+from bot.pulse.themes import phrases, theme_points, themes
 from bot.roles import Actor, Role
-from bot.similarity import STOPWORDS
 from bot.text import truncate
 from bot.workspaces import community_settings
 from storage import Pulse, PulseAnswer, PulseParticipation, PulseRun
 
 TREND_RUNS = 12
-TOP_PHRASES = 5
-_WORD = re.compile(r"[a-z][a-z'-]*")
 DIMENSIONS = ("staff_group", "organisation_type")
 
 
@@ -124,23 +119,6 @@ def _labels(question: Mapping[str, Any]) -> list[tuple[int, str]]:
     if kind == SINGLE_CHOICE:
         return list(enumerate(question.get("options") or []))
     return []
-
-
-def phrases(
-    texts: Sequence[str], minimum: int, limit: int = TOP_PHRASES
-) -> tuple[tuple[str, int], ...]:
-    """Most frequent words and two-word phrases, counted once per person (one text each),
-    kept only when at least ``minimum`` people used them (a phrase few people wrote could
-    identify them)."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        words = [word.strip("'-") for word in _WORD.findall(text.lower())]
-        words = [word for word in words if word and word not in STOPWORDS and len(word) > 2]
-        found = set(words) | {f"{a} {b}" for a, b in pairwise(words)}
-        counts.update(found)
-    common = [(phrase, people) for phrase, people in counts.items() if people >= max(minimum, 2)]
-    common.sort(key=lambda item: (-item[1], -item[0].count(" "), item[0]))
-    return tuple(common[:limit])
 
 
 def _question_result(
@@ -345,7 +323,7 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
     if run is None or pulse is None:
         return 0
     found = run_results(session, settings, run_id)
-    points, notice = _themes(session, settings, pulse, found)
+    points, notice = theme_points(session, settings, pulse, found)
     queued = 0
     for channel in (pulse.created_by, pulse.results_channel):
         if not channel:
@@ -364,75 +342,6 @@ def announce(session: Session, settings: Settings, run_id: int) -> int:
             essential=True,
         )
     return queued
-
-
-def written_answers(session: Session, results: RunResults) -> list[str]:
-    """Each respondent's written answers to the questions shown, one text per person."""
-    shown = [q.index for q in results.questions if q.kind == FREE_TEXT and not q.withheld]
-    if results.withheld or not shown:
-        return []
-    rows = session.exec(
-        select(PulseAnswer.respondent, PulseAnswer.text).where(
-            PulseAnswer.run_id == results.run_id,
-            col(PulseAnswer.question).in_(shown),
-            col(PulseAnswer.text).is_not(None),
-        )
-    )
-    by_person: dict[str, list[str]] = defaultdict(list)
-    for respondent, text in rows:
-        if text and text.strip():
-            by_person[respondent].append(text.strip())
-    return sorted("\n".join(texts) for texts in by_person.values())
-
-
-QUOTE_WORDS = 5  # this many words in a row from fewer people than the minimum is a quote
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.lower())
-    return {tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}
-
-
-def safe_theme(point: Point, texts: Sequence[str], minimum: int) -> bool:
-    """A theme may be shown when at least ``minimum`` people's words carry it and it
-    quotes nobody: no run of words in it comes from fewer than ``minimum`` people."""
-    if len(set(point.sources)) < minimum:
-        return False
-    said = [_shingles(text) for text in texts]
-    for shingle in _shingles(point.text):
-        people = sum(1 for words in said if shingle in words)
-        if 0 < people < minimum:
-            return False
-    return True
-
-
-def _themes(
-    session: Session, settings: Settings, pulse: Pulse, results: RunResults
-) -> tuple[tuple[str, ...], str | None]:
-    """Themes in what people wrote, by the learning summariser (redacted before any model
-    sees it; the offline engine without one): each from at least the comment minimum of
-    people, one source per person, and never anyone's own sentence. With the summariser's
-    notice, if it gave one."""
-    texts = written_answers(session, results)
-    minimum = max(results.comment_min, results.anonymity_min)
-    if len(texts) < minimum:
-        return (), None
-    summary = make_summariser(settings).digest(
-        [Source(t, kind="pulse_comment") for t in texts], min_sources=minimum
-    )
-    record_usage(session, pulse.team_id, "pulse_themes", summary.usage, None)
-    found = (*summary.key_themes, *summary.challenges, *summary.whats_working)
-    points = tuple(p.text for p in found if safe_theme(p, texts, minimum))[:5]
-    return points, summary.notice
-
-
-def themes(results: RunResults) -> list[str]:
-    """The free-text phrases safe to show (two or more people, group above the minimum),
-    most frequent first, each once: what a lead can turn into a challenge."""
-    if results.withheld:
-        return []
-    found = [phrase for q in results.questions if not q.withheld for phrase, _ in q.phrases]
-    return list(dict.fromkeys(found))
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from bot.pulse.questions import (
     RANGES,
     SCALE_1_5,
 )
-from bot.pulse.results import RunResults, themes
-from bot.pulse.service import OpenedRun
+from bot.pulse.results import RunResults
+from bot.pulse.runs import OpenedRun
+from bot.pulse.themes import themes
 from bot.text import escape, truncate
 from handlers.kit import button, plain_text, section
 from handlers.pulse.ids import PulseId

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.errors import UserError
 from bot.learning.summariser import Point, Source, Summariser
-from bot.pulse import results, service
+from bot.pulse import answers, closing, design, results, runs, themes
 from bot.pulse.questions import Answer
 from bot.roles import Actor, Role
 from bot.workspaces import ensure_workspace
@@ -61,7 +61,7 @@ def session(database: Database):
 
 @pytest.fixture
 def pulse(session, settings):
-    return service.create_pulse(
+    return design.create_pulse(
         session, LEAD_ACTOR, settings, name="weekly", audience_kind="everyone", questions=QUESTIONS
     )
 
@@ -71,7 +71,7 @@ def answer_all(
 ) -> list[str]:
     tokens = []
     for user_id in who:
-        receipt = service.record_answers(
+        receipt = answers.record_answers(
             session,
             settings,
             run_id=run_id,
@@ -90,9 +90,9 @@ def answer_all(
 
 
 def closed_run(session, settings, pulse, who: list[str], when=NOW, score: int = 4):
-    run = service.open_run(session, settings, pulse, now=when, send_now=True).run
+    run = runs.open_run(session, settings, pulse, now=when, send_now=True).run
     answer_all(session, settings, run.id, who, score)
-    service.close_run(session, settings, run.id, now=when + timedelta(days=3))
+    closing.close_run(session, settings, run.id, now=when + timedelta(days=3))
     return run
 
 
@@ -115,7 +115,7 @@ def test_results_shown_at_five_answers(session, settings, pulse) -> None:
 
 
 def test_no_results_while_a_run_is_open(session, settings, pulse) -> None:
-    run = service.open_run(session, settings, pulse, now=NOW, send_now=True).run
+    run = runs.open_run(session, settings, pulse, now=NOW, send_now=True).run
     with pytest.raises(UserError, match="closes"):
         results.run_results(session, settings, run.id)
 
@@ -151,10 +151,10 @@ def test_change_from_the_previous_run_and_the_trend(session, settings, pulse) ->
 
 def test_no_row_links_an_anonymous_answer_to_a_user(session, settings, pulse, database) -> None:
     everyone = [user for user, _ in PEOPLE]
-    run = service.open_run(session, settings, pulse, now=NOW, send_now=True).run
+    run = runs.open_run(session, settings, pulse, now=NOW, send_now=True).run
     tokens = answer_all(session, settings, run.id, everyone)
-    service.send_reminders(session, settings, run.id, now=NOW)
-    service.close_run(session, settings, run.id, now=NOW + timedelta(days=3))
+    runs.send_reminders(session, settings, run.id, now=NOW)
+    closing.close_run(session, settings, run.id, now=NOW + timedelta(days=3))
     session.commit()
     user_ids = set(everyone) | {LEAD}
     derived = {hashlib.sha256(user.encode()).hexdigest() for user in user_ids}
@@ -214,11 +214,11 @@ WRITTEN = [
 
 def test_a_theme_needs_enough_people_and_quotes_nobody() -> None:
     many = tuple(range(5))
-    assert results.safe_theme(Point("Discharge delays (5 people)", many), WRITTEN, 5)
-    assert not results.safe_theme(Point("Discharge delays", (0, 1, 2, 3)), WRITTEN, 5)
+    assert themes.safe_theme(Point("Discharge delays (5 people)", many), WRITTEN, 5)
+    assert not themes.safe_theme(Point("Discharge delays", (0, 1, 2, 3)), WRITTEN, 5)
     # A model citing many sources may still quote one person: that is never shown.
     quoted = Point(f"Staff say: {ONLY_ONE.lower()}", tuple(range(7)))
-    assert not results.safe_theme(quoted, WRITTEN, 5)
+    assert not themes.safe_theme(quoted, WRITTEN, 5)
 
 
 def test_offline_themes_for_comments_are_terms_from_enough_people() -> None:
@@ -238,7 +238,7 @@ def test_the_run_keeps_its_minimum_and_a_rise_applies(session, settings, pulse) 
     workspace = session.get(Workspace, TEAM)
     workspace.anonymity_min = 3  # lowered later: the run still needs 5
     session.add(workspace)
-    assert service.minimum_for(session, settings, run, TEAM) == 5
+    assert runs.minimum_for(session, settings, run, TEAM) == 5
     assert not results.run_results(session, settings, run.id).withheld
     workspace.anonymity_min = 7  # raised later: the run is held to 7
     session.add(workspace)

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.errors import NotAllowed, UserError
 from bot.platform.rendering import render
-from bot.pulse import messages, service
+from bot.pulse import closing, design, messages, runs
+from bot.pulse.answers import record_answers
 from bot.pulse.ballots import Ballot, Sealer
 from bot.pulse.questions import STARTER_QUESTIONS, Answer
 from bot.roles import Actor, Role
@@ -79,7 +80,7 @@ def make(session: Session, settings: Settings, **overrides: object):
         "questions": SCALE,
     }
     values.update(overrides)
-    return service.create_pulse(session, LEAD_ACTOR, settings, **values)  # type: ignore[arg-type]
+    return design.create_pulse(session, LEAD_ACTOR, settings, **values)  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------- design
@@ -128,7 +129,7 @@ def test_bad_designs_are_refused_with_the_field_to_fix(session, settings, overri
 
 def test_only_leads_design_and_names_are_unique(session, settings) -> None:
     with pytest.raises(NotAllowed):
-        service.create_pulse(
+        design.create_pulse(
             session, MEMBER_ACTOR, settings, name="x", audience_kind="everyone", questions=SCALE
         )
     make(session, settings)
@@ -157,16 +158,16 @@ def test_audience_by_kind(session, settings) -> None:
         audience_value="hereford trust",
     )
     channel = make(session, settings, name="chan", audience_kind="channel", audience_value="C0X")
-    assert service.audience(session, everyone) == [
+    assert design.audience(session, everyone) == [
         "U0GP00001",
         "U0NURSE01",
         "U0NURSE02",
         "U0PHARM01",
     ]
-    assert service.audience(session, nurses) == ["U0NURSE01", "U0NURSE02"]
-    assert service.audience(session, trust) == ["U0NURSE01", "U0NURSE02"]
+    assert design.audience(session, nurses) == ["U0NURSE01", "U0NURSE02"]
+    assert design.audience(session, trust) == ["U0NURSE01", "U0NURSE02"]
     # Channel members come from the caller; unknown IDs (and bots, never members) drop out.
-    assert service.audience(session, channel, ["U0PHARM01", "U0BOT0001", "U0GP00001"]) == [
+    assert design.audience(session, channel, ["U0PHARM01", "U0BOT0001", "U0GP00001"]) == [
         "U0GP00001",
         "U0PHARM01",
     ]
@@ -182,8 +183,8 @@ def outbox(session: Session) -> list[OutboxMessage]:
 def test_a_run_queues_one_dm_per_member_at_their_local_time(session, settings) -> None:
     pulse = make(session, settings, schedule="weekly", weekday=2, local_time="09:00")
     early = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)  # before 09:00 in all three zones
-    opened = service.open_run(session, settings, pulse, now=early)
-    again = service.open_run(session, settings, pulse, now=early)  # a scheduler retry
+    opened = runs.open_run(session, settings, pulse, now=early)
+    again = runs.open_run(session, settings, pulse, now=early)  # a scheduler retry
     assert (opened.invited, opened.queued, again.queued) == (4, 4, 0)
     rows = {row.user_id: row for row in outbox(session)}
     assert len(outbox(session)) == 4
@@ -227,8 +228,8 @@ def test_send_now_skips_quiet_hours_and_counts_those_outside_them(session, setti
     make(session, settings)
     late = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # evening in London, 02:30 in Kolkata
     with pytest.raises(NotAllowed):
-        service.send_now(session, MEMBER_ACTOR, settings, "weekly", now=late)
-    opened = service.send_now(session, LEAD_ACTOR, settings, "weekly", now=late)
+        runs.send_now(session, MEMBER_ACTOR, settings, "weekly", now=late)
+    opened = runs.send_now(session, LEAD_ACTOR, settings, "weekly", now=late)
     assert opened.queued == 4 and opened.outside_working_hours == 3  # New York is at 16:00
     assert {row.due_at for row in outbox(session)} == {late}
 
@@ -247,7 +248,7 @@ def run(session, settings):
             {"kind": "single_choice", "text": "Which?", "options": ["A", "B"]},
         ],
     )
-    return service.open_run(session, settings, pulse, now=WEDNESDAY_NOON).run
+    return runs.open_run(session, settings, pulse, now=WEDNESDAY_NOON).run
 
 
 def answers(session: Session, run_id: int) -> list[PulseAnswer]:
@@ -262,7 +263,7 @@ def ballots(session: Session, settings: Settings, run) -> list[Ballot]:
 
 
 def test_changing_an_answer_counts_once(session, settings, run) -> None:
-    first = service.record_answers(
+    first = record_answers(
         session,
         settings,
         run_id=run.id,
@@ -272,7 +273,7 @@ def test_changing_an_answer_counts_once(session, settings, run) -> None:
         now=WEDNESDAY_NOON,
     )
     assert not first.changed and first.chosen == {0: 2}
-    second = service.record_answers(
+    second = record_answers(
         session,
         settings,
         run_id=run.id,
@@ -285,7 +286,7 @@ def test_changing_an_answer_counts_once(session, settings, run) -> None:
     assert [b.answers for b in ballots(session, settings, run)] == [{0: (4, None)}]
     assert answers(session, run.id) == []  # nothing readable while the run is open
     # The full form replaces everything the token holds.
-    service.record_answers(
+    record_answers(
         session,
         settings,
         run_id=run.id,
@@ -300,7 +301,7 @@ def test_changing_an_answer_counts_once(session, settings, run) -> None:
     ]
     # A double tap on the first, tokenless message does not add a second set.
     with pytest.raises(UserError, match="already answered"):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=run.id,
@@ -310,7 +311,7 @@ def test_changing_an_answer_counts_once(session, settings, run) -> None:
             now=WEDNESDAY_NOON,
         )
     assert len(ballots(session, settings, run)) == 1
-    service.close_run(session, settings, run.id, now=WEDNESDAY_NOON)
+    closing.close_run(session, settings, run.id, now=WEDNESDAY_NOON)
     # One respondent, below the minimum of 5: only the count is kept.
     assert run.respondents == 1 and answers(session, run.id) == []
     assert ballots(session, settings, run) == []
@@ -322,7 +323,7 @@ def test_changing_an_answer_counts_once(session, settings, run) -> None:
 )
 def test_forged_values_are_refused(session, settings, run, answer) -> None:
     with pytest.raises(UserError):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=run.id,
@@ -337,7 +338,7 @@ def test_forged_values_are_refused(session, settings, run, answer) -> None:
 def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
     session, settings, run
 ) -> None:
-    receipt = service.record_answers(
+    receipt = record_answers(
         session,
         settings,
         run_id=run.id,
@@ -347,9 +348,9 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
         now=WEDNESDAY_NOON,
     )
     other_pulse = make(session, settings, name="other")
-    other = service.open_run(session, settings, other_pulse, now=WEDNESDAY_NOON).run
+    other = runs.open_run(session, settings, other_pulse, now=WEDNESDAY_NOON).run
     with pytest.raises(UserError, match="doesn't belong"):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=other.id,
@@ -359,7 +360,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
             now=WEDNESDAY_NOON,
         )
     with pytest.raises(UserError, match="doesn't belong"):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=run.id,
@@ -369,7 +370,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
             now=WEDNESDAY_NOON,
         )
     with pytest.raises(UserError, match="wasn't sent to you"):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=run.id,
@@ -379,7 +380,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
             now=WEDNESDAY_NOON,
         )
     with pytest.raises(UserError, match="patient"):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=run.id,
@@ -388,9 +389,9 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
             answers=[Answer(1, text="Patient 943 476 5919 waited")],
             now=WEDNESDAY_NOON,
         )
-    service.close_run(session, settings, run.id, now=WEDNESDAY_NOON)
+    closing.close_run(session, settings, run.id, now=WEDNESDAY_NOON)
     with pytest.raises(UserError, match="closed"):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=run.id,
@@ -401,7 +402,7 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
         )
     late = run.closes_at + timedelta(minutes=1)
     with pytest.raises(UserError, match="closed"):
-        service.record_answers(
+        record_answers(
             session,
             settings,
             run_id=other.id,
@@ -416,8 +417,8 @@ def test_unknown_tokens_outsiders_other_runs_and_closed_runs_are_refused(
 def test_closing_cancels_what_is_still_queued(session, settings) -> None:
     pulse = make(session, settings)
     sunday = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # quiet weekend: all wait for Monday
-    run = service.open_run(session, settings, pulse, now=sunday).run
-    service.close_run(session, settings, run.id, now=sunday)
+    run = runs.open_run(session, settings, pulse, now=sunday).run
+    closing.close_run(session, settings, run.id, now=sunday)
     assert {row.status for row in outbox(session)} == {OutboxStatus.CANCELLED}
 
 
@@ -425,7 +426,7 @@ def test_closing_cancels_what_is_still_queued(session, settings) -> None:
 
 
 def test_one_reminder_only_to_non_responders(session, settings, run) -> None:
-    service.record_answers(
+    record_answers(
         session,
         settings,
         run_id=run.id,
@@ -435,8 +436,8 @@ def test_one_reminder_only_to_non_responders(session, settings, run) -> None:
         now=WEDNESDAY_NOON,
     )
     later = WEDNESDAY_NOON + timedelta(days=2)  # Friday noon
-    assert service.send_reminders(session, settings, run.id, now=later) == 3
-    assert service.send_reminders(session, settings, run.id, now=later) == 0
+    assert runs.send_reminders(session, settings, run.id, now=later) == 3
+    assert runs.send_reminders(session, settings, run.id, now=later) == 0
     reminded = [row for row in outbox(session) if row.kind == "pulse.reminder"]
     assert sorted(row.user_id for row in reminded) == ["U0GP00001", "U0NURSE02", "U0PHARM01"]
     assert all(row.key.endswith(":reminder") for row in reminded)
@@ -451,7 +452,7 @@ def test_one_reminder_only_to_non_responders(session, settings, run) -> None:
 
 def test_a_reminder_that_would_land_after_close_is_dropped(session, settings, run) -> None:
     friday_night = run.closes_at - timedelta(hours=1)  # Saturday 11:00 London: quiet
-    assert service.send_reminders(session, settings, run.id, now=friday_night) == 0
+    assert runs.send_reminders(session, settings, run.id, now=friday_night) == 0
     reminders = [row for row in outbox(session) if row.kind == "pulse.reminder"]
     assert reminders and all(row.status == OutboxStatus.CANCELLED for row in reminders)
 
@@ -462,7 +463,7 @@ def test_answers_racing_the_close_are_counted_once_or_refused(
     """Answers in flight while the run closes: each is either sealed before the close and
     counted, or refused as closed; none is left behind in a ballot."""
     pulse = make(session, settings)
-    run = service.open_run(session, settings, pulse, now=WEDNESDAY_NOON).run
+    run = runs.open_run(session, settings, pulse, now=WEDNESDAY_NOON).run
     session.commit()
     people = ["U0NURSE01", "U0NURSE02", "U0PHARM01", "U0GP00001"]
     accepted: list[str] = []
@@ -473,7 +474,7 @@ def test_answers_racing_the_close_are_counted_once_or_refused(
         start.wait()
         try:
             with database.session() as own:
-                service.record_answers(
+                record_answers(
                     own,
                     settings,
                     run_id=run.id,
@@ -491,7 +492,7 @@ def test_answers_racing_the_close_are_counted_once_or_refused(
     def close() -> None:
         start.wait()
         with database.session() as own:
-            service.close_run(own, settings, run.id, now=WEDNESDAY_NOON)
+            closing.close_run(own, settings, run.id, now=WEDNESDAY_NOON)
 
     threads = [threading.Thread(target=answer, args=(user,)) for user in people]
     threads.append(threading.Thread(target=close))

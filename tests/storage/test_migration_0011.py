@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.pulse import results, service
+from bot.pulse import answers, closing, results
 from bot.pulse.questions import Answer
 from storage import Database, PulseAnswer, PulseRun
 from storage.migrate import alembic_config, upgrade
@@ -79,7 +79,7 @@ def test_answers_of_an_open_run_survive_the_upgrade(database: Database) -> None:
         assert len(keys) == 3 and all(len(key) == 32 and not key.isdigit() for key in keys)
     settings = Settings(_env_file=None, slack_signing_secret="s" * 32)  # type: ignore[call-arg]
     with database.session() as session:  # the first person changes their answer
-        receipt = service.record_answers(
+        receipt = answers.record_answers(
             session,
             settings,
             run_id=1,
@@ -90,7 +90,7 @@ def test_answers_of_an_open_run_survive_the_upgrade(database: Database) -> None:
         )
         assert receipt.changed and receipt.chosen == {0: 5}
     with database.session() as session:
-        service.close_run(session, settings, 1, now=OPENED + timedelta(days=3))
+        closing.close_run(session, settings, 1, now=OPENED + timedelta(days=3))
     with database.session() as session:
         assert session.get(PulseRun, 1).respondents == 3
         shown = results.run_results(session, settings, 1)
