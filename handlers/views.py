@@ -8,4 +8,5 @@ from __future__ import annotations
 def install() -> None:
     """Register every feature's views (idempotent: imports run once)."""
     # Features add their views module here as they move their Block Kit out of bot/.
+    from handlers.exchange import views as exchange  # noqa: F401
     from handlers.pulse import views as pulse  # noqa: F401

@@ -21,6 +21,7 @@ from bot.errors import UserError
 from bot.exchange import followup, progress, stats
 from bot.exchange import service as exchanges
 from bot.platform.effects import after_commit
+from bot.platform.rendering import render
 from bot.roles import Actor
 from bot.slack import SlackPort
 from storage import (
@@ -306,7 +307,8 @@ def redraw_match(
     """Redraw the introduction the actor pressed a button on, with the match's status."""
     with db.session() as session:
         view = progress.match_view(session, actor.team_id, actor.user_id, match_id)
-    slack.update_message(channel, ts, view.text, blocks=view.blocks)
+    intro = render(view.introduction)
+    slack.update_message(channel, ts, intro.text, blocks=intro.blocks)
 
 
 def feedback_programme(db: Database, actor: Actor, match_id: int) -> str:

@@ -17,7 +17,6 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.exchange import messages, progress
 from bot.exchange.service import (
-    NEXT_STEPS,
     current_round,
     propose,
     round_matches,
@@ -26,6 +25,7 @@ from bot.exchange.stats import round_figures
 from bot.nudges.rules import Quiet, next_allowed
 from bot.platform import outbox
 from bot.platform.effects import after_commit
+from bot.platform.rendering import render
 from bot.slack import SlackPort
 from bot.workspaces import community_settings
 from storage import (
@@ -55,18 +55,22 @@ def send_review(sessions: Sessions, slack: SlackPort, round_id: int) -> None:
         if round_ is None or programme is None:
             return
         found = round_matches(session, round_id)
-        blocks = messages.review_blocks(
-            programme.name,
-            round_.number,
-            round_id,
-            [(members, match.score, match.reasons) for match, members in found],
-            round_.outcome.get("carried_over") or [],
-            round_.outcome.get("unmatchable") or {},
-            round_figures(session, programme, found),
-            approved_by=round_.approved_by,
-            certificate=messages.certificate_line(round_.outcome.get("certificate")),
+        review = render(
+            messages.Review(
+                programme.name,
+                round_.number,
+                round_id,
+                tuple(
+                    messages.Proposed(tuple(members), match.score, tuple(match.reasons))
+                    for match, members in found
+                ),
+                tuple(round_.outcome.get("carried_over") or ()),
+                dict(round_.outcome.get("unmatchable") or {}),
+                round_figures(session, programme, found),
+                approved_by=round_.approved_by,
+                certificate=messages.certificate_line(round_.outcome.get("certificate")),
+            )
         )
-        text = f"Proposed matches for {programme.name}"
         channel, ts = round_.review_channel, round_.review_ts
         lead = round_.approved_by or programme.created_by
     if channel and ts:
@@ -74,11 +78,11 @@ def send_review(sessions: Sessions, slack: SlackPort, round_id: int) -> None:
             # Saved before copbot kept Slack's DM ID: chat.update needs the D… ID.
             channel = slack.open_conversation([channel])
             _review_sent_to(sessions, round_id, channel, ts)
-        slack.update_message(channel, ts, text, blocks=blocks)
+        slack.update_message(channel, ts, review.text, blocks=review.blocks)
         return
     if not lead:
         return
-    posted = slack.post(lead, text, blocks=blocks)
+    posted = slack.post(lead, review.text, blocks=review.blocks)
     _review_sent_to(sessions, round_id, posted.channel, posted.ts)
 
 
@@ -126,25 +130,18 @@ def _introduce(session: Session, match_id: int, members: list[str], channel: str
     if match is None or programme is None or match.status != "approved":
         return 0
     match.channel_id = match.channel_id or channel
-    blocks = messages.intro_blocks(
-        match.id or 0,
-        programme.name,
-        programme.format,
-        members,
-        match.reasons,
-        NEXT_STEPS.get(programme.format, "Agree a first date."),
-    )
+    match.status, match.introduced_at = "introduced", utcnow()
+    intro = render(progress.MatchView(match, members, programme).introduction)
     outbox.enqueue(
         session,
         team_id=programme.team_id,
         key=f"exchange:{match.id}:intro",
         kind="exchange.intro",
         channel=match.channel_id,
-        text=messages.intro_text(programme.name, members),
-        blocks=blocks,
+        text=intro.text,
+        blocks=intro.blocks,
         essential=True,
     )
-    match.status, match.introduced_at = "introduced", utcnow()
     session.add(match)
     return 1
 
@@ -193,8 +190,9 @@ def redraw_intro(sessions: Sessions, slack: SlackPort, match_id: int) -> None:
         programme = session.get(ExchangeProgramme, match.programme_id)
         assert programme is not None
         view = progress.MatchView(match, progress.members_of(session, match_id), programme)
+        intro = render(view.introduction)
         channel, ts = sent.sent_channel, sent.sent_ts
-    slack.update_message(channel, ts, view.text, blocks=view.blocks)
+    slack.update_message(channel, ts, intro.text, blocks=intro.blocks)
 
 
 # --------------------------------------------------------------------------- scheduled

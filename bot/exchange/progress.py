@@ -14,6 +14,7 @@ from bot.exchange import messages
 from bot.exchange.service import NEXT_STEPS
 from bot.nudges import send as nudges
 from bot.platform import outbox
+from bot.platform.rendering import render
 from bot.privacy import refuse_patient_identifiers
 from storage import (
     ExchangeFeedback,
@@ -32,20 +33,17 @@ class MatchView:
     programme: ExchangeProgramme
 
     @property
-    def blocks(self) -> list[dict]:
-        return messages.intro_blocks(
+    def introduction(self) -> messages.Introduction:
+        """The match's introduction as it stands (its status decides the buttons)."""
+        return messages.Introduction(
             self.match.id or 0,
             self.programme.name,
             self.programme.format,
-            self.members,
-            self.match.reasons,
+            tuple(self.members),
+            tuple(self.match.reasons),
             NEXT_STEPS.get(self.programme.format, "Agree a first date."),
             self.match.status,
         )
-
-    @property
-    def text(self) -> str:
-        return messages.intro_text(self.programme.name, self.members)
 
 
 def members_of(session: Session, match_id: int) -> list[str]:
@@ -94,7 +92,8 @@ def set_status(
         match.date_set_at = now
     elif status == "done":
         match.done_at = match.done_at or now
-        text, blocks = messages.feedback_request(match_id, view.programme.name)
+        request = render(messages.FeedbackRequest(match_id, view.programme.name))
+        text, blocks = request.text, request.blocks
         for member in view.members:
             key = f"exchange:{match_id}:feedback:{member}"
             if member == user_id:  # they just pressed Done: an answer, not a nudge

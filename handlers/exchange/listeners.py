@@ -4,15 +4,13 @@ role and makes one ``bot.exchange.actions`` call; what is slow runs after the ac
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.errors import UserError
-from bot.exchange import actions, messages, stats
-from bot.exchange import service as exchanges
+from bot.exchange import actions
 from bot.roles import Role
 from bot.text import escape
 from handlers import screens
@@ -27,36 +25,32 @@ from handlers.common import (
     slack,
     subcommand,
 )
-from handlers.exchange import blocks
+from handlers.exchange import forms, views
+from handlers.exchange.ids import ExchangeId as Id
 from handlers.home.listeners import refresh_home
-from handlers.kit import section
 
 LEAD_ONLY = ("new", "match", "stats")
-STATUS_ACTIONS = {
-    messages.DATE_SET: "date_set",
-    messages.DONE: "done",
-    messages.CANCEL: "cancelled",
-}
+STATUS_ACTIONS = {Id.DATE_SET: "date_set", Id.DONE: "done", Id.CANCEL: "cancelled"}
 
 
 def register(app: App) -> None:
     app.command("/exchange")(ack_then(exchange_command, after_exchange_command))
-    app.view(blocks.PROGRAMME)(ack_then(create_programme, programme_created))
-    app.action(blocks.NEW_PROGRAMME)(ack_then(ack_lead, open_programme_form))
-    app.action(blocks.PROGRAMME_CHOICE)(redraw_programme_form)
-    app.action(blocks.SIGNUP_CHOICE)(redraw_signup)
-    app.action(blocks.JOIN)(ack_then(ack_only, open_signup_from_home))
-    app.view(blocks.SIGNUP)(ack_then(save_signup, signed_up, refresh_home))
-    app.action(blocks.RUN_MATCHING)(ack_then(ack_lead, run_matching_from_home))
-    app.action(messages.APPROVE)(ack_then(approve, introduce))
-    app.action(messages.SWAP)(ack_then(ack_lead, open_swap))
-    app.view(blocks.SWAP_FORM)(ack_then(swap, redraw_review))
-    app.action(messages.RERUN)(ack_then(ack_lead, open_rerun))
-    app.view(blocks.RERUN_FORM)(ack_then(check_rerun, rerun))
+    app.view(Id.PROGRAMME_FORM)(ack_then(create_programme, programme_created))
+    app.action(Id.NEW_PROGRAMME)(ack_then(ack_lead, open_programme_form))
+    app.action(Id.FORMAT)(redraw_programme_form)  # the programme form's Format redraws it
+    app.action(Id.MODE)(redraw_signup)  # the sign-up's Format (in person, virtual) redraws it
+    app.action(Id.JOIN)(ack_then(ack_only, open_signup_from_home))
+    app.view(Id.SIGNUP_FORM)(ack_then(save_signup, signed_up, refresh_home))
+    app.action(Id.RUN_MATCHING)(ack_then(ack_lead, run_matching_from_home))
+    app.action(Id.APPROVE)(ack_then(approve, introduce))
+    app.action(Id.SWAP)(ack_then(ack_lead, open_swap))
+    app.view(Id.SWAP_FORM)(ack_then(swap, redraw_review))
+    app.action(Id.RERUN)(ack_then(ack_lead, open_rerun))
+    app.view(Id.RERUN_FORM)(ack_then(check_rerun, rerun))
     for action_id in STATUS_ACTIONS:
         app.action(action_id)(ack_then(set_status, redraw_match))
-    app.action(messages.FEEDBACK)(ack_then(ack_only, open_feedback))
-    app.view(blocks.FEEDBACK_FORM)(ack_then(save_feedback, thank_for_feedback))
+    app.action(Id.FEEDBACK)(ack_then(ack_only, open_feedback))
+    app.view(Id.FEEDBACK_FORM)(ack_then(save_feedback, thank_for_feedback))
 
 
 def ack_lead(ack: Ack, context: BoltContext) -> None:
@@ -75,8 +69,8 @@ def exchange_command(ack: Ack, command: dict[str, Any], context: BoltContext) ->
         who.require(Role.LEAD, f"use /exchange {sub}")
     if sub == "":
         mine = actions.my_exchanges(db, who)
-        lines = blocks.exchange_lines(mine.matches)
-        ack(ephemeral("Your exchanges", blocks.my_matches(lines, mine.open_now)))
+        lines = views.exchange_lines(mine.matches)
+        ack(ephemeral("Your exchanges", views.my_matches(lines, mine.open_now)))
     elif sub == "join":
         actions.check_join(db, who, name)
         ack()
@@ -93,7 +87,7 @@ def exchange_command(ack: Ack, command: dict[str, Any], context: BoltContext) ->
     elif sub == "stats":
         found = actions.figures(db, who, name)
         title = f"Exchange figures: {name}" if name else "Exchange figures: all programmes"
-        ack(ephemeral(title, [section(stats.figures_text(escape(title), found))]))
+        ack(ephemeral(title, views.figures(title, found)))
     else:
         raise UserError(
             "Try `/exchange`, `/exchange join <programme>` or `/exchange leave <programme>`."
@@ -107,10 +101,10 @@ def after_exchange_command(
     who, db = actor(context), deps(context).db
     if sub == "new":
         today = actions.community_today(db, deps(context).settings, who)
-        screens.open_modal(client, command["trigger_id"], blocks.programme_modal(today))
+        screens.open_modal(client, command["trigger_id"], forms.programme_modal(today))
     elif sub == "join":
         form = actions.signup_form(db, who, name)
-        screens.open_modal(client, command["trigger_id"], blocks.signup_modal(form))
+        screens.open_modal(client, command["trigger_id"], forms.signup_modal(form))
     elif sub == "match":
         actions.run_matching(db, slack(context), who, name)
 
@@ -120,7 +114,7 @@ def after_exchange_command(
 
 def open_programme_form(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     today = actions.community_today(deps(context).db, deps(context).settings, actor(context))
-    screens.open_modal(client, body["trigger_id"], blocks.programme_modal(today))
+    screens.open_modal(client, body["trigger_id"], forms.programme_modal(today))
 
 
 def redraw_programme_form(
@@ -129,29 +123,19 @@ def redraw_programme_form(
     """Format chosen: the form is redrawn with the fields that format uses (before the
     ack, so a quick second choice starts from the first one's form)."""
     view = body.get("view") or {}
-    if view.get("callback_id") != blocks.PROGRAMME:
+    if view.get("callback_id") != Id.PROGRAMME_FORM:
         ack()
         return
     who = actor(context)
     who.require(Role.LEAD, "run exchange programmes")
     today = actions.community_today(deps(context).db, deps(context).settings, who)
-    chosen = form_values(view).get("format")
-    screens.update_modal(client, view["id"], blocks.programme_modal(today, chosen))
+    chosen = form_values(view).get(Id.FORMAT)
+    screens.update_modal(client, view["id"], forms.programme_modal(today, chosen))
     ack()
 
 
 def create_programme(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    values = form_values(view)
-    answers = actions.ProgrammeAnswers(
-        name=values.get("name"),
-        format=values.get("format"),
-        group_size=values.get("group_size"),
-        differ_by=values.get("differ_by"),
-        cooldown_months=values.get("cooldown"),
-        deadline=date.fromisoformat(values["deadline"]) if values.get("deadline") else None,
-        recurring=values.get("rounds") == "monthly",
-        mentor_capacity=values.get("capacity"),
-    )
+    answers = forms.programme_answers(view)
     context["programme_id"] = actions.create_programme(
         deps(context).db, deps(context).settings, actor(context), answers
     )
@@ -176,41 +160,25 @@ def open_signup_from_home(
 ) -> None:
     programme_id = parse_id(action.get("value"), "That programme")
     form = actions.signup_form(deps(context).db, actor(context), programme_id)
-    screens.open_modal(client, body["trigger_id"], blocks.signup_modal(form))
+    screens.open_modal(client, body["trigger_id"], forms.signup_modal(form))
 
 
 def redraw_signup(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     """In person, virtual or either chosen: the place is asked only when it matters."""
     view = body.get("view") or {}
-    if view.get("callback_id") != blocks.SIGNUP:
+    if view.get("callback_id") != Id.SIGNUP_FORM:
         ack()
         return
     programme_id = parse_id(view.get("private_metadata"), "That programme")
-    mode = form_values(view).get("mode")
+    mode = form_values(view).get(Id.MODE)
     form = actions.signup_form(deps(context).db, actor(context), programme_id, mode)
-    screens.update_modal(client, view["id"], blocks.signup_modal(form))
+    screens.update_modal(client, view["id"], forms.signup_modal(form))
     ack()
 
 
 def save_signup(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    values = form_values(view)
     programme_id = parse_id(view.get("private_metadata"), "That programme")
-    answers = actions.SignupAnswers(
-        staff_group=values.get("staff_group"),
-        organisation=values.get("organisation"),
-        locality=values.get("locality"),
-        professional=values.get("professional"),
-        personal=values.get("personal"),
-        other_interests=values.get("other_interests"),
-        offers=values.get("offers"),
-        wants=values.get("wants"),
-        career_stage=values.get("career_stage"),
-        availability=values.get("availability"),
-        mode=values.get("mode"),
-        role=values.get("role"),
-        do_not_pair=values.get("do_not_pair"),
-        paused=bool(values.get("paused")),
-    )
+    answers = forms.signup_answers(view)
     context["signup"] = actions.sign_up(deps(context).db, actor(context), programme_id, answers)
     ack()
 
@@ -242,13 +210,13 @@ def introduce(context: BoltContext) -> None:
 
 
 def open_swap(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-    screens.open_modal(client, body["trigger_id"], blocks.swap_modal(_round_id(action)))
+    screens.open_modal(client, body["trigger_id"], forms.swap_modal(_round_id(action)))
 
 
 def swap(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    values = form_values(view)
+    first, second = forms.swap_answers(view)
     context["round_id"] = actions.swap(
-        deps(context).db, actor(context), _round_id(view), values.get("first"), values.get("second")
+        deps(context).db, actor(context), _round_id(view), first, second
     )
     ack()
 
@@ -262,13 +230,13 @@ def open_rerun(
 ) -> None:
     round_id = _round_id(action)
     weights = actions.weights(deps(context).db, actor(context), round_id)
-    screens.open_modal(client, body["trigger_id"], blocks.rerun_modal(round_id, weights))
+    screens.open_modal(client, body["trigger_id"], forms.rerun_modal(round_id, weights))
 
 
 def check_rerun(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     """Weights are checked in the form; matching itself runs after the ack (it can be big)."""
     actor(context).require(Role.LEAD, "re-run matching")
-    context["weights"] = exchanges.parse_weights(form_values(view))
+    context["weights"] = forms.rerun_weights(view)
     ack()
 
 
@@ -308,16 +276,11 @@ def open_feedback(
 ) -> None:
     match_id = _match_id(action)
     programme = actions.feedback_programme(deps(context).db, actor(context), match_id)
-    screens.open_modal(client, body["trigger_id"], blocks.feedback_modal(match_id, programme))
+    screens.open_modal(client, body["trigger_id"], forms.feedback_modal(match_id, programme))
 
 
 def save_feedback(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    values = form_values(view)
-    answers = actions.FeedbackAnswers(
-        rating=values.get("rating"),
-        learned=values.get("learned"),
-        recommend=values.get("recommend"),
-    )
+    answers = forms.feedback_answers(view)
     match_id = parse_id(view.get("private_metadata"), "That match")
     actions.record_feedback(deps(context).db, actor(context), match_id, answers)
     ack()

@@ -11,7 +11,7 @@ from bot.members import Lead
 from bot.text import escape
 from bot.workspaces import CommunitySettings
 from handlers.common import form_values
-from handlers.exchange import blocks as exchange_blocks
+from handlers.exchange import views as exchange_views
 from handlers.home.ids import HomeId
 from handlers.ideas import blocks as idea_blocks
 from handlers.kit import button, input_block, option, plain_text, section, static_select
@@ -51,10 +51,10 @@ def home_page(home: Home) -> dict[str, Any]:
         home.engagement,
     )
     view["blocks"] += pulse_views.home_section(home.pulses)
-    view["blocks"] += exchange_blocks.home_section(
+    view["blocks"] += exchange_views.home_section(
         home.exchanges_open,
         home.exchanges_joined,
-        exchange_blocks.exchange_lines(home.matches),
+        exchange_views.exchange_lines(home.matches),
         home.programmes,
     )
     view["blocks"] += learning_blocks.home_section(

@@ -50,11 +50,10 @@ from slack_sdk import WebClient
 from sqlalchemy import text as sql
 from sqlmodel import SQLModel
 
-from bot.exchange import messages as exchange_messages
 from bot.ideas import cards
 from bot.learning import casestudy
 from bot.learning import messages as learning_messages
-from handlers.exchange import blocks as exchange_blocks
+from handlers.exchange.ids import ExchangeId
 from handlers.home import blocks as home_blocks
 from handlers.ideas import blocks as idea_blocks
 from handlers.learning import blocks as learning_blocks
@@ -156,16 +155,16 @@ ACTION_IDS = [
     "nudges_edit",
     "nudges_snooze",
     "nudges_resume",
-    exchange_blocks.NEW_PROGRAMME,
-    exchange_blocks.JOIN,
-    exchange_blocks.RUN_MATCHING,
-    exchange_messages.APPROVE,
-    exchange_messages.SWAP,
-    exchange_messages.RERUN,
-    exchange_messages.DATE_SET,
-    exchange_messages.DONE,
-    exchange_messages.CANCEL,
-    exchange_messages.FEEDBACK,
+    ExchangeId.NEW_PROGRAMME,
+    ExchangeId.JOIN,
+    ExchangeId.RUN_MATCHING,
+    ExchangeId.APPROVE,
+    ExchangeId.SWAP,
+    ExchangeId.RERUN,
+    ExchangeId.DATE_SET,
+    ExchangeId.DONE,
+    ExchangeId.CANCEL,
+    ExchangeId.FEEDBACK,
     learning_messages.PUBLISH,
     learning_messages.EDIT,
     learning_blocks.CAPTURE_ADD,
@@ -202,11 +201,11 @@ VIEW_CALLBACKS = [
     home_blocks.SETTINGS,
     home_blocks.LEADS,
     nudge_blocks.SETTINGS,
-    exchange_blocks.PROGRAMME,
-    exchange_blocks.SIGNUP,
-    exchange_blocks.SWAP_FORM,
-    exchange_blocks.RERUN_FORM,
-    exchange_blocks.FEEDBACK_FORM,
+    ExchangeId.PROGRAMME_FORM,
+    ExchangeId.SIGNUP_FORM,
+    ExchangeId.SWAP_FORM,
+    ExchangeId.RERUN_FORM,
+    ExchangeId.FEEDBACK_FORM,
     learning_blocks.DIGEST_EDIT_FORM,
     learning_blocks.CASE_STUDY_FORM,
     learning_blocks.CAPTURE_FORM,

@@ -1,5 +1,6 @@
-"""Block Kit for exchanges: the programme form, the sign-up form, the lead's swap and
-re-run forms, feedback, and what members see of their matches."""
+"""The exchange's forms in Slack: a new programme, the sign-up, the lead's swap and
+re-run, and feedback; each drawn, and read back into typed answers for
+``bot.exchange.actions`` (choosing a Format redraws the programme and sign-up forms)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.defaults import (
     PERSONAL_INTERESTS,
     STAFF_GROUPS,
 )
-from bot.exchange.actions import SignupForm
+from bot.exchange.actions import FeedbackAnswers, ProgrammeAnswers, SignupAnswers, SignupForm
 from bot.exchange.service import (
     MENTORING_FORMATS,
     MODES,
@@ -22,22 +23,13 @@ from bot.exchange.service import (
     SET_FORMATS,
     WEEKDAYS,
     WEIGHT_NAMES,
+    parse_weights,
 )
-from bot.exchange.stats import Figures
 from bot.text import escape
-from handlers.kit import button, input_block, modal, option, plain_text, section, static_select
-from storage import ExchangeProgramme
+from handlers.common import form_values
+from handlers.exchange.ids import ExchangeId as Id
+from handlers.kit import input_block, modal, option, section, static_select
 
-PROGRAMME = "exchange_programme"
-SIGNUP = "exchange_signup"
-SWAP_FORM = "exchange_swap_form"
-RERUN_FORM = "exchange_rerun_form"
-FEEDBACK_FORM = "exchange_feedback_form"
-JOIN = "exchange_join"
-RUN_MATCHING = "exchange_run_matching"
-NEW_PROGRAMME = "exchange_new_programme"
-PROGRAMME_CHOICE = "format"  # the programme form's Format redraws it
-SIGNUP_CHOICE = "mode"  # the sign-up's Format (in person, virtual) redraws it
 WEIGHT_LABELS = {
     "professional": "Shared professional interests",
     "personal": "Shared personal interests",
@@ -79,7 +71,7 @@ def programme_modal(today: date, format: str | None = None) -> dict[str, Any]:
     if format in SET_FORMATS:
         shaped.append(
             input_block(
-                "group_size",
+                Id.GROUP_SIZE,
                 "Group size",
                 {
                     "type": "number_input",
@@ -95,7 +87,7 @@ def programme_modal(today: date, format: str | None = None) -> dict[str, Any]:
     if format in MENTORING_FORMATS:
         shaped.append(
             input_block(
-                "capacity",
+                Id.CAPACITY,
                 "Mentees per mentor",
                 {
                     "type": "number_input",
@@ -109,42 +101,42 @@ def programme_modal(today: date, format: str | None = None) -> dict[str, Any]:
             )
         )
     return modal(
-        PROGRAMME,
+        Id.PROGRAMME_FORM,
         "New exchange",
         "Create",
         [
             input_block(
-                "name",
+                Id.NAME,
                 "Name",
                 {"type": "plain_text_input", "max_length": 40},
                 hint="One word, so people can type /exchange join <name>.",
             ),
             input_block(
-                "format",
+                Id.FORMAT,
                 "Format",
                 static_select([option(f) for f in EXCHANGE_FORMATS], format),
                 dispatch=True,
             ),
             *shaped,
             input_block(
-                "differ_by",
+                Id.DIFFER_BY,
                 "Must differ by",
                 {"type": "checkboxes", "options": differ, "initial_options": [differ[0]]},
                 optional=True,
             ),
             input_block(
-                "cooldown",
+                Id.COOLDOWN,
                 "No repeat pairs within (months)",
                 {"type": "number_input", "is_decimal_allowed": False, "initial_value": "12"},
                 optional=True,
             ),
             input_block(
-                "deadline",
+                Id.DEADLINE,
                 "Sign-up deadline",
                 {"type": "datepicker", "initial_date": (today + timedelta(days=14)).isoformat()},
             ),
             input_block(
-                "rounds",
+                Id.ROUNDS,
                 "Rounds",
                 static_select(
                     [option("One-off", "one_off"), option("Monthly", "monthly")], "one_off"
@@ -175,19 +167,19 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
             "leads running matching see this form's answers."
         ),
         input_block(
-            "staff_group",
+            Id.STAFF_GROUP,
             "Staff group",
             static_select([option(g) for g in STAFF_GROUPS], staff_group),
         ),
         input_block(
-            "organisation",
+            Id.ORGANISATION,
             "Organisation",
             static_select([option(o) for o in organisations][:100], org)
             if organisations
             else _text(org, max_length=200),
         ),
         input_block(
-            "professional",
+            Id.PROFESSIONAL,
             "Professional interests",
             _multi(IMPROVEMENT_THEMES, known_themes),
             optional=True,
@@ -195,33 +187,33 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
             "it is how a good partner is found.",
         ),
         input_block(
-            "other_interests",
+            Id.OTHER_INTERESTS,
             "Other professional interests",
             _text(", ".join(other)),
             optional=True,
             hint="Separate with commas.",
         ),
         input_block(
-            "personal",
+            Id.PERSONAL,
             "Personal interests",
             _multi(PERSONAL_INTERESTS, p.personal_interests if p else ()),
             optional=True,
         ),
         input_block(
-            "offers",
+            Id.OFFERS,
             "I can offer",
             _text(", ".join(p.offers) if p else ""),
             optional=True,
             hint="Skills or experience you could share, separated with commas.",
         ),
         input_block(
-            "wants",
+            Id.WANTS,
             "I want to learn",
             _text(", ".join(p.wants) if p else ""),
             optional=True,
         ),
         input_block(
-            "career_stage",
+            Id.CAREER_STAGE,
             "Career stage",
             static_select(
                 [option(s) for s in CAREER_STAGES],
@@ -230,7 +222,7 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
             optional=True,
         ),
         input_block(
-            "availability",
+            Id.AVAILABILITY,
             "Availability",
             {
                 "type": "checkboxes",
@@ -249,7 +241,7 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
             hint="Days you could usually be released. None ticked means any day.",
         ),
         input_block(
-            "mode",
+            Id.MODE,
             "Format",
             static_select([option(label, code) for code, label in MODES.items()], mode),
             dispatch=True,
@@ -258,7 +250,7 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
     if mode != "virtual":
         blocks.append(
             input_block(
-                "locality",
+                Id.LOCALITY,
                 "Place",
                 _text(p.locality if p else "", max_length=100),
                 optional=True,
@@ -268,7 +260,7 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
     if programme.format in MENTORING_FORMATS:
         blocks.append(
             input_block(
-                "role",
+                Id.ROLE,
                 "I would like to be",
                 static_select(
                     [option(label, code) for code, label in ROLES.items()],
@@ -285,16 +277,16 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
         pause_box["initial_options"] = [pause]
     blocks += [
         input_block(
-            "do_not_pair",
+            Id.DO_NOT_PAIR,
             "People I should not be paired with",
             avoid,
             optional=True,
             hint="Only the matcher reads this; nobody is told.",
         ),
-        input_block("paused", "Pause", pause_box, optional=True),
+        input_block(Id.PAUSED, "Pause", pause_box, optional=True),
     ]
     return modal(
-        SIGNUP,
+        Id.SIGNUP_FORM,
         "Join an exchange",
         "Save" if p else "Join",
         blocks,
@@ -304,13 +296,13 @@ def signup_modal(form: SignupForm) -> dict[str, Any]:
 
 def swap_modal(round_id: int) -> dict[str, Any]:
     return modal(
-        SWAP_FORM,
+        Id.SWAP_FORM,
         "Swap two people",
         "Swap",
         [
             section("Choose two people in different matches; they change places."),
-            input_block("first", "Person", {"type": "users_select"}),
-            input_block("second", "Other person", {"type": "users_select"}),
+            input_block(Id.FIRST, "Person", {"type": "users_select"}),
+            input_block(Id.SECOND, "Other person", {"type": "users_select"}),
         ],
         str(round_id),
     )
@@ -335,30 +327,30 @@ def rerun_modal(round_id: int, weights: dict[str, float]) -> dict[str, Any]:
                 optional=True,
             )
         )
-    return modal(RERUN_FORM, "Re-run matching", "Re-run", blocks, str(round_id))
+    return modal(Id.RERUN_FORM, "Re-run matching", "Re-run", blocks, str(round_id))
 
 
 def feedback_modal(match_id: int, programme: str) -> dict[str, Any]:
     return modal(
-        FEEDBACK_FORM,
+        Id.FEEDBACK_FORM,
         "Exchange feedback",
         "Send",
         [
             section(f"How did your *{escape(programme)}* exchange go?"),
             input_block(
-                "rating",
+                Id.RATING,
                 "Rating",
                 static_select([option(f"{n} of 5", str(n)) for n in range(5, 0, -1)]),
             ),
             input_block(
-                "learned",
+                Id.LEARNED,
                 "What I learned",
                 _text(multiline=True, max_length=3000),
                 optional=True,
                 hint="May appear in the community's learning digest, without your name.",
             ),
             input_block(
-                "recommend",
+                Id.RECOMMEND,
                 "Would you recommend it?",
                 {
                     "type": "radio_buttons",
@@ -371,63 +363,56 @@ def feedback_modal(match_id: int, programme: str) -> dict[str, Any]:
     )
 
 
-def my_matches(lines: list[str], open_now: list[ExchangeProgramme]) -> list[dict[str, Any]]:
-    text = "*Your exchange matches*\n" + ("\n".join(lines) or "_No matches yet._")
-    if open_now:
-        names = ", ".join(f"`{escape(p.name)}`" for p in open_now)
-        text += f"\nOpen for sign-up: {names}. Join with `/exchange join <name>`."
-    return [section(text)]
+def programme_answers(view: dict[str, Any]) -> ProgrammeAnswers:
+    values = form_values(view)
+    deadline = values.get(Id.DEADLINE)
+    return ProgrammeAnswers(
+        name=values.get(Id.NAME),
+        format=values.get(Id.FORMAT),
+        group_size=values.get(Id.GROUP_SIZE),
+        differ_by=values.get(Id.DIFFER_BY),
+        cooldown_months=values.get(Id.COOLDOWN),
+        deadline=date.fromisoformat(deadline) if deadline else None,
+        recurring=values.get(Id.ROUNDS) == "monthly",
+        mentor_capacity=values.get(Id.CAPACITY),
+    )
 
 
-def home_section(
-    open_now: Sequence[ExchangeProgramme],
-    signed_up: set[int],
-    lines: list[str],
-    lead_programmes: Sequence[tuple[ExchangeProgramme, Figures]] | None,
-) -> list[dict[str, Any]]:
-    """Exchanges open to join, the member's matches, and for leads each programme with
-    its sign-ups and a way to run matching."""
-    blocks: list[dict[str, Any]] = [
-        {"type": "divider"},
-        {"type": "header", "text": plain_text("Exchanges")},
-    ]
-    for programme in open_now[:5]:
-        closes = programme.signup_deadline
-        joined = (programme.id or 0) in signed_up
-        blocks.append(
-            section(
-                f"*{escape(programme.name)}* · {escape(programme.format)} · sign-ups close "
-                f"{closes:%-d %b}" + (" · _you're signed up_" if joined else ""),
-                button("Edit my sign-up" if joined else "Join", JOIN, value=str(programme.id)),
-            )
-        )
-    blocks.append(section("*Your matches*\n" + ("\n".join(lines) or "_None yet._")))
-    if lead_programmes is not None:
-        for programme, found in lead_programmes[:8]:
-            state = "finished" if programme.closed_at else f"round {programme.round_number}"
-            across = (
-                f" · {found.cross_organisation:.0%} across organisations"
-                if found.cross_organisation is not None
-                else ""
-            )
-            blocks.append(
-                section(
-                    f"*{escape(programme.name)}* ({state}): {found.sign_ups} signed up · "
-                    f"{found.matches} matches · {found.completed} done{across}",
-                    None
-                    if programme.closed_at
-                    else button("Run matching", RUN_MATCHING, value=str(programme.id)),
-                )
-            )
-        blocks.append({"type": "actions", "elements": [button("New programme", NEW_PROGRAMME)]})
-    return blocks
+def signup_answers(view: dict[str, Any]) -> SignupAnswers:
+    values = form_values(view)
+    return SignupAnswers(
+        staff_group=values.get(Id.STAFF_GROUP),
+        organisation=values.get(Id.ORGANISATION),
+        locality=values.get(Id.LOCALITY),
+        professional=values.get(Id.PROFESSIONAL),
+        personal=values.get(Id.PERSONAL),
+        other_interests=values.get(Id.OTHER_INTERESTS),
+        offers=values.get(Id.OFFERS),
+        wants=values.get(Id.WANTS),
+        career_stage=values.get(Id.CAREER_STAGE),
+        availability=values.get(Id.AVAILABILITY),
+        mode=values.get(Id.MODE),
+        role=values.get(Id.ROLE),
+        do_not_pair=values.get(Id.DO_NOT_PAIR),
+        paused=bool(values.get(Id.PAUSED)),
+    )
 
 
-def exchange_lines(found: Sequence[tuple[str, list[str], str]]) -> list[str]:
-    """A member's matches as lines: programme, who with, where it stands."""
-    return [
-        f"• *{escape(programme)}* with "
-        + (", ".join(f"<@{u}>" for u in others) if others else "your set")
-        + f": {status.replace('_', ' ')}"
-        for programme, others, status in found
-    ]
+def swap_answers(view: dict[str, Any]) -> tuple[str, str]:
+    """The two people the lead chose to swap ("" for one not chosen)."""
+    values = form_values(view)
+    return values.get(Id.FIRST) or "", values.get(Id.SECOND) or ""
+
+
+def rerun_weights(view: dict[str, Any]) -> dict[str, float]:
+    """The weights typed in the re-run form (checked: numbers from 0 to 10)."""
+    return parse_weights(form_values(view))
+
+
+def feedback_answers(view: dict[str, Any]) -> FeedbackAnswers:
+    values = form_values(view)
+    return FeedbackAnswers(
+        rating=values.get(Id.RATING),
+        learned=values.get(Id.LEARNED),
+        recommend=values.get(Id.RECOMMEND),
+    )
