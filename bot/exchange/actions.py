@@ -3,7 +3,8 @@
 Each use case owns its unit of work (``with db.session()``), takes plain values (the
 Database, the Slack port, the Actor, typed answers) and reaches Slack only once its rows
 are committed: by ``after_commit`` or after the session has closed (rules 2 and 3 of
-docs/architecture.md). The rules themselves are in ``service`` and ``followup``.
+docs/architecture.md). The rules themselves are in ``rules`` (programmes, sign-ups),
+``rounds``, ``followup`` and ``progress``.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from sqlmodel import Session
 from bot import members, workspaces
 from bot.config import Settings
 from bot.errors import UserError
-from bot.exchange import followup, progress, stats
-from bot.exchange import service as exchanges
+from bot.exchange import followup, progress, rounds, rules, stats
 from bot.platform.effects import after_commit
 from bot.platform.rendering import render
 from bot.roles import Actor
@@ -41,7 +41,7 @@ Which = int | str
 
 @dataclass(frozen=True)
 class ProgrammeAnswers:
-    """The new-programme form as submitted (checked by ``service.validate_programme``)."""
+    """The new-programme form as submitted (checked by ``rules.validate_programme``)."""
 
     name: str | None
     format: str | None
@@ -55,7 +55,7 @@ class ProgrammeAnswers:
 
 @dataclass(frozen=True)
 class SignupAnswers:
-    """The sign-up form as submitted (checked by ``service.validate_interest``)."""
+    """The sign-up form as submitted (checked by ``rules.validate_interest``)."""
 
     staff_group: str | None
     organisation: str | None
@@ -108,7 +108,7 @@ class SignUp:
 
 def _programme(session: Session, actor: Actor, which: Which) -> ExchangeProgramme:
     if isinstance(which, str):
-        return exchanges.choose_programme(session, actor.team_id, which)
+        return rules.choose_programme(session, actor.team_id, which)
     programme = session.get(ExchangeProgramme, which)
     if programme is None or programme.team_id != actor.team_id:
         raise UserError("That programme no longer exists.")
@@ -126,35 +126,35 @@ def _today(session: Session, settings: Settings, team_id: str) -> date:
 def my_exchanges(db: Database, actor: Actor) -> MyExchanges:
     with db.session() as session:
         return MyExchanges(
-            exchanges.matches_of(session, actor.team_id, actor.user_id),
-            exchanges.open_for_signup(session, actor.team_id),
+            rounds.matches_of(session, actor.team_id, actor.user_id),
+            rules.open_for_signup(session, actor.team_id),
         )
 
 
 def check_join(db: Database, actor: Actor, name: str) -> None:
     """Refuse a join before the form opens: no such programme, or sign-ups closed."""
     with db.session() as session:
-        exchanges.check_open(_programme(session, actor, name), utcnow())
+        rules.check_open(_programme(session, actor, name), utcnow())
 
 
 def leave(db: Database, actor: Actor, name: str) -> str:
     """Withdraw the actor's sign-up; returns the programme's name."""
     with db.session() as session:
         programme = _programme(session, actor, name)
-        exchanges.leave(session, actor.team_id, actor.user_id, programme)
+        rules.leave(session, actor.team_id, actor.user_id, programme)
         return programme.name
 
 
 def programme_name(db: Database, actor: Actor, name: str) -> str:
     """The programme called ``name`` (refused if there is none), as it is stored."""
     with db.session() as session:
-        return exchanges.by_name(session, actor.team_id, name).name
+        return rules.by_name(session, actor.team_id, name).name
 
 
 def figures(db: Database, actor: Actor, name: str) -> stats.Figures:
     """A lead's figures for one programme, or for all of them when ``name`` is empty."""
     with db.session() as session:
-        programme_id = exchanges.by_name(session, actor.team_id, name).id if name else None
+        programme_id = rules.by_name(session, actor.team_id, name).id if name else None
         return stats.figures(session, actor.team_id, programme_id)
 
 
@@ -173,12 +173,12 @@ def create_programme(
     """Sign-ups close at the end of the chosen day in the community's time zone."""
     with db.session() as session:
         community = workspaces.community_settings(session, actor.team_id, settings)
-        fields = exchanges.validate_programme(
+        fields = rules.validate_programme(
             **asdict(answers),
             timezone=community.timezone,
             today=utcnow().astimezone(ZoneInfo(community.timezone)).date(),
         )
-        return exchanges.create_programme(session, actor, fields).id or 0
+        return rules.create_programme(session, actor, fields).id or 0
 
 
 def announce_programme(
@@ -215,7 +215,7 @@ def signup_form(db: Database, actor: Actor, which: Which, mode: str | None = Non
             member,
             organisation.name if organisation else "",
             [o.name for o in members.organisations(session, actor.team_id)],
-            exchanges.interest(session, programme.id or 0, actor.user_id),
+            rules.interest(session, programme.id or 0, actor.user_id),
             mode,
         )
 
@@ -224,8 +224,8 @@ def sign_up(db: Database, actor: Actor, programme_id: int, answers: SignupAnswer
     """Save (or edit) the actor's sign-up."""
     with db.session() as session:
         programme = _programme(session, actor, programme_id)
-        fields = exchanges.validate_interest(actor.user_id, **asdict(answers))
-        _, created = exchanges.join(session, actor.team_id, actor.user_id, programme, fields)
+        fields = rules.validate_interest(actor.user_id, **asdict(answers))
+        _, created = rules.join(session, actor.team_id, actor.user_id, programme, fields)
         return SignUp(programme.name, created, fields.paused)
 
 
@@ -248,7 +248,7 @@ def confirm_sign_up(slack: SlackPort, actor: Actor, done: SignUp) -> None:
 def run_matching(db: Database, slack: SlackPort, actor: Actor, which: Which) -> None:
     """Propose the programme's current round; the lead's review is sent once it is stored."""
     with db.session() as session:
-        round_ = exchanges.run_matching(session, actor, _programme(session, actor, which))
+        round_ = rounds.run_matching(session, actor, _programme(session, actor, which))
         after_commit(session, partial(send_review, db, slack, round_.id or 0))
 
 
@@ -259,7 +259,7 @@ def send_review(db: Database, slack: SlackPort, round_id: int) -> None:
 
 def approve(db: Database, actor: Actor, round_id: int) -> int:
     with db.session() as session:
-        return exchanges.approve(session, actor, round_id).id or 0
+        return rounds.approve(session, actor, round_id).id or 0
 
 
 def introduce(db: Database, slack: SlackPort, round_id: int) -> None:
@@ -270,7 +270,7 @@ def introduce(db: Database, slack: SlackPort, round_id: int) -> None:
 
 def swap(db: Database, actor: Actor, round_id: int, first: str, second: str) -> int:
     with db.session() as session:
-        return exchanges.swap(session, actor, round_id, first, second).id or 0
+        return rounds.swap(session, actor, round_id, first, second).id or 0
 
 
 def weights(db: Database, actor: Actor, round_id: int) -> dict[str, float]:
@@ -280,8 +280,8 @@ def weights(db: Database, actor: Actor, round_id: int) -> dict[str, float]:
         programme = session.get(ExchangeProgramme, round_.programme_id) if round_ else None
         if round_ is None or programme is None or programme.team_id != actor.team_id:
             raise UserError("That proposal no longer exists.")
-        found = exchanges.weights_of(round_.weights)
-    return {name: getattr(found, name) for name in exchanges.WEIGHT_NAMES}
+        found = rounds.weights_of(round_.weights)
+    return {name: getattr(found, name) for name in rounds.WEIGHT_NAMES}
 
 
 def rerun(
@@ -289,7 +289,7 @@ def rerun(
 ) -> None:
     """Match the proposal again with other weights; the review is redrawn once stored."""
     with db.session() as session:
-        round_ = exchanges.rerun(session, actor, round_id, chosen)
+        round_ = rounds.rerun(session, actor, round_id, chosen)
         after_commit(session, partial(send_review, db, slack, round_.id or 0))
 
 

@@ -16,11 +16,7 @@ from sqlmodel import Session, col, select
 from bot.config import Settings
 from bot.errors import UserError
 from bot.exchange import messages, progress
-from bot.exchange.service import (
-    current_round,
-    propose,
-    round_matches,
-)
+from bot.exchange.rounds import current_round, propose, round_matches
 from bot.exchange.stats import round_figures
 from bot.nudges.rules import Quiet, next_allowed
 from bot.platform import outbox

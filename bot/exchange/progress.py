@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot.config import Settings
 from bot.errors import UserError
 from bot.exchange import messages
-from bot.exchange.service import NEXT_STEPS
+from bot.exchange.rules import NEXT_STEPS
 from bot.nudges import send as nudges
 from bot.platform import outbox
 from bot.platform.rendering import render

@@ -15,7 +15,8 @@ from sqlmodel import Session
 from bot import audit, dedupe, members, workspaces
 from bot.config import Settings
 from bot.errors import UserError
-from bot.exchange import service as exchanges
+from bot.exchange import rounds as exchange_rounds
+from bot.exchange import rules as exchange_rules
 from bot.exchange import stats as exchange_stats
 from bot.exchange.stats import Figures
 from bot.ideas import insights
@@ -104,12 +105,12 @@ def _read(session: Session, settings: Settings, who: Actor) -> Home:
             insights.engagement(session, team, community.anonymity_min, now) if lead else None
         ),
         pulses=pulses.pulses_for(session, team, user),
-        exchanges_open=exchanges.open_for_signup(session, team, now),
-        exchanges_joined=exchanges.signed_up_to(session, team, user),
-        matches=exchanges.matches_of(session, team, user, limit=5),
+        exchanges_open=exchange_rules.open_for_signup(session, team, now),
+        exchanges_joined=exchange_rules.signed_up_to(session, team, user),
+        matches=exchange_rounds.matches_of(session, team, user, limit=5),
         programmes=[
             (programme, exchange_stats.figures(session, team, programme.id, now))
-            for programme in exchanges.programmes(session, team)[:8]
+            for programme in exchange_rules.programmes(session, team)[:8]
         ]
         if lead
         else None,

@@ -16,15 +16,8 @@ from bot.defaults import (
     STAFF_GROUPS,
 )
 from bot.exchange.actions import FeedbackAnswers, ProgrammeAnswers, SignupAnswers, SignupForm
-from bot.exchange.service import (
-    MENTORING_FORMATS,
-    MODES,
-    ROLES,
-    SET_FORMATS,
-    WEEKDAYS,
-    WEIGHT_NAMES,
-    parse_weights,
-)
+from bot.exchange.rounds import WEIGHT_NAMES, parse_weights
+from bot.exchange.rules import MENTORING_FORMATS, MODES, ROLES, SET_FORMATS, WEEKDAYS
 from bot.text import escape
 from handlers.common import form_values
 from handlers.exchange.ids import ExchangeId as Id

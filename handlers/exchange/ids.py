@@ -3,7 +3,7 @@
 The values are what Slack sends back (and what open modals and sent messages in real
 workspaces hold): never change one. A form's inputs use their block ID as their action
 ID too, and as the name of the field a refusal points at (``UserError(field=...)``). The
-re-run form's inputs are named after the matching weights (``service.WEIGHT_NAMES``).
+re-run form's inputs are named after the matching weights (``rounds.WEIGHT_NAMES``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Exchange programmes through the service: mentoring and sets, and bad input that is
+"""Exchange programmes through their rules: mentoring and sets, and bad input that is
 refused with a clear message and changes nothing."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.errors import NotAllowed, UserError
-from bot.exchange import service
+from bot.exchange import rounds, rules
 from bot.roles import Actor, Role
 from bot.workspaces import ensure_workspace
 from storage import Database, ExchangeInterest, ExchangeMatch, ExchangeRound, utcnow
@@ -29,7 +29,7 @@ def session(database: Database):
 
 
 def programme(session: Session, name: str, format: str, **extra: object):
-    fields = service.validate_programme(
+    fields = rules.validate_programme(
         name=name,
         format=format,
         group_size=extra.pop("group_size", None),
@@ -41,11 +41,11 @@ def programme(session: Session, name: str, format: str, **extra: object):
         today=utcnow().date(),
         **extra,
     )
-    return service.create_programme(session, LEAD, fields)
+    return rules.create_programme(session, LEAD, fields)
 
 
 def sign_up(session: Session, found, user: str, org: str, **extra: object) -> None:
-    fields = service.validate_interest(
+    fields = rules.validate_interest(
         user,
         staff_group="Medical",
         organisation=org,
@@ -62,7 +62,7 @@ def sign_up(session: Session, found, user: str, org: str, **extra: object) -> No
         do_not_pair=extra.pop("do_not_pair", None),
         paused=False,
     )
-    service.join(session, TEAM, user, found, fields)
+    rules.join(session, TEAM, user, found, fields)
 
 
 def test_mentoring_respects_each_mentors_capacity(session: Session) -> None:
@@ -71,8 +71,8 @@ def test_mentoring_respects_each_mentors_capacity(session: Session) -> None:
         sign_up(session, found, f"U0MENTOR{n}", ORGS[n], role="mentor")
     for n in range(4):
         sign_up(session, found, f"U0MENTEE{n}", ORGS[2 + n % 2], role="mentee")
-    round_ = service.run_matching(session, LEAD, found)
-    pairs = [members for _, members in service.round_matches(session, round_.id)]
+    round_ = rounds.run_matching(session, LEAD, found)
+    pairs = [members for _, members in rounds.round_matches(session, round_.id)]
     assert len(pairs) == 4 and all(m[0].startswith("U0MENTOR") for m in pairs)
     assert all(sum(m[0] == mentor for m in pairs) <= 2 for mentor in ("U0MENTOR0", "U0MENTOR1"))
 
@@ -81,8 +81,8 @@ def test_sets_of_four_mix_organisations(session: Session) -> None:
     found = programme(session, "sets", "Action learning set", group_size="4")
     for n in range(12):
         sign_up(session, found, f"U0SET{n:02d}", ORGS[n % 4])
-    round_ = service.run_matching(session, LEAD, found)
-    groups = [members for _, members in service.round_matches(session, round_.id)]
+    round_ = rounds.run_matching(session, LEAD, found)
+    groups = [members for _, members in rounds.round_matches(session, round_.id)]
     assert sorted(len(g) for g in groups) == [4, 4, 4]
     assert all(len({ORGS[int(u[-2:]) % 4] for u in g}) == 4 for g in groups)
 
@@ -92,7 +92,7 @@ def test_bad_input_is_refused_and_changes_nothing(session: Session) -> None:
     with pytest.raises(UserError, match="yourself"):
         sign_up(session, found, "U0SELF", ORGS[0], do_not_pair=["U0SELF"])
     with pytest.raises(UserError, match="at least one"):
-        service.validate_interest(
+        rules.validate_interest(
             "U0NONE", staff_group=None, organisation=ORGS[0], locality=None, professional=[],
             personal=[], other_interests="", offers=None, wants=None, career_stage=None,
             availability=None, mode=None, role=None, do_not_pair=None, paused=False,
@@ -100,9 +100,9 @@ def test_bad_input_is_refused_and_changes_nothing(session: Session) -> None:
     for n in range(4):
         sign_up(session, found, f"U0SAME{n}", ORGS[0])  # one organisation: nobody fits
     with pytest.raises(NotAllowed):
-        service.run_matching(session, MEMBER, found)
+        rounds.run_matching(session, MEMBER, found)
     with pytest.raises(UserError, match="Nobody in swaps can be matched"):
-        service.run_matching(session, LEAD, found)
+        rounds.run_matching(session, LEAD, found)
     assert not session.exec(select(ExchangeRound)).all()
     assert not session.exec(select(ExchangeMatch)).all()
     found.signup_deadline = utcnow() - timedelta(minutes=1)
