@@ -21,7 +21,8 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.platform.effects import after_commit
 from bot.platform.rendering import render
-from bot.pulse import design, results, runs
+from bot.platform.scheduling import Scheduling
+from bot.pulse import design, jobs, results, runs
 from bot.pulse.answers import Receipt, record_answers
 from bot.pulse.messages import PulseDM
 from bot.pulse.questions import Answer
@@ -108,6 +109,12 @@ def create_pulse(database: Database, settings: Settings, actor: Actor, spec: Des
 def tell(slack: SlackPort, actor: Actor, note: str) -> None:
     """A plain DM to the person who acted (what their action set going)."""
     slack.post_message(actor.user_id, escape(note))
+
+
+def schedule_weekly(scheduling: Scheduling, slack: SlackPort, actor: Actor, pulse: Pulse) -> None:
+    """A weekly pulse's run opens every week on its day; the lead hears so."""
+    jobs.schedule_open(scheduling, pulse)
+    tell(slack, actor, f"The {pulse.name} pulse will go out every week.")
 
 
 def open_today(

@@ -19,8 +19,7 @@ from bot.pulse.questions import (
 )
 from bot.text import escape, truncate
 from handlers.common import form_values
-from handlers.integrity import seal
-from handlers.kit import input_block, option, plain_text, section, static_select
+from handlers.kit import input_block, modal, option, plain_text, section, static_select
 from handlers.pulse.ids import PulseId
 from handlers.pulse.views import WEEKDAYS
 from storage import Organisation
@@ -160,14 +159,7 @@ def designer_modal(
             "Never fewer than the anonymity minimum.",
         ),
     ]
-    return {
-        "type": "modal",
-        "callback_id": PulseId.DESIGNER,
-        "title": plain_text("New pulse"),
-        "submit": plain_text("Create"),
-        "close": plain_text("Cancel"),
-        "blocks": blocks,
-    }
+    return modal(PulseId.DESIGNER, "New pulse", "Create", blocks)
 
 
 def design_from(view: dict[str, Any]) -> Design:
@@ -245,15 +237,8 @@ def answer_form(
             choices = question.get("options") or []
             element = static_select([option(text, str(n)) for n, text in enumerate(choices)])
         blocks.append(input_block(block_id, label[:2000], element, optional=True))
-    return {
-        "type": "modal",
-        "callback_id": PulseId.FORM,
-        "title": plain_text(truncate(f"Pulse: {pulse_name}", 24)),
-        "submit": plain_text("Send"),
-        "close": plain_text("Cancel"),
-        "private_metadata": seal(PulseId.FORM, json.dumps(metadata)),
-        "blocks": blocks,
-    }
+    title = truncate(f"Pulse: {pulse_name}", 24)
+    return modal(PulseId.FORM, title, "Send", blocks, json.dumps(metadata))
 
 
 def answers_from(view: dict[str, Any]) -> list[Answer]:
@@ -273,19 +258,12 @@ def answers_from(view: dict[str, Any]) -> list[Answer]:
 
 
 def response_modal(run_id: int, pulse_name: str) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": PulseId.RESPONSE,
-        "title": plain_text("Close the loop"),
-        "submit": plain_text("Send"),
-        "close": plain_text("Cancel"),
-        "private_metadata": seal(PulseId.RESPONSE, str(run_id)),
-        "blocks": [
-            section(f"Everyone who answered the *{escape(pulse_name)}* pulse will get this by DM."),
-            input_block(
-                PulseId.RESPONSE_TEXT,
-                "What we are doing about it",
-                {"type": "plain_text_input", "multiline": True, "max_length": 2000},
-            ),
-        ],
-    }
+    blocks = [
+        section(f"Everyone who answered the *{escape(pulse_name)}* pulse will get this by DM."),
+        input_block(
+            PulseId.RESPONSE_TEXT,
+            "What we are doing about it",
+            {"type": "plain_text_input", "multiline": True, "max_length": 2000},
+        ),
+    ]
+    return modal(PulseId.RESPONSE, "Close the loop", "Send", blocks, str(run_id))

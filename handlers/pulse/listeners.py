@@ -14,7 +14,6 @@ from slack_sdk import WebClient
 
 from bot.errors import UserError
 from bot.pulse import actions
-from bot.pulse import jobs as pulse_jobs
 from bot.pulse.questions import Answer
 from bot.roles import Role
 from bot.text import escape
@@ -130,8 +129,7 @@ def open_first_run(context: BoltContext) -> None:
     if pulse.schedule == "weekly":
         if runtime is None:
             raise UserError("The scheduler isn't running, so the pulse can't be scheduled.")
-        pulse_jobs.schedule_open(runtime.scheduling, pulse)
-        actions.tell(slack(context), who, f"The {pulse.name} pulse will go out every week.")
+        actions.schedule_weekly(runtime.scheduling, slack(context), who, pulse)
     else:
         db, settings = deps(context).db, deps(context).settings
         actions.open_today(db, slack(context), settings, who, pulse.id or 0)
