@@ -40,3 +40,8 @@ def forget_signatures(session: Session, now: datetime) -> None:
             col(ProcessedEvent.received_at) < now - SIGNATURE_WINDOW,
         )
     )
+
+
+def release(session: Session, key: str) -> None:
+    """Let go of a claim whose effect failed, so that the next attempt can make it."""
+    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.key) == key))  # type: ignore[call-overload]

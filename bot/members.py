@@ -120,22 +120,23 @@ def find(session: Session, team_id: str, user_id: str) -> Member | None:
 
 
 def ensure_member(
-    session: Session,
-    team_id: str,
-    user_id: str,
-    slack: SlackPort,
-    now: datetime | None = None,
+    session: Session, team_id: str, user_id: str, slack: SlackPort, now: datetime | None = None
 ) -> Member | None:
-    """The member for this Slack user, created or refreshed from ``users.info`` when due.
-
-    Returns None for bots. If Slack cannot answer, a new member is kept with what we
-    know and its profile is fetched again on the next contact.
-    """
+    """The member for this Slack user, created or refreshed from ``users.info`` when due."""
     now = now or utcnow()
     member = find(session, team_id, user_id)
     if member and not needs_refresh(member, now):
         return member
-    profile = slack.user_info(user_id)
+    return keep_member(session, team_id, user_id, slack.user_info(user_id), now)
+
+
+def keep_member(
+    session: Session, team_id: str, user_id: str, profile: SlackProfile | None, now: datetime
+) -> Member | None:
+    """The member created or refreshed from ``profile`` (read from Slack beforehand, so
+    no session waits for it). None for bots; if Slack could not answer (``profile`` is
+    None), a new member is kept with what we know and fetched again on the next contact."""
+    member = find(session, team_id, user_id)
     if profile and (profile.is_bot or profile.deleted):
         return member if member and not profile.is_bot else None
     if member is None:

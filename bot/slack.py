@@ -120,6 +120,8 @@ class SlackPort(Messenger, Protocol):
 
     def permalink(self, channel: str, ts: str) -> str | None: ...
 
+    def message_at(self, channel: str, ts: str) -> dict[str, Any] | None: ...
+
     def channel_members(self, channel: str) -> list[str]: ...
 
     def channel_info(self, channel: str) -> dict[str, Any]: ...
@@ -283,6 +285,13 @@ class WebClientPort:
         except SlackApiError as error:
             log.warning("chat.getPermalink failed: %s", error.response.get("error"))
             return None
+
+    def message_at(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The message posted at ``ts`` in ``channel``, if it is still there."""
+        found = self.client.conversations_history(
+            channel=channel, latest=ts, inclusive=True, limit=1
+        ).get("messages")
+        return next((m for m in found or [] if m.get("ts") == ts), None)
 
     def open_conversation(self, user_ids: list[str]) -> str:
         """copbot's DM with one person, or group DM with several (the same one each time)."""

@@ -9,4 +9,5 @@ def install() -> None:
     """Register every feature's views (idempotent: imports run once)."""
     # Features add their views module here as they move their Block Kit out of bot/.
     from handlers.exchange import views as exchange  # noqa: F401
+    from handlers.ideas import views as ideas  # noqa: F401
     from handlers.pulse import views as pulse  # noqa: F401

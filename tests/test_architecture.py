@@ -67,7 +67,7 @@ PORT_METHODS = frozenset(
     {
         "post", "post_message", "post_ephemeral", "update_message", "publish_home",
         "open_conversation", "upload_file", "history", "user_info", "permalink",
-        "channel_members", "list_users", "thread", "find_tagged", "identity",
+        "channel_members", "list_users", "thread", "find_tagged", "identity", "message_at",
     }
 )  # fmt: skip
 
@@ -255,26 +255,12 @@ def session_findings(paths: list[Path] | None = None) -> list[Finding]:
 
 # Today's listeners that open a session, by file (rule 3). Each does its unit of work
 # itself; to move into bot.<feature>.actions, one call per listener.
-LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {
-    # /idea, capture, support, discuss, decisions and challenges (`_post` opens four).
-    "handlers/ideas/listeners.py": (
-        "_advance", "_open_capture", "_post", "after_idea_command", "announce_decision",
-        "close_challenge", "create_challenge", "decline_credit", "discuss", "idea_command",
-        "offer_idea", "open_manage", "save_decision", "share_for_challenge", "submit_idea",
-        "support", "support_instead", "unsupport",
-    ),
-}  # fmt: skip
+LISTENERS_OPENING_SESSIONS: dict[str, tuple[str, ...]] = {}
 
 # Today's listeners that call the Slack client themselves (rule 3): nearly all open or
 # update a modal (`views_open`, `views_update`, `views_publish`); to move behind the
 # Slack Messenger in handlers/.
-LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {
-    # open_capture_from_offer reads the reacted message (conversations_history).
-    "handlers/ideas/listeners.py": (
-        "_open_capture", "after_idea_command", "open_capture_from_offer", "open_manage",
-        "post_draft_from_button", "support_instead",
-    ),
-}  # fmt: skip
+LISTENERS_CALLING_CLIENT: dict[str, tuple[str, ...]] = {}
 
 # Today's Slack calls inside a session (rule 2), by file and function: a call on the port
 # or client, or the port handed to a call, in a `with ....session()` block.
@@ -283,13 +269,8 @@ SLACK_INSIDE_SESSIONS: dict[str, tuple[str, ...]] = {
     "bot/home/actions.py": ("save_leads",),
     # The challenge job advances a challenge (posts its steps) in the session.
     "bot/ideas/jobs.py": ("challenge_steps",),
-    # Startup recovery looks for a card's message and posts or links it in the session.
-    "bot/ideas/publish.py": ("recover_unposted_cards",),
     # The profile of a first-time actor is fetched (users_info) in the session.
     "handlers/app.py": ("build_app._refresh_profile",),
-    # discuss holds the idea's row lock across post_message; _post posts the card; a
-    # decision's owner and a challenge's step reach Slack in the session.
-    "handlers/ideas/listeners.py": ("_advance", "_post", "discuss", "save_decision"),
 }  # fmt: skip
 
 
@@ -339,7 +320,6 @@ OVERSIZED: dict[str, int] = {
     "bot/learning/summariser.py": 610,
     "bot/members.py": 556,
     "bot/redaction.py": 607,
-    "handlers/ideas/listeners.py": 546,
     "sandbox/terminal.py": 721,
     "slacktwin/api.py": 865,
     "slacktwin/driver.py": 857,

@@ -207,9 +207,22 @@ def advance(
     settings: Settings,
     now: datetime | None = None,
 ) -> list[str]:
+    """Take every step now due for one challenge (``take_steps``), the lead's CSV
+    uploaded at close within the transaction: if Slack refuses it, nothing is taken and
+    the scheduler tries again on its next run."""
+    now = now or utcnow()
+    csv = closing_csv(session, challenge, now)
+    if csv is not None:
+        send_csv(slack, csv)
+    return take_steps(session, challenge, settings=settings, now=now)
+
+
+def take_steps(
+    session: Session, challenge: Challenge, *, settings: Settings, now: datetime | None = None
+) -> list[str]:
     """Take every step now due for one challenge: announce, remind, close. Returns the
     steps taken. Channel posts go through the outbox under a key per step, so each is
-    sent once even if this runs again; the lead's CSV is uploaded at close."""
+    sent once even if this runs again; the lead's CSV (``closing_csv``) is the caller's."""
     now = now or utcnow()
     community = community_settings(session, challenge.team_id, settings)
     taken: list[str] = []
@@ -228,14 +241,6 @@ def advance(
         text, blocks = cards.challenge_summary(challenge, summary)
         _post(session, challenge, "summary", text, blocks)
         mark(session, challenge, closed_at=now)
-        if challenge.created_by:
-            slack.upload_file(
-                challenge.created_by,
-                f"challenge-{challenge.id}-ideas.csv",
-                insights.export_csv(session, challenge.team_id, challenge.id),
-                title=f"Ideas for “{challenge.title}”",
-                comment="The challenge has closed. Here are its ideas for the workshop.",
-            )
         taken.append("close")
     elif challenge.reminder_sent_at is None and challenge.closes_at - REMIND_BEFORE <= now:
         count = len(list(session.exec(select(Idea.id).where(Idea.challenge_id == challenge.id))))
@@ -247,6 +252,41 @@ def advance(
         kinds.challenge_closing(session, settings, challenge, now)
         taken.append("remind")
     return taken
+
+
+@dataclass(frozen=True)
+class ChallengeCsv:
+    """The ideas of a closing challenge, for its lead's workshop."""
+
+    user_id: str
+    filename: str
+    content: str
+    title: str
+
+
+def closing_csv(session: Session, challenge: Challenge, now: datetime) -> ChallengeCsv | None:
+    """The CSV its lead gets when ``take_steps`` at ``now`` closes the challenge, else
+    None. It closes once announced (or announced in the same steps: open by now)."""
+    opened = challenge.announced_at is not None or challenge.opens_at <= now
+    closing = challenge.closed_at is None and opened and challenge.closes_at <= now
+    if not closing or not challenge.created_by:
+        return None
+    return ChallengeCsv(
+        user_id=challenge.created_by,
+        filename=f"challenge-{challenge.id}-ideas.csv",
+        content=insights.export_csv(session, challenge.team_id, challenge.id),
+        title=f"Ideas for “{challenge.title}”",
+    )
+
+
+def send_csv(slack: SlackPort, csv: ChallengeCsv) -> None:
+    slack.upload_file(
+        csv.user_id,
+        csv.filename,
+        csv.content,
+        title=csv.title,
+        comment="The challenge has closed. Here are its ideas for the workshop.",
+    )
 
 
 def _post(

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot import members
+from bot import dedupe, members
 from bot.ideas import service as ideas
 from bot.ideas.cards import CardContext, idea_card, kept_draft_dm, merged_dm, status_dm
 from bot.ideas.service import Decision
@@ -39,17 +39,17 @@ def card_context(session: Session, idea: Idea) -> CardContext:
     )
 
 
-def post_card(session: Session, slack: SlackPort, idea: Idea) -> None:
-    """Post the new idea's card and remember where it is. The card carries the idea's key
-    in its metadata, so a process killed before saving the ts can be found again."""
+def post_card(db: Database, slack: SlackPort, team_id: str, idea_id: int) -> Idea:
+    """Post the new idea's card, then remember where it is and thank its author. The card
+    carries the idea's key in its metadata, so a process killed before saving the ts can
+    be found again. No session is open while Slack answers."""
+    with db.session() as session:
+        idea = ideas.get(session, team_id, idea_id)
+        text, blocks = idea_card(idea, card_context(session, idea))
     assert idea.channel_id is not None
-    text, blocks = idea_card(idea, card_context(session, idea))
     metadata = {"event_type": CARD_EVENT, "event_payload": {"key": card_key(idea)}}
-    _link_card(
-        session,
-        slack,
-        idea,
-        slack.post_message(idea.channel_id, text, blocks=blocks, metadata=metadata),
+    return _link_card(
+        db, slack, idea, slack.post_message(idea.channel_id, text, blocks=blocks, metadata=metadata)
     )
 
 
@@ -57,11 +57,16 @@ def card_key(idea: Idea) -> str:
     return f"idea:{idea.id}"
 
 
-def _link_card(session: Session, slack: SlackPort, idea: Idea, ts: str) -> None:
+def _link_card(db: Database, slack: SlackPort, idea: Idea, ts: str) -> Idea:
+    """Save where the card is (its ts and permalink) and thank the author, in one go."""
     assert idea.channel_id is not None
-    idea.card_ts = ts
-    idea.permalink = slack.permalink(idea.channel_id, ts)
-    session.add(idea)
+    permalink = slack.permalink(idea.channel_id, ts)
+    with db.session() as session:
+        linked = ideas.get(session, idea.team_id, idea.id)
+        linked.card_ts, linked.permalink = ts, permalink
+        session.add(linked)
+        thank_author(session, linked)
+    return linked
 
 
 def thank_author(session: Session, idea: Idea) -> None:
@@ -90,22 +95,18 @@ def recover_unposted_cards(
     cutoff = (now or utcnow()) - POST_WINDOW
     with db.session() as session:
         orphans = [
-            (i.team_id, i.id)
+            i
             for i in ideas.unposted(session, before=cutoff)
             if i.team_id not in held  # uninstalled: nothing goes to Slack
         ]
-    for team_id, idea_id in orphans:
-        assert idea_id is not None
-        with db.session() as session:
-            idea = ideas.get(session, team_id, idea_id)
-            assert idea.channel_id is not None
-            found = slack.find_tagged(idea.channel_id, CARD_EVENT, card_key(idea))
-            if found:
-                _link_card(session, slack, idea, found)
-            else:
-                post_card(session, slack, idea)
-            thank_author(session, idea)
-        refresh_card(db, slack, team_id, idea_id)  # Supports pressed meanwhile
+    for idea in orphans:
+        assert idea.id is not None and idea.channel_id is not None
+        found = slack.find_tagged(idea.channel_id, CARD_EVENT, card_key(idea))
+        if found:
+            _link_card(db, slack, idea, found)
+        else:
+            post_card(db, slack, idea.team_id, idea.id)
+        refresh_card(db, slack, idea.team_id, idea.id)  # Supports pressed meanwhile
     return len(orphans)
 
 
@@ -159,6 +160,31 @@ def tell_decision(session: Session, decision: Decision) -> int:
         )
         for user_id in decision.recipients
     )
+
+
+DISCUSS_PROMPT = "💬 Discuss this idea here: questions, experience, offers of help."
+
+
+def discussion_key(idea: Idea) -> str:
+    """Claimed (``bot.dedupe``) by the click that starts the idea's thread."""
+    return f"{card_key(idea)}:discussion"
+
+
+def start_discussion(db: Database, slack: SlackPort, idea: Idea) -> str:
+    """Start the idea's thread under its card and save where it is; returns its ts. If
+    Slack refuses, the claim is let go so that the next click tries again."""
+    assert idea.channel_id and idea.card_ts
+    try:
+        ts = slack.post_message(idea.channel_id, DISCUSS_PROMPT, thread_ts=idea.card_ts)
+    except Exception:
+        with db.session() as session:
+            dedupe.release(session, discussion_key(idea))
+        raise
+    with db.session() as session:
+        started = ideas.get(session, idea.team_id, idea.id)
+        started.discussion_ts = ts
+        session.add(started)
+    return ts
 
 
 def offer_draft_again(

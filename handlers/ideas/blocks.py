@@ -175,24 +175,6 @@ def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
     }
 
 
-def offer_from_message(channel: str, ts: str) -> tuple[str, list[dict[str, Any]]]:
-    text = "Turn this message into an idea? Its author is credited and told."
-    return text, [
-        section("💡 " + text),
-        {
-            "type": "actions",
-            "elements": [
-                button(
-                    "Turn into an idea",
-                    FROM_MESSAGE,
-                    value=json.dumps({"channel": channel, "ts": ts}),
-                    primary=True,
-                )
-            ],
-        },
-    ]
-
-
 CHALLENGE = "challenge_new"
 
 
@@ -353,19 +335,3 @@ def home_blocks(
     if figures is not None:
         blocks += stats_blocks(figures)
     return blocks
-
-
-def credit_notice(sharer: str, idea: Idea) -> tuple[str, list[dict[str, Any]]]:
-    """Tell the author whose message became an idea, and let them take their name off it."""
-    link = f"<{idea.permalink}|{escape(idea.title)}>" if idea.permalink else escape(idea.title)
-    text = (
-        f"{escape(sharer)} turned your message into an idea and credited you: {link}. "
-        "You'll hear here whenever its status changes."
-    )
-    return text, [
-        section(text),
-        {
-            "type": "actions",
-            "elements": [button("Remove my name", DECLINE_CREDIT, value=str(idea.id))],
-        },
-    ]

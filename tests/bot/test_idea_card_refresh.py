@@ -48,10 +48,7 @@ def test_a_redraw_overtaken_by_a_newer_one_draws_again(
         workspaces.ensure_workspace(session, TEAM)
         idea_id = ideas.create(session, author, ideas.IdeaFields(title="Ward huddles"), CHANNEL).id
     assert idea_id is not None
-    with database.session() as session:
-        idea = ideas.get(session, TEAM, idea_id)
-        publish.post_card(session, slack_port, idea)
-        card_ts = idea.card_ts
+    card_ts = publish.post_card(database, slack_port, TEAM, idea_id).card_ts
     assert card_ts is not None
     with database.session() as session:
         ideas.support(session, Actor(TEAM, MEMBER, "Max", Role.MEMBER), idea_id)
