@@ -370,12 +370,12 @@ class World:
     supported: list[tuple[str, str]] = field(default_factory=list)  # (person, card ts)
 
     def cards(self) -> list[str]:
-        from bot.ideas.cards import SUPPORT
+        from handlers.ideas.ids import IdeaId
 
         return [
             m["ts"]
             for m in self.twin.messages(IDEAS)
-            if SUPPORT in json.dumps(m.get("blocks") or [])
+            if IdeaId.SUPPORT in json.dumps(m.get("blocks") or [])
         ]
 
     def pulse_dm(self, user: str) -> str | None:

@@ -91,3 +91,13 @@ def notice(title: str, markdown: str) -> dict[str, Any]:
         "close": plain_text("Close"),
         "blocks": [section(markdown)],
     }
+
+
+def header(text: str) -> dict[str, Any]:
+    """A header block: plain text, at most 150 characters (the caller cuts it)."""
+    return {"type": "header", "text": plain_text(text)}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object, for a section's fields or a context block."""
+    return {"type": "mrkdwn", "text": text}

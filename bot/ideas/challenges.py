@@ -15,10 +15,12 @@ from bot import audit
 from bot.config import Settings
 from bot.defaults import CHALLENGE_TAGS, STAFF_GROUPS
 from bot.errors import UserError
-from bot.ideas import cards, insights
+from bot.ideas import insights
+from bot.ideas.messages import ChallengeClosed, ChallengePost
 from bot.ids import as_id
 from bot.nudges import kinds
 from bot.platform import outbox
+from bot.platform.rendering import render
 from bot.privacy import refuse_patient_identifiers
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
@@ -229,8 +231,7 @@ def take_steps(
     if challenge.closed_at is not None:
         return taken
     if challenge.announced_at is None and challenge.opens_at <= now:
-        text, blocks = cards.challenge_announcement(challenge, timezone=community.timezone)
-        _post(session, challenge, "announce", text, blocks)
+        _post(session, challenge, "announce", _announcement(challenge, community.timezone))
         mark(session, challenge, announced_at=now)
         kinds.challenge_opening(session, settings, challenge, now)
         taken.append("announce")
@@ -238,16 +239,13 @@ def take_steps(
         return taken
     if challenge.closes_at <= now:
         summary = summarise(session, challenge, community.anonymity_min)
-        text, blocks = cards.challenge_summary(challenge, summary)
-        _post(session, challenge, "summary", text, blocks)
+        _post(session, challenge, "summary", ChallengeClosed(challenge.title, summary))
         mark(session, challenge, closed_at=now)
         taken.append("close")
     elif challenge.reminder_sent_at is None and challenge.closes_at - REMIND_BEFORE <= now:
         count = len(list(session.exec(select(Idea.id).where(Idea.challenge_id == challenge.id))))
-        text, blocks = cards.challenge_announcement(
-            challenge, timezone=community.timezone, reminder=True, ideas_so_far=count
-        )
-        _post(session, challenge, "reminder", text, blocks)
+        reminder = _announcement(challenge, community.timezone, reminder=True, so_far=count)
+        _post(session, challenge, "reminder", reminder)
         mark(session, challenge, reminder_sent_at=now)
         kinds.challenge_closing(session, settings, challenge, now)
         taken.append("remind")
@@ -289,17 +287,35 @@ def send_csv(slack: SlackPort, csv: ChallengeCsv) -> None:
     )
 
 
+def _announcement(
+    challenge: Challenge, timezone: str, *, reminder: bool = False, so_far: int = 0
+) -> ChallengePost:
+    assert challenge.id is not None
+    return ChallengePost(
+        challenge_id=challenge.id,
+        title=challenge.title,
+        description=challenge.description,
+        tags=tuple(challenge.tags),
+        target_groups=tuple(challenge.target_groups),
+        closes_at=challenge.closes_at,
+        timezone=timezone,
+        reminder=reminder,
+        ideas_so_far=so_far,
+    )
+
+
 def _post(
-    session: Session, challenge: Challenge, step: str, text: str, blocks: list[dict[str, Any]]
+    session: Session, challenge: Challenge, step: str, message: ChallengePost | ChallengeClosed
 ) -> None:
+    drawn = render(message)
     outbox.enqueue(
         session,
         team_id=challenge.team_id,
         key=f"challenge:{challenge.id}:{step}",
         kind=f"challenge.{step}",
         channel=challenge.channel_id,
-        text=text,
-        blocks=blocks,
+        text=drawn.text,
+        blocks=drawn.blocks,
         essential=True,
     )
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session
 
 from bot import dedupe, members
 from bot.ideas import service as ideas
-from bot.ideas.cards import CardContext, idea_card, kept_draft_dm, merged_dm, status_dm
+from bot.ideas.messages import IdeaCard, KeptDraft, Linked, MergeDecided, StatusDecided
 from bot.ideas.service import Decision
 from bot.platform import outbox
+from bot.platform.rendering import Rendered, render
 from bot.roles import Actor
 from bot.slack import SlackPort
 from storage import Challenge, Database, Idea, utcnow
@@ -23,10 +23,22 @@ POST_WINDOW = timedelta(minutes=5)
 MAX_REDRAWS = 5  # each needs another change to land meanwhile; five in a row is a storm
 
 
-def card_context(session: Session, idea: Idea) -> CardContext:
+def card_message(session: Session, idea: Idea) -> IdeaCard:
+    """The idea's card, with the names and titles it shows looked up."""
+    assert idea.id is not None
     challenge = session.get(Challenge, idea.challenge_id) if idea.challenge_id else None
     merged_into = session.get(Idea, idea.merged_into_id) if idea.merged_into_id else None
-    return CardContext(
+    return IdeaCard(
+        idea_id=idea.id,
+        title=idea.title,
+        description=idea.description,
+        status=idea.status,
+        supporter_count=idea.supporter_count,
+        themes=tuple(idea.themes),
+        created_at=idea.created_at,
+        rationale=idea.rationale,
+        next_review=idea.next_review,
+        source_permalink=idea.source_permalink,
         author=None
         if idea.is_anonymous
         else members.name_of(session, idea.team_id, idea.author_id),
@@ -35,7 +47,7 @@ def card_context(session: Session, idea: Idea) -> CardContext:
         else members.name_of(session, idea.team_id, idea.submitted_by),
         owner=members.name_of(session, idea.team_id, idea.owner_id),
         challenge=challenge.title if challenge else None,
-        merged_into=merged_into,
+        merged_into=Linked(merged_into.title, merged_into.permalink) if merged_into else None,
     )
 
 
@@ -45,12 +57,11 @@ def post_card(db: Database, slack: SlackPort, team_id: str, idea_id: int) -> Ide
     be found again. No session is open while Slack answers."""
     with db.session() as session:
         idea = ideas.get(session, team_id, idea_id)
-        text, blocks = idea_card(idea, card_context(session, idea))
+        card = render(card_message(session, idea))
     assert idea.channel_id is not None
     metadata = {"event_type": CARD_EVENT, "event_payload": {"key": card_key(idea)}}
-    return _link_card(
-        db, slack, idea, slack.post_message(idea.channel_id, text, blocks=blocks, metadata=metadata)
-    )
+    ts = slack.post_message(idea.channel_id, card.text, blocks=card.blocks, metadata=metadata)
+    return _link_card(db, slack, idea, ts)
 
 
 def card_key(idea: Idea) -> str:
@@ -119,16 +130,16 @@ def refresh_card(db: Database, slack: SlackPort, team_id: str, idea_id: int) -> 
     is drawn from the idea as last committed, on either database, and no lock is held
     while Slack is called.
     """
-    posted: tuple[str, list[dict[str, Any]]] | None = None
+    posted: Rendered | None = None
     for _ in range(MAX_REDRAWS):
         with db.session() as session:
             idea = ideas.get(session, team_id, idea_id)
             if not (idea.channel_id and idea.card_ts):
                 return
-            card = idea_card(idea, card_context(session, idea))
+            card = render(card_message(session, idea))
         if card == posted:
             return
-        slack.update_message(idea.channel_id, idea.card_ts, card[0], blocks=card[1])
+        slack.update_message(idea.channel_id, idea.card_ts, card.text, blocks=card.blocks)
         posted = card
 
 
@@ -139,12 +150,24 @@ def tell_decision(session: Session, decision: Decision) -> int:
     pace and each person hears once. It answers what they did, so it is not a nudge:
     no budget or quiet hours. Returns how many were queued.
     """
-    idea = decision.idea
-    if decision.merged_into is not None:
-        text, blocks = merged_dm(idea, decision.merged_into)
-    else:
-        owner = members.name_of(session, idea.team_id, idea.owner_id)
-        text, blocks = status_dm(idea, owner=owner, next_review=idea.next_review)
+    idea, into = decision.idea, decision.merged_into
+    dm = render(
+        MergeDecided(
+            Linked(idea.title, idea.permalink),
+            Linked(into.title, into.permalink),
+            into.supporter_count,
+            idea.rationale,
+        )
+        if into is not None
+        else StatusDecided(
+            idea.title,
+            idea.permalink,
+            idea.status,
+            idea.rationale,
+            members.name_of(session, idea.team_id, idea.owner_id),
+            idea.next_review,
+        )
+    )
     version = idea.updated_at.isoformat(timespec="microseconds")
     return sum(
         outbox.enqueue(
@@ -154,8 +177,8 @@ def tell_decision(session: Session, decision: Decision) -> int:
             kind="idea.update",
             channel=user_id,
             user_id=user_id,
-            text=text,
-            blocks=blocks,
+            text=dm.text,
+            blocks=dm.blocks,
             essential=True,
         )
         for user_id in decision.recipients
@@ -192,7 +215,7 @@ def offer_draft_again(
 ) -> None:
     """After Slack refused an idea's card: a DM with the kept draft and "Post it now",
     through the outbox, so it arrives once Slack takes messages again."""
-    text, blocks = kept_draft_dm(draft_id, title)
+    dm = render(KeptDraft(draft_id, title))
     outbox.enqueue(
         session,
         team_id=actor.team_id,
@@ -200,7 +223,7 @@ def offer_draft_again(
         kind="idea.kept",
         channel=actor.user_id,
         user_id=actor.user_id,
-        text=text,
-        blocks=blocks,
+        text=dm.text,
+        blocks=dm.blocks,
         essential=True,
     )

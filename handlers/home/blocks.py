@@ -13,7 +13,8 @@ from bot.workspaces import CommunitySettings
 from handlers.common import form_values
 from handlers.exchange import views as exchange_views
 from handlers.home.ids import HomeId
-from handlers.ideas import blocks as idea_blocks
+from handlers.ideas import views as idea_views
+from handlers.ideas.ids import IdeaId
 from handlers.kit import button, input_block, option, plain_text, section, static_select
 from handlers.learning import blocks as learning_blocks
 from handlers.nudges import blocks as nudge_blocks
@@ -43,7 +44,7 @@ def home_page(home: Home) -> dict[str, Any]:
         community=home.community,
         leads=home.leads,
     )
-    view["blocks"] += idea_blocks.home_blocks(
+    view["blocks"] += idea_views.home_blocks(
         home.own_ideas,
         home.supported_ideas,
         home.trending_ideas,
@@ -83,7 +84,7 @@ def home_view(
             "• *Exchanges*: meet colleagues across organisations and professions.\n"
             "• *Learning*: short digests and case studies of what works.\n"
             "Type `/copbot help` for every command.",
-            button("Share an idea", "home_share_idea", primary=True),
+            button("Share an idea", IdeaId.HOME_SHARE_IDEA, primary=True),
         ),
         {"type": "divider"},
         {"type": "header", "text": plain_text("Your profile")},

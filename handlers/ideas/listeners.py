@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -15,15 +14,6 @@ from slack_sdk import WebClient
 
 from bot.errors import UserError
 from bot.ideas import actions
-from bot.ideas.cards import (
-    CHALLENGE_CLOSE,
-    CHALLENGE_SHARE,
-    DISCUSS,
-    MANAGE,
-    POST_ANYWAY,
-    SUPPORT,
-    UNSUPPORT,
-)
 from bot.roles import Role
 from bot.similarity import terms
 from handlers import screens
@@ -33,37 +23,37 @@ from handlers.common import (
     actor,
     deps,
     ephemeral,
-    form_values,
     parse_id,
     slack,
     throttle,
 )
-from handlers.ideas import blocks
+from handlers.ideas import modals, views
+from handlers.ideas.ids import IdeaId
 from handlers.kit import notice
 
-SUPPORT_INSTEAD = re.compile(rf"^{blocks.SUPPORT_INSTEAD}_\d+$")
+SUPPORT_INSTEAD = re.compile(rf"^{IdeaId.SUPPORT_INSTEAD}_\d+$")
 
 
 def register(app: App) -> None:
     app.command("/idea")(ack_then(idea_command, after_idea_command))
-    app.view(blocks.CHALLENGE)(ack_then(create_challenge, start_challenge))
-    app.action(CHALLENGE_SHARE)(ack_then(ack_only, share_for_challenge))
-    app.action(CHALLENGE_CLOSE)(ack_then(ack_lead_only, close_challenge))
-    app.shortcut("share_idea")(ack_then(ack_only, open_capture))
-    app.action("home_share_idea")(ack_then(ack_only, open_capture))
-    app.shortcut("save_as_idea")(ack_then(ack_only, open_capture_from_shortcut))
+    app.view(IdeaId.NEW_CHALLENGE)(ack_then(create_challenge, start_challenge))
+    app.action(IdeaId.CHALLENGE_SHARE)(ack_then(ack_only, share_for_challenge))
+    app.action(IdeaId.CHALLENGE_CLOSE)(ack_then(ack_lead_only, close_challenge))
+    app.shortcut(IdeaId.SHARE_IDEA)(ack_then(ack_only, open_capture))
+    app.action(IdeaId.HOME_SHARE_IDEA)(ack_then(ack_only, open_capture))
+    app.shortcut(IdeaId.SAVE_AS_IDEA)(ack_then(ack_only, open_capture_from_shortcut))
     app.event("reaction_added", matchers=[is_bulb])(ack_then(ack_only, offer_idea))
-    app.action(blocks.FROM_MESSAGE)(ack_then(ack_only, open_capture_from_offer))
-    app.view(blocks.NEW)(ack_then(submit_idea, post_draft))
-    app.view(blocks.SIMILAR)(ack_then(post_mine_anyway, post_draft))
-    app.action(POST_ANYWAY)(ack_then(ack_only, post_draft_from_button))
+    app.action(IdeaId.FROM_MESSAGE)(ack_then(ack_only, open_capture_from_offer))
+    app.view(IdeaId.CAPTURE)(ack_then(submit_idea, post_draft))
+    app.view(IdeaId.SIMILAR)(ack_then(post_mine_anyway, post_draft))
+    app.action(IdeaId.POST_ANYWAY)(ack_then(ack_only, post_draft_from_button))
     app.action(SUPPORT_INSTEAD)(ack_then(ack_only, support_instead))
-    app.action(SUPPORT)(ack_then(ack_only, support))
-    app.action(UNSUPPORT)(ack_then(ack_only, unsupport))
-    app.action(DISCUSS)(ack_then(ack_only, discuss))
-    app.action(blocks.DECLINE_CREDIT)(ack_then(ack_only, decline_credit))
-    app.action(MANAGE)(ack_then(ack_lead_only, open_manage))
-    app.view(blocks.MANAGE)(ack_then(save_decision, announce_decision))
+    app.action(IdeaId.SUPPORT)(ack_then(ack_only, support))
+    app.action(IdeaId.UNSUPPORT)(ack_then(ack_only, unsupport))
+    app.action(IdeaId.DISCUSS)(ack_then(ack_only, discuss))
+    app.action(IdeaId.DECLINE_CREDIT)(ack_then(ack_only, decline_credit))
+    app.action(IdeaId.MANAGE)(ack_then(ack_lead_only, open_manage))
+    app.view(IdeaId.DECIDE)(ack_then(save_decision, announce_decision))
 
 
 def ack_lead_only(ack: Ack, context: BoltContext) -> None:
@@ -93,14 +83,14 @@ def idea_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> Non
             raise UserError("Add some words to search for, like `/idea search discharge`.")
         throttle(context, "search")
         hits = actions.search(db, who, rest)
-        text, reply = blocks.search_reply(rest, hits)
+        text, reply = views.search_reply(rest, hits)
         ack(ephemeral(text, reply))
     elif sub == "mine":
         own, supported = actions.mine(db, who)
-        ack(ephemeral("Your ideas", blocks.mine_reply(own, supported)))
+        ack(ephemeral("Your ideas", views.mine_reply(own, supported)))
     elif sub == "stats":
         figures = actions.stats(db, who, deps(context).settings)
-        ack(ephemeral("Idea engagement", blocks.stats_blocks(figures)))
+        ack(ephemeral("Idea engagement", views.stats_blocks(figures)))
     elif sub == "export":
         actions.check_export(db, who, rest)
         throttle(context, "export")
@@ -117,7 +107,7 @@ def after_idea_command(command: dict[str, Any], context: BoltContext, client: We
         screens.open_modal(client, command["trigger_id"], _capture_modal(form))
     elif sub == "challenge":
         today = actions.community_today(db, who, deps(context).settings)
-        screens.open_modal(client, command["trigger_id"], blocks.challenge_modal(today))
+        screens.open_modal(client, command["trigger_id"], modals.challenge_modal(today))
     elif sub == "export":
         actions.export(db, slack(context), who, text)
 
@@ -126,7 +116,7 @@ def after_idea_command(command: dict[str, Any], context: BoltContext, client: We
 
 
 def _capture_modal(form: actions.CaptureForm) -> dict[str, Any]:
-    return blocks.capture_modal(form.prefill, form.challenges, source=form.source)
+    return modals.capture_modal(form.prefill, form.challenges, source=form.source)
 
 
 def open_capture(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -192,22 +182,15 @@ def open_capture_from_offer(
 
 def submit_idea(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     """Check the idea, then either show similar ideas first or queue it for posting."""
-    values = form_values(view)
-    source = json.loads(view.get("private_metadata") or "{}")
-    form = actions.IdeaForm(
-        title=values.get("title"),
-        description=values.get("description"),
-        themes=values.get("themes"),
-        challenge_id=int(values["challenge"]) if values.get("challenge") else None,
-        anonymous=bool(values.get("anonymous")),
-        source_permalink=source.get("source_permalink"),
-        credited_author=source.get("credited_author"),
-    )
     found = actions.submit(
-        deps(context).db, actor(context), deps(context).settings, deps(context).ranker, form
+        deps(context).db,
+        actor(context),
+        deps(context).settings,
+        deps(context).ranker,
+        modals.idea_form(view),
     )
     if found.alike:
-        ack(response_action="update", view=blocks.similar_modal(found.draft_id, found.alike))
+        ack(response_action="update", view=modals.similar_modal(found.draft_id, found.alike))
         return
     context["draft_id"] = found.draft_id
     ack()
@@ -303,21 +286,12 @@ def open_manage(
     idea, candidates = actions.manage_form(
         deps(context).db, actor(context), deps(context).ranker, action["value"]
     )
-    screens.open_modal(client, body["trigger_id"], blocks.manage_modal(idea, candidates))
+    screens.open_modal(client, body["trigger_id"], modals.manage_modal(idea, candidates))
 
 
 def save_decision(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     """Decide in the ack (a refusal shows on its field); the cards are redrawn after it."""
-    values = form_values(view)
-    review = values.get("next_review")
-    form = actions.DecisionForm(
-        idea_id=view.get("private_metadata"),
-        status=values.get("status"),
-        rationale=values.get("rationale"),
-        owner_id=values.get("owner") if isinstance(values.get("owner"), str) else None,
-        next_review=date.fromisoformat(review) if review else None,
-        merge_into=values.get("merge_into"),
-    )
+    form = modals.decision_form(view)
     context["decided"] = actions.decide(deps(context).db, slack(context), actor(context), form)
     ack()
 
@@ -332,18 +306,8 @@ def announce_decision(context: BoltContext) -> None:
 
 
 def create_challenge(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    values = form_values(view)
-    form = actions.ChallengeForm(
-        title=values.get("title"),
-        description=values.get("description"),
-        tags=values.get("tags"),
-        channel_id=values.get("channel"),
-        opens=date.fromisoformat(values["opens"]) if values.get("opens") else None,
-        closes=date.fromisoformat(values["closes"]) if values.get("closes") else None,
-        target_groups=values.get("target_groups"),
-    )
     context["challenge_id"] = actions.create_challenge(
-        deps(context).db, actor(context), deps(context).settings, form
+        deps(context).db, actor(context), deps(context).settings, modals.challenge_form(view)
     )
     ack()
 

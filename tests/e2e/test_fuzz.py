@@ -50,12 +50,11 @@ from slack_sdk import WebClient
 from sqlalchemy import text as sql
 from sqlmodel import SQLModel
 
-from bot.ideas import cards
 from bot.learning import casestudy
 from bot.learning import messages as learning_messages
 from handlers.exchange.ids import ExchangeId
 from handlers.home import blocks as home_blocks
-from handlers.ideas import blocks as idea_blocks
+from handlers.ideas.ids import IdeaId
 from handlers.learning import blocks as learning_blocks
 from handlers.nudges import blocks as nudge_blocks
 from handlers.pulse.ids import PulseId
@@ -130,18 +129,18 @@ COMMAND_WRITES = {
 
 # Every action copbot registers (pattern ones by instances), and some it does not.
 ACTION_IDS = [
-    cards.SUPPORT,
-    cards.UNSUPPORT,
-    cards.DISCUSS,
-    cards.MANAGE,
-    cards.CHALLENGE_SHARE,
-    cards.CHALLENGE_CLOSE,
+    IdeaId.SUPPORT,
+    IdeaId.UNSUPPORT,
+    IdeaId.DISCUSS,
+    IdeaId.MANAGE,
+    IdeaId.CHALLENGE_SHARE,
+    IdeaId.CHALLENGE_CLOSE,
     "home_share_idea",
-    idea_blocks.FROM_MESSAGE,
-    cards.POST_ANYWAY,
-    f"{idea_blocks.SUPPORT_INSTEAD}_1",
-    f"{idea_blocks.SUPPORT_INSTEAD}_99999999999999999999",
-    idea_blocks.DECLINE_CREDIT,
+    IdeaId.FROM_MESSAGE,
+    IdeaId.POST_ANYWAY,
+    f"{IdeaId.SUPPORT_INSTEAD}_1",
+    f"{IdeaId.SUPPORT_INSTEAD}_99999999999999999999",
+    IdeaId.DECLINE_CREDIT,
     f"{PulseId.ANSWER}_1_3",
     f"{PulseId.ANSWER}_0_0",
     PulseId.OPEN_FORM,
@@ -190,10 +189,10 @@ SELF_SERVICE = {
 }
 
 VIEW_CALLBACKS = [
-    idea_blocks.NEW,
-    idea_blocks.SIMILAR,
-    idea_blocks.MANAGE,
-    idea_blocks.CHALLENGE,
+    IdeaId.CAPTURE,
+    IdeaId.SIMILAR,
+    IdeaId.DECIDE,
+    IdeaId.NEW_CHALLENGE,
     PulseId.DESIGNER,
     PulseId.FORM,
     PulseId.RESPONSE,
@@ -665,7 +664,7 @@ KNOWN_BUGS = [
         "form makes a users.info call and can add a member row for the named owner.)",
         "save_decision",
         frozenset({"ProgrammingError"}),
-        idea_blocks.MANAGE,
+        IdeaId.DECIDE,
         {"owner": {"type": "multi_users_select", "selected_users": [MEMBER, OTHER]}},
         private_metadata="1",
         sqlite_only=True,
