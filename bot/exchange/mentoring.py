@@ -34,28 +34,7 @@ def solve(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
     mentees to mentor places. People who said "either" take whichever side is short, the
     most senior becoming mentors."""
     n = pool.n
-    mentors = [i for i in range(n) if pool.role[i] == ROLE_MENTOR and pool.capacity[i] > 0]
-    mentees = [i for i in range(n) if pool.role[i] == ROLE_MENTEE]
-    either = [i for i in range(n) if pool.role[i] == ROLE_EITHER]
-    stuck = {
-        i: "You have no mentoring places this round"
-        for i in range(n)
-        if pool.role[i] == ROLE_MENTOR and pool.capacity[i] <= 0
-    }
-    either.sort(key=lambda i: (-pool.stage[i], i))
-    willing = [i for i in either if pool.capacity[i] > 0]
-    places = sum(pool.capacity[i] for i in mentors)
-    takers = len(mentees) + len(either)
-    best_m, best = 0, (min(places, takers), -abs(places - takers))
-    for m, i in enumerate(willing, start=1):
-        places += pool.capacity[i]
-        takers -= 1
-        key = (min(places, takers), -abs(places - takers))
-        if key > best:  # the most matches possible, then the least spare
-            best_m, best = m, key
-    mentors = sorted(mentors + willing[:best_m])
-    chosen = set(willing[:best_m])
-    mentees = sorted(mentees + [i for i in either if i not in chosen])
+    mentors, mentees, stuck = sides(pool)
     side = np.zeros(n, dtype=bool)
     side[mentors] = True
     if not mentors or not mentees:
@@ -102,6 +81,35 @@ def solve(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
         kind="mentoring", score=score, bound=score, complete=complete, candidate_pairs=len(a)
     )
     return groups, carried, stuck, certificate
+
+
+def sides(pool: Pool) -> tuple[list[int], list[int], dict[int, str]]:
+    """Mentors (with places), mentees, and mentors without places (told so). People who
+    said "either" take whichever side is short, the most senior becoming mentors."""
+    n = pool.n
+    mentors = [i for i in range(n) if pool.role[i] == ROLE_MENTOR and pool.capacity[i] > 0]
+    mentees = [i for i in range(n) if pool.role[i] == ROLE_MENTEE]
+    either = [i for i in range(n) if pool.role[i] == ROLE_EITHER]
+    stuck = {
+        i: "You have no mentoring places this round"
+        for i in range(n)
+        if pool.role[i] == ROLE_MENTOR and pool.capacity[i] <= 0
+    }
+    either.sort(key=lambda i: (-pool.stage[i], i))
+    willing = [i for i in either if pool.capacity[i] > 0]
+    places = sum(pool.capacity[i] for i in mentors)
+    takers = len(mentees) + len(either)
+    best_m, best = 0, (min(places, takers), -abs(places - takers))
+    for m, i in enumerate(willing, start=1):
+        places += pool.capacity[i]
+        takers -= 1
+        key = (min(places, takers), -abs(places - takers))
+        if key > best:  # the most matches possible, then the least spare
+            best_m, best = m, key
+    mentors = sorted(mentors + willing[:best_m])
+    chosen = set(willing[:best_m])
+    mentees = sorted(mentees + [i for i in either if i not in chosen])
+    return mentors, mentees, stuck
 
 
 def _mentor_pairs_square(

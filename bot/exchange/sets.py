@@ -6,6 +6,7 @@ describes the objective, ``match`` calls ``solve`` for programmes with sets."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -71,7 +72,48 @@ def solve(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
         pool, rules, weights, graph.degree, groups, leftovers, size + 1
     )
     stuck.update(more)
-    return groups, carried, stuck, _sets_certificate(pool, weights, graph, adj, groups)
+    certificate = _sets_certificate(pool, weights, graph, adj, groups)
+    best = reference(pool, rules, weights, placeable, caps, seed)
+    return groups, carried, stuck, replace(certificate, reference=best)
+
+
+RESTART_PAIRS = 1_500_000  # pairs checked by the random restarts in all (a count, not a time)
+RESTARTS = 64  # at most
+
+
+def reference(
+    pool: Pool, rules: Rules, weights: Weights, people: list[int], caps: list[int], seed: int
+) -> float:
+    """The best score of several random groupings that keep every rule, a reference the
+    solver should beat: the people in a seeded random order, cut into groups of the
+    round's sizes, each member left out who breaks a rule with an earlier member kept.
+    As many restarts as ``RESTART_PAIRS`` allows (at least one, at most ``RESTARTS``)."""
+    if not caps:
+        return 0.0
+    width = max(caps)
+    pairs_per_restart = len(caps) * width * (width - 1) // 2
+    restarts = max(1, min(RESTARTS, RESTART_PAIRS // max(1, pairs_per_restart)))
+    ends = np.cumsum(caps)
+    slot = np.concatenate([np.arange(c) for c in caps])
+    group = np.repeat(np.arange(len(caps)), caps)
+    best = 0.0
+    for r in range(restarts):
+        order = np.random.default_rng([seed, r]).permutation(np.array(people))[: ends[-1]]
+        members = np.full((len(caps), width), -1, dtype=np.int64)
+        members[group, slot] = order
+        kept = members >= 0
+        total = 0.0
+        for t in range(1, width):
+            for s in range(t):
+                both = kept[:, s] & kept[:, t]
+                ok = pool.pair_eligible(members[both, s], members[both, t], rules)
+                kept[np.flatnonzero(both)[~ok], t] = False
+        for t in range(1, width):
+            for s in range(t):
+                both = kept[:, s] & kept[:, t]
+                total += float(pool.pair_scores(members[both, s], members[both, t], weights).sum())
+        best = max(best, total)
+    return best
 
 
 def _sets_certificate(
