@@ -110,10 +110,13 @@ class Walk:
     # ---------------------------------------------------------------- seeing
 
     def shot(self, what: str) -> Path:
+        """A screenshot of the screen as it is now, checked with axe-core too: every
+        screen a walk keeps a picture of has no serious or critical violation."""
         self.step += 1
         slug = re.sub(r"[^a-z0-9]+", "-", what.lower()).strip("-")
         path = self.folder / f"{self.step:02d}-{slug}.png"
         self.page.screenshot(path=str(path), full_page=False)
+        self.axe(what)
         return path
 
     def axe(self, what: str) -> None:
@@ -195,6 +198,9 @@ def walk(browser: Any, site: Any, request: pytest.FixtureRequest) -> Iterator[Wa
     person = Walk(page, site, request.node.name)
     person.settled()
     yield person
-    page.screenshot(path=str(person.folder / "zz-last-screen.png"))
-    context.close()
+    try:
+        page.screenshot(path=str(person.folder / "zz-last-screen.png"))
+        person.axe("the last screen")
+    finally:
+        context.close()
     assert not errors, "the page raised JavaScript errors:\n" + json.dumps(errors, indent=1)
