@@ -10,4 +10,5 @@ def install() -> None:
     # Features add their views module here as they move their Block Kit out of bot/.
     from handlers.exchange import views as exchange  # noqa: F401
     from handlers.ideas import views as ideas  # noqa: F401
+    from handlers.learning import views as learning  # noqa: F401
     from handlers.pulse import views as pulse  # noqa: F401

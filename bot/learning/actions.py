@@ -12,6 +12,7 @@ from bot.learning import capture, casestudy, digest, messages, usage
 from bot.learning.summariser import CaseStudyDraft, make_summariser
 from bot.learning.usage import UsageLine
 from bot.platform.messenger import Refused
+from bot.platform.rendering import render
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
 from storage import CaseStudy, Database, Digest, Workspace
@@ -120,16 +121,14 @@ def publish_digest(
         channel = workspaces.community_settings(session, who.team_id, settings).digest_channel
     if not channel:
         raise UserError("Choose a digest channel in copbot's Home tab first.")
-    ts = slack.post_message(channel, "Learning digest", blocks=messages.published_blocks(draft))
+    content = messages.DigestContent.of(draft)
+    published = render(messages.PublishedDigest(content))
+    ts = slack.post_message(channel, published.text, blocks=published.blocks)
     with db.session() as session:
         draft = digest.mark_published(session, who, digest_id, channel, ts)
     if draft.preview_channel and draft.preview_ts:
-        slack.update_message(
-            draft.preview_channel,
-            draft.preview_ts,
-            "Learning digest (published)",
-            blocks=messages.published_note(draft),
-        )
+        note = render(messages.DigestPublishedNote(content, draft.published_channel))
+        slack.update_message(draft.preview_channel, draft.preview_ts, note.text, blocks=note.blocks)
 
 
 def digest_to_edit(db: Database, who: Actor, digest_id: int) -> Digest:
@@ -148,11 +147,9 @@ def redraw_preview(db: Database, slack: SlackPort, digest_id: int) -> None:
         draft = session.get(Digest, digest_id)
     if draft is None or not draft.preview_channel or not draft.preview_ts:
         return
+    preview = render(messages.DigestPreview(digest_id, messages.DigestContent.of(draft)))
     slack.update_message(
-        draft.preview_channel,
-        draft.preview_ts,
-        "Your learning digest preview",
-        blocks=messages.preview_blocks(draft),
+        draft.preview_channel, draft.preview_ts, preview.text, blocks=preview.blocks
     )
 
 
@@ -204,7 +201,8 @@ def publish_case_study(db: Database, slack: SlackPort, study_id: int, hub: str) 
         assert study is not None
     if study.source_channel and study.source_ts:  # the post links the thread it came from
         study.source_permalink = slack.permalink(study.source_channel, study.source_ts)
-    ts = slack.post_message(hub, f"Case study: {study.title}", blocks=casestudy.blocks(study))
+    post = render(casestudy.post(study))
+    ts = slack.post_message(hub, post.text, blocks=post.blocks)
     permalink = slack.permalink(hub, ts)
     with db.session() as session:
         kept = session.get(CaseStudy, study_id)

@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, col, or_, select
 
 from bot.errors import UserError
+from bot.learning.messages import CaseStudyPost
 from bot.learning.summariser import CaseStudyDraft, Source, Summariser
 from bot.privacy import refuse_patient_identifiers
 from bot.slack import SlackPort
-from bot.text import escape, truncate
 from storage import CaseStudy
 
 FIELDS = (
@@ -101,18 +101,10 @@ def save(
     return study
 
 
-def blocks(study: CaseStudy) -> list[dict[str, Any]]:
-    parts = [f"*Case study: {escape(study.title)}*"]
-    for name, label in FIELDS[1:]:
-        text = getattr(study, name)
-        if text:
-            parts.append(f"*{label}*\n{escape(text)}")
-    if study.source_permalink:
-        parts.append(f"<{study.source_permalink}|The conversation it came from>")
-    found: list[dict[str, Any]] = []
-    for part in parts:
-        found.append({"type": "section", "text": {"type": "mrkdwn", "text": truncate(part, 3000)}})
-    return found
+def post(study: CaseStudy) -> CaseStudyPost:
+    """The case study as the hub shows it: each field written, in the form's order."""
+    fields = tuple((label, text) for name, label in FIELDS[1:] if (text := getattr(study, name)))
+    return CaseStudyPost(study.title, fields, study.source_permalink)
 
 
 def search(session: Session, team_id: str, words: str, limit: int = 5) -> list[CaseStudy]:

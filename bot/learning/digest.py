@@ -26,9 +26,10 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas.insights import status_label
 from bot.learning.capture import channels as captured_channels
-from bot.learning.messages import preview_blocks, progress_text
+from bot.learning.messages import DigestContent, DigestPreview, progress_text
 from bot.learning.summariser import DigestSummary, Point, Source, Summariser
 from bot.learning.usage import record_usage
+from bot.platform.rendering import render
 from bot.pulse.results import run_results
 from bot.roles import Actor, Role
 from bot.slack import SlackPort
@@ -452,11 +453,9 @@ def prepare(
             with session_factory() as session:
                 draft = session.get(Digest, digest_id)
                 assert draft is not None and channel and ts
-                blocks = preview_blocks(draft)
+                preview = render(DigestPreview(digest_id, DigestContent.of(draft)))
             _patiently(
-                lambda: slack.update_message(
-                    channel, ts, "Your learning digest preview", blocks=blocks
-                )
+                lambda: slack.update_message(channel, ts, preview.text, blocks=preview.blocks)
             )
             with session_factory() as session:
                 _set(session, digest_id, status=READY, claimed_until=None)

@@ -1,15 +1,13 @@
-"""Block Kit for digests: the lead's private preview (Publish, Edit) and the published
-digest. Section texts are already escaped mrkdwn (``bot.learning.digest.compose``)."""
+"""What learning says to people, as typed domain messages; ``handlers/learning/views.py``
+draws them. A digest's section texts are already escaped mrkdwn
+(``bot.learning.digest.compose``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-from bot.text import escape, truncate
 from storage import Digest
-
-PUBLISH = "digest_publish"
-EDIT = "digest_edit"
 
 
 def progress_text(messages: int, channels: int) -> str:
@@ -19,63 +17,65 @@ def progress_text(messages: int, channels: int) -> str:
     )
 
 
-def _period(digest: Digest) -> str:
-    last = digest.period_end
-    return f"{digest.period_start:%-d %B} to {last:%-d %B %Y}"
+@dataclass(frozen=True)
+class DigestContent:
+    """What a digest says: its period, the summariser's notice and its sections."""
+
+    period_start: datetime
+    period_end: datetime
+    notice: str | None
+    sections: tuple[tuple[str, str], ...]  # (title, mrkdwn text)
+
+    @classmethod
+    def of(cls, digest: Digest) -> DigestContent:
+        return cls(
+            digest.period_start,
+            digest.period_end,
+            digest.notice,
+            tuple((s["title"], s["text"]) for s in digest.sections),
+        )
 
 
-def _sections(digest: Digest) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": truncate(f"*{escape(s['title'])}*\n{s['text']}", 3000),
-            },
-        }
-        for s in digest.sections
-    ]
+@dataclass(frozen=True)
+class DigestPreview:
+    """The lead's private preview, with Publish and Edit."""
+
+    digest_id: int
+    content: DigestContent
+
+    def fallback(self) -> str:
+        return "Your learning digest preview"
 
 
-def preview_blocks(digest: Digest) -> list[dict[str, Any]]:
-    head = f"*Learning digest, {_period(digest)}*: a preview only you can see."
-    if digest.notice:
-        head += f"\n_{escape(digest.notice)}_"
-    value = str(digest.id)
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": head}},
-        *_sections(digest),
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Publish"},
-                    "style": "primary",
-                    "action_id": PUBLISH,
-                    "value": value,
-                },
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Edit"},
-                    "action_id": EDIT,
-                    "value": value,
-                },
-            ],
-        },
-    ]
+@dataclass(frozen=True)
+class PublishedDigest:
+    """The digest as its channel sees it."""
+
+    content: DigestContent
+
+    def fallback(self) -> str:
+        return "Learning digest"
 
 
-def published_blocks(digest: Digest) -> list[dict[str, Any]]:
-    head = f"*Learning digest, {_period(digest)}*"
-    if digest.notice:
-        head += f"\n_{escape(digest.notice)}_"
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": head}}, *_sections(digest)]
+@dataclass(frozen=True)
+class DigestPublishedNote:
+    """The lead's preview once published: the digest, and where it went."""
+
+    content: DigestContent
+    channel: str | None
+
+    def fallback(self) -> str:
+        return "Learning digest (published)"
 
 
-def published_note(digest: Digest) -> list[dict[str, Any]]:
-    where = f"<#{digest.published_channel}>" if digest.published_channel else "the channel"
-    return [
-        *published_blocks(digest),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Published to {where}."}]},
-    ]
+@dataclass(frozen=True)
+class CaseStudyPost:
+    """A case study in the knowledge hub: its title, each field written, and the
+    conversation it came from."""
+
+    title: str
+    fields: tuple[tuple[str, str], ...]  # (label, text), as written
+    source_permalink: str | None
+
+    def fallback(self) -> str:
+        return f"Case study: {self.title}"

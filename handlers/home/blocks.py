@@ -16,7 +16,7 @@ from handlers.home.ids import HomeId
 from handlers.ideas import views as idea_views
 from handlers.ideas.ids import IdeaId
 from handlers.kit import button, input_block, option, plain_text, section, static_select
-from handlers.learning import blocks as learning_blocks
+from handlers.learning import views as learning_views
 from handlers.nudges import blocks as nudge_blocks
 from handlers.privacy import blocks as privacy_blocks
 from handlers.pulse import views as pulse_views
@@ -58,7 +58,7 @@ def home_page(home: Home) -> dict[str, Any]:
         exchange_views.exchange_lines(home.matches),
         home.programmes,
     )
-    view["blocks"] += learning_blocks.home_section(
+    view["blocks"] += learning_views.home_section(
         home.captured_channels, home.capture_excluded, home.is_lead
     )
     view["blocks"] += nudge_blocks.home_section(home.nudges, home.now)

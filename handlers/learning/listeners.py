@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.errors import UserError
-from bot.learning import actions, messages
+from bot.learning import actions
 from bot.roles import Role
 from bot.text import escape
 from handlers import screens
@@ -27,7 +27,8 @@ from handlers.common import (
 )
 from handlers.home.listeners import refresh_home
 from handlers.kit import notice
-from handlers.learning import blocks
+from handlers.learning import views
+from handlers.learning.ids import LearningId
 
 WORKING = notice("Case study", "Reading the thread and writing a first draft…")
 
@@ -37,16 +38,16 @@ def register(app: App) -> None:
     app.event("message")(ack_then(ack_only, keep_message))
     app.event("reaction_added", matchers=[is_memo])(ack_then(ack_only, mark_learning))
     app.command("/digest")(ack_then(digest_command, after_digest_command))
-    app.action(messages.PUBLISH)(ack_then(ack_lead, publish))
-    app.action(messages.EDIT)(ack_then(ack_lead, open_editor))
-    app.view(blocks.DIGEST_EDIT_FORM)(ack_then(save_edit, redraw_preview))
-    app.shortcut("write_case_study")(ack_then(ack_only, write_case_study))
-    app.view(blocks.CASE_STUDY_FORM)(ack_then(check_case_study, publish_case_study))
-    app.action(blocks.CAPTURE_ADD)(ack_then(ack_lead, open_capture_form))
-    app.view(blocks.CAPTURE_FORM)(ack_then(enable_capture, announce_capture, refresh_home))
-    app.action(blocks.CAPTURE_STOP)(ack_then(disable_capture, refresh_home))
-    app.action(blocks.EXCLUDE_ME)(ack_then(exclude_me, refresh_home))
-    app.action(blocks.INCLUDE_ME)(ack_then(include_me, refresh_home))
+    app.action(LearningId.DIGEST_PUBLISH)(ack_then(ack_lead, publish))
+    app.action(LearningId.DIGEST_EDIT)(ack_then(ack_lead, open_editor))
+    app.view(LearningId.DIGEST_EDIT_FORM)(ack_then(save_edit, redraw_preview))
+    app.shortcut(LearningId.WRITE_CASE_STUDY)(ack_then(ack_only, write_case_study))
+    app.view(LearningId.CASE_STUDY_FORM)(ack_then(check_case_study, publish_case_study))
+    app.action(LearningId.CAPTURE_ADD)(ack_then(ack_lead, open_capture_form))
+    app.view(LearningId.CAPTURE_FORM)(ack_then(enable_capture, announce_capture, refresh_home))
+    app.action(LearningId.CAPTURE_STOP)(ack_then(disable_capture, refresh_home))
+    app.action(LearningId.EXCLUDE_ME)(ack_then(exclude_me, refresh_home))
+    app.action(LearningId.INCLUDE_ME)(ack_then(include_me, refresh_home))
 
 
 def ack_lead(ack: Ack, context: BoltContext) -> None:
@@ -76,13 +77,13 @@ def mark_learning(event: dict[str, Any], context: BoltContext) -> None:
 
 
 def open_capture_form(body: dict[str, Any], client: WebClient) -> None:
-    screens.open_modal(client, body["trigger_id"], blocks.capture_modal())
+    screens.open_modal(client, body["trigger_id"], views.capture_modal())
 
 
 def enable_capture(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     """Turned on before the ack (a channel copbot can't be in is refused on the form);
     announced in the channel after it."""
-    channel = form_values(view).get("channel") or ""
+    channel = form_values(view).get(LearningId.CHANNEL) or ""
     enabled = actions.enable_capture(deps(context).db, slack(context), actor(context), channel)
     context["announce"] = enabled and channel
     ack()
@@ -119,7 +120,7 @@ def digest_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
     sub = (command.get("text") or "").strip().lower()
     if sub == "usage":
         lines = actions.usage_this_month(deps(context).db, who)
-        ack(ephemeral("Language model use", blocks.usage_blocks(lines)))
+        ack(ephemeral("Language model use", views.usage_blocks(lines)))
     elif sub == "":
         throttle(context, "digest")
         context["digest_id"] = actions.request_digest(deps(context).db, who)
@@ -145,7 +146,7 @@ def open_editor(
 ) -> None:
     digest_id = parse_id(action.get("value"), "That digest")
     draft = actions.digest_to_edit(deps(context).db, actor(context), digest_id)
-    screens.open_modal(client, body["trigger_id"], blocks.digest_edit_modal(draft))
+    screens.open_modal(client, body["trigger_id"], views.digest_edit_modal(draft))
 
 
 def save_edit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
@@ -176,7 +177,7 @@ def write_case_study(body: dict[str, Any], context: BoltContext, client: WebClie
     except UserError as error:
         screens.update_modal(client, view_id, notice("Case study", escape(error.message)))
         return
-    screens.update_modal(client, view_id, blocks.case_study_modal(draft, channel, ts))
+    screens.update_modal(client, view_id, views.case_study_modal(draft, channel, ts))
 
 
 def check_case_study(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
@@ -196,4 +197,4 @@ def publish_case_study(context: BoltContext) -> None:
 def hub_reply(context: BoltContext, words: str) -> dict[str, Any]:
     throttle(context, "search")
     found = actions.search_case_studies(deps(context).db, actor(context), words)
-    return blocks.hub_reply(words, found)
+    return views.hub_reply(words, found)

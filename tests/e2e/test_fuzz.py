@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import logging
 import os
@@ -38,6 +39,7 @@ from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import thread as futures_thread
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -51,12 +53,12 @@ from sqlalchemy import text as sql
 from sqlmodel import SQLModel
 
 from bot.learning import casestudy
-from bot.learning import messages as learning_messages
 from handlers.exchange.ids import ExchangeId
-from handlers.home import blocks as home_blocks
+from handlers.home.ids import HomeId
 from handlers.ideas.ids import IdeaId
-from handlers.learning import blocks as learning_blocks
-from handlers.nudges import blocks as nudge_blocks
+from handlers.learning.ids import LearningId
+from handlers.nudges.ids import NudgeId
+from handlers.privacy.ids import PrivacyId
 from handlers.pulse.ids import PulseId
 from handlers.web import MAX_BODY
 from slacktwin import SlackDriver, SlackTwin
@@ -148,12 +150,12 @@ ACTION_IDS = [
     f"{PulseId.THEME_CHALLENGE}:1",
     PulseId.OPT_OUT,
     PulseId.OPT_IN,
-    "home_edit_profile",
-    "home_edit_settings",
-    "home_manage_leads",
-    "nudges_edit",
-    "nudges_snooze",
-    "nudges_resume",
+    HomeId.EDIT_PROFILE,
+    HomeId.EDIT_SETTINGS,
+    HomeId.MANAGE_LEADS,
+    NudgeId.EDIT,
+    NudgeId.SNOOZE,
+    NudgeId.RESUME,
     ExchangeId.NEW_PROGRAMME,
     ExchangeId.JOIN,
     ExchangeId.RUN_MATCHING,
@@ -164,16 +166,16 @@ ACTION_IDS = [
     ExchangeId.DONE,
     ExchangeId.CANCEL,
     ExchangeId.FEEDBACK,
-    learning_messages.PUBLISH,
-    learning_messages.EDIT,
-    learning_blocks.CAPTURE_ADD,
-    learning_blocks.CAPTURE_STOP,
-    learning_blocks.EXCLUDE_ME,
-    learning_blocks.INCLUDE_ME,
-    "privacy_download",
-    "privacy_forget",
-    "privacy_show",
-    "audit_download",
+    LearningId.DIGEST_PUBLISH,
+    LearningId.DIGEST_EDIT,
+    LearningId.CAPTURE_ADD,
+    LearningId.CAPTURE_STOP,
+    LearningId.EXCLUDE_ME,
+    LearningId.INCLUDE_ME,
+    PrivacyId.DOWNLOAD,
+    PrivacyId.FORGET,
+    PrivacyId.SHOW,
+    PrivacyId.AUDIT_CSV,
     "no_such_action",
     "",
 ]
@@ -181,11 +183,11 @@ ACTION_IDS = [
 # No idea, challenge, pulse, programme, match or digest exists during the fuzz, so no other
 # action's value can be valid, and none may change anything.
 SELF_SERVICE = {
-    "nudges_snooze": table(NudgePreference),
-    "nudges_resume": table(NudgePreference),
-    "nudges_edit": table(NudgePreference),  # opening the settings stores the defaults
-    learning_blocks.EXCLUDE_ME: table(CaptureOptOut),
-    learning_blocks.INCLUDE_ME: table(CaptureOptOut),
+    NudgeId.SNOOZE: table(NudgePreference),
+    NudgeId.RESUME: table(NudgePreference),
+    NudgeId.EDIT: table(NudgePreference),  # opening the settings stores the defaults
+    LearningId.EXCLUDE_ME: table(CaptureOptOut),
+    LearningId.INCLUDE_ME: table(CaptureOptOut),
 }
 
 VIEW_CALLBACKS = [
@@ -196,28 +198,41 @@ VIEW_CALLBACKS = [
     PulseId.DESIGNER,
     PulseId.FORM,
     PulseId.RESPONSE,
-    home_blocks.PROFILE,
-    home_blocks.SETTINGS,
-    home_blocks.LEADS,
-    nudge_blocks.SETTINGS,
+    HomeId.PROFILE,
+    HomeId.SETTINGS,
+    HomeId.LEADS,
+    NudgeId.SETTINGS,
     ExchangeId.PROGRAMME_FORM,
     ExchangeId.SIGNUP_FORM,
     ExchangeId.SWAP_FORM,
     ExchangeId.RERUN_FORM,
     ExchangeId.FEEDBACK_FORM,
-    learning_blocks.DIGEST_EDIT_FORM,
-    learning_blocks.CASE_STUDY_FORM,
-    learning_blocks.CAPTURE_FORM,
-    "privacy_forget_confirm",
+    LearningId.DIGEST_EDIT_FORM,
+    LearningId.CASE_STUDY_FORM,
+    LearningId.CAPTURE_FORM,
+    PrivacyId.FORGET_CONFIRM,
     "no_such_view",
 ]
 
 
 def _input_block_ids() -> list[str]:
-    """The block ids of copbot's form inputs, read from its Block Kit builders."""
+    """The block ids of copbot's form inputs, read from its Block Kit builders: a bare
+    string, or a member of the feature's ID enum (``handlers/<feature>/ids.py``)."""
+    handlers = Path(__file__).resolve().parents[2].joinpath("handlers")
+    enums = {
+        name: cls
+        for path in handlers.glob("*/ids.py")
+        for name, cls in vars(importlib.import_module(f"handlers.{path.parent.name}.ids")).items()
+        if isinstance(cls, type) and issubclass(cls, StrEnum) and cls is not StrEnum
+    }
     found: set[str] = set()
-    for path in Path(__file__).resolve().parents[2].joinpath("handlers").glob("*/blocks.py"):
-        found |= set(re.findall(r'input_block\(\s*"([a-z_0-9]+)"', path.read_text()))
+    for path in handlers.glob("*/*.py"):
+        text = path.read_text()
+        found |= set(re.findall(r'input_block\(\s*"([a-z_0-9]+)"', text))
+        aliases = dict(re.findall(r"import (\w+Id) as (\w+)", text))  # "ExchangeId as Id"
+        aliases = {alias: enum for enum, alias in aliases.items()}
+        for enum, member in re.findall(r"input_block\(\s*(\w*Id)\.(\w+)", text):
+            found.add(enums[aliases.get(enum, enum)][member].value)
     found |= {name for name, _ in casestudy.FIELDS}
     found |= {f"q{n}" for n in range(6)} | {f"section_{n}" for n in range(4)}
     return sorted(found)
@@ -678,7 +693,7 @@ KNOWN_BUGS = [
         "handlers/home/listeners.py save_profile fails on `assert member is not None`",
         "save_profile",
         frozenset({"AssertionError"}),
-        home_blocks.PROFILE,
+        HomeId.PROFILE,
         first=(
             Bug("warm the actor cache", "", "", frozenset(), "no_such_view"),
             Bug("forget me", "", "", frozenset(), "privacy_forget_confirm", team="T0OTHERWS"),

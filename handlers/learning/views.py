@@ -1,5 +1,6 @@
-"""Block Kit for learning: capture settings in App Home, the digest editor, and the
-case-study form."""
+"""How learning looks in Slack: capture settings in App Home, the digest preview and the
+published digest, the digest editor, the case-study form and the case study in the hub,
+``/digest usage`` and the hub search."""
 
 from __future__ import annotations
 
@@ -7,25 +8,26 @@ import json
 from typing import Any
 
 from bot.learning.casestudy import FIELDS
+from bot.learning.messages import (
+    CaseStudyPost,
+    DigestContent,
+    DigestPreview,
+    DigestPublishedNote,
+    PublishedDigest,
+)
 from bot.learning.summariser import CaseStudyDraft
 from bot.learning.usage import UsageLine
-from bot.text import escape
+from bot.platform.rendering import Rendered, renders
+from bot.text import escape, truncate
 from handlers.common import ephemeral
 from handlers.kit import button, input_block, modal, plain_text, section
+from handlers.learning.ids import LearningId
 from storage import CaseStudy, Digest
-
-CAPTURE_FORM = "capture_form"
-CAPTURE_ADD = "capture_add"
-CAPTURE_STOP = "capture_stop"
-EXCLUDE_ME = "capture_exclude_me"
-INCLUDE_ME = "capture_include_me"
-DIGEST_EDIT_FORM = "digest_edit_form"
-CASE_STUDY_FORM = "case_study_form"
 
 
 def capture_modal() -> dict[str, Any]:
     return modal(
-        CAPTURE_FORM,
+        LearningId.CAPTURE_FORM,
         "Learning capture",
         "Turn on",
         [
@@ -35,7 +37,7 @@ def capture_modal() -> dict[str, Any]:
                 "messages out."
             ),
             input_block(
-                "channel",
+                LearningId.CHANNEL,
                 "Channel",
                 {
                     "type": "conversations_select",
@@ -60,17 +62,22 @@ def home_section(captured: list[str], excluded: bool, is_lead: bool) -> list[dic
     blocks.append(
         section(
             f"*Captured for digests:* {where}\n{mine}",
-            button("Include my messages", INCLUDE_ME)
+            button("Include my messages", LearningId.INCLUDE_ME)
             if excluded
-            else button("Exclude my messages", EXCLUDE_ME),
+            else button("Exclude my messages", LearningId.EXCLUDE_ME),
         )
     )
     if is_lead:
         for channel in captured[:10]:
             blocks.append(
-                section(f"<#{channel}>", button("Stop capturing", CAPTURE_STOP, value=channel))
+                section(
+                    f"<#{channel}>",
+                    button("Stop capturing", LearningId.CAPTURE_STOP, value=channel),
+                )
             )
-        blocks.append({"type": "actions", "elements": [button("Capture a channel", CAPTURE_ADD)]})
+        blocks.append(
+            {"type": "actions", "elements": [button("Capture a channel", LearningId.CAPTURE_ADD)]}
+        )
     return blocks
 
 
@@ -90,7 +97,7 @@ def digest_edit_modal(digest: Digest) -> dict[str, Any]:
         )
         for n, section_ in enumerate(digest.sections)
     ]
-    return modal(DIGEST_EDIT_FORM, "Edit digest", "Save", blocks, str(digest.id))
+    return modal(LearningId.DIGEST_EDIT_FORM, "Edit digest", "Save", blocks, str(digest.id))
 
 
 def case_study_modal(draft: CaseStudyDraft, channel: str, ts: str) -> dict[str, Any]:
@@ -114,7 +121,7 @@ def case_study_modal(draft: CaseStudyDraft, channel: str, ts: str) -> dict[str, 
             )
         )
     meta = json.dumps({"channel": channel, "ts": ts, "engine": draft.engine})
-    return modal(CASE_STUDY_FORM, "Case study", "Publish", blocks, meta)
+    return modal(LearningId.CASE_STUDY_FORM, "Case study", "Publish", blocks, meta)
 
 
 def usage_blocks(lines: list[UsageLine]) -> list[dict[str, Any]]:
@@ -140,3 +147,57 @@ def hub_reply(words: str, found: list[CaseStudy]) -> dict[str, Any]:
         f"Case studies matching “{words}”",
         [section(f"*Case studies matching “{escape(words)}”*\n" + "\n".join(lines))],
     )
+
+
+# ------------------------------------------------------------------- digests and the hub
+
+
+def _period(content: DigestContent) -> str:
+    return f"{content.period_start:%-d %B} to {content.period_end:%-d %B %Y}"
+
+
+def _digest(content: DigestContent, head: str) -> list[dict[str, Any]]:
+    if content.notice:
+        head += f"\n_{escape(content.notice)}_"
+    return [
+        section(head),
+        *(
+            section(truncate(f"*{escape(title)}*\n{text}", 3000))
+            for title, text in content.sections
+        ),
+    ]
+
+
+@renders(DigestPreview)
+def digest_preview(message: DigestPreview) -> Rendered:
+    head = f"*Learning digest, {_period(message.content)}*: a preview only you can see."
+    value = str(message.digest_id)
+    actions = [
+        button("Publish", LearningId.DIGEST_PUBLISH, value=value, primary=True),
+        button("Edit", LearningId.DIGEST_EDIT, value=value),
+    ]
+    blocks = [*_digest(message.content, head), {"type": "actions", "elements": actions}]
+    return Rendered(message.fallback(), blocks)
+
+
+@renders(PublishedDigest)
+def published_digest(message: PublishedDigest) -> Rendered:
+    head = f"*Learning digest, {_period(message.content)}*"
+    return Rendered(message.fallback(), _digest(message.content, head))
+
+
+@renders(DigestPublishedNote)
+def published_note(message: DigestPublishedNote) -> Rendered:
+    where = f"<#{message.channel}>" if message.channel else "the channel"
+    published = published_digest(PublishedDigest(message.content)).blocks
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Published to {where}."}]}
+    return Rendered(message.fallback(), [*published, note])
+
+
+@renders(CaseStudyPost)
+def case_study_post(message: CaseStudyPost) -> Rendered:
+    parts = [f"*Case study: {escape(message.title)}*"]
+    parts += [f"*{label}*\n{escape(text)}" for label, text in message.fields]
+    if message.source_permalink:
+        parts.append(f"<{message.source_permalink}|The conversation it came from>")
+    return Rendered(message.fallback(), [section(truncate(part, 3000)) for part in parts])
