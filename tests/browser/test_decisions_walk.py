@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 from tests.browser.conftest import Walk
 
@@ -83,6 +84,20 @@ def test_forget_me_asks_before_it_acts(walk: Walk) -> None:
     walk.open("copbot · Home")
     assert page.locator("#messages").get_by_role("button", name="Forget me").is_visible()
     walk.shot("nothing was forgotten")
+
+    # Her data, as the JSON file Slack would offer to download.
+    home.get_by_role("button", name="Download my data").click()
+    walk.settled()
+    walk.open("copbot · Messages")
+    link = page.get_by_role("link", name="Download copbot-my-data.json").last
+    link.wait_for()
+    walk.shot("lucy's data in her DM")
+    with page.expect_download() as download_info:
+        link.click()
+    mine = json.loads(download_info.value.path().read_text(encoding="utf-8"))
+    assert isinstance(mine, dict) and mine  # a JSON object she can open
+    lucy = next(p for p in walk.site.world.people if p.real_name == "Lucy Chen")
+    assert lucy.user_id in json.dumps(mine)
 
 
 def test_in_progress_needs_an_owner_and_a_date_and_copbot_says_so_under_the_fields(
