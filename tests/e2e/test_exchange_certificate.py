@@ -39,11 +39,15 @@ def test_the_review_carries_the_certificate_of_the_round(
     assert stored["kind"] == "pairs" and stored["complete"] is True
     assert round(stored["score"], 1) == score and round(stored["bound"], 1) == bound
 
-    # A re-run with other weights redraws the review with its own certificate.
+    # A re-run with other weights redraws the review with its own certificate (the
+    # review is redrawn in place once the re-run is stored: chat.update).
     driver.click(LEAD, "Re-run", message=(twin.dm_channel(LEAD), review(twin)["ts"]))
     twin.wait_for(lambda: twin.current_modal(LEAD) is not None, message="re-run form")
     assert not driver.submit(LEAD).errors
     twin.wait_for(
-        lambda: LINE.search(json.dumps(review(twin)["blocks"])) is not None,
+        lambda: (
+            twin.calls_to("chat.update")
+            and LINE.search(json.dumps(review(twin)["blocks"])) is not None
+        ),
         message="certificate after the re-run",
     )
