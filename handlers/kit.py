@@ -101,3 +101,20 @@ def header(text: str) -> dict[str, Any]:
 def mrkdwn(text: str) -> dict[str, Any]:
     """A mrkdwn text object, for a section's fields or a context block."""
     return {"type": "mrkdwn", "text": text}
+
+
+def actions(elements: list[dict[str, Any]], block_id: str | None = None) -> dict[str, Any]:
+    """A row of buttons (or other interactive elements)."""
+    block: dict[str, Any] = {"type": "actions", "elements": elements}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def context(*markdown: str) -> dict[str, Any]:
+    """Small print under a message: each piece of mrkdwn shown side by side."""
+    return {"type": "context", "elements": [mrkdwn(text) for text in markdown]}
+
+
+def divider() -> dict[str, Any]:
+    return {"type": "divider"}

@@ -24,7 +24,7 @@ from bot.pulse.results import RunResults
 from bot.pulse.runs import OpenedRun
 from bot.pulse.themes import themes
 from bot.text import escape, truncate
-from handlers.kit import button, plain_text, section
+from handlers.kit import actions, button, context, divider, header, section
 from handlers.pulse.ids import PulseId
 from storage import Pulse
 
@@ -88,16 +88,10 @@ def pulse_dm(dm: PulseDM) -> Rendered:
     """Scale and 0-10 questions as one-tap buttons; "Answer" opens the full form."""
     blocks: list[dict[str, Any]] = [
         section(escape(delivery_text(dm.pulse_name, dm.reminder))),
-        {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": privacy_sentence(dm.anonymous, dm.anonymity_min)},
-                {
-                    "type": "mrkdwn",
-                    "text": f"You can change your answers until it closes {_closes(dm.closes_at)}.",
-                },
-            ],
-        },
+        context(
+            privacy_sentence(dm.anonymous, dm.anonymity_min),
+            f"You can change your answers until it closes {_closes(dm.closes_at)}.",
+        ),
     ]
     for index, question in enumerate(dm.questions):
         kind = question["kind"]
@@ -119,13 +113,11 @@ def pulse_dm(dm: PulseDM) -> Rendered:
             )
             for value in range(low, high + 1)
         ]
-        blocks.append(
-            {"type": "actions", "block_id": f"{PulseId.DM_BUTTONS}{index}", "elements": buttons}
-        )
+        blocks.append(actions(buttons, f"{PulseId.DM_BUTTONS}{index}"))
     answer = button(
         "Answer", PulseId.OPEN_FORM, value=button_value(dm.run_id, None, None, dm.token)
     )
-    blocks.append({"type": "actions", "block_id": PulseId.FORM, "elements": [answer]})
+    blocks.append(actions([answer], PulseId.FORM))
     return Rendered(dm.fallback(), blocks)
 
 
@@ -157,8 +149,8 @@ def pulse_list(pulses: list[Pulse]) -> list[dict[str, Any]]:
 def home_section(pulses: list[tuple[Pulse, bool]]) -> list[dict[str, Any]]:
     """The pulses a member receives, each with a way to stop or resume it."""
     blocks: list[dict[str, Any]] = [
-        {"type": "divider"},
-        {"type": "header", "text": plain_text("Your pulses")},
+        divider(),
+        header("Your pulses"),
     ]
     if not pulses:
         return [*blocks, section("_No pulse is sent to you yet._")]
@@ -257,7 +249,7 @@ def lead_actions(results: RunResults) -> dict[str, Any]:
         elements.append(
             button(label, f"{PulseId.THEME_CHALLENGE}:{index}", value=f"{results.run_id}:{index}")
         )
-    return {"type": "actions", "elements": elements}
+    return actions(elements)
 
 
 @renders(LoopClosed)
