@@ -30,8 +30,13 @@ run:
 		$(MAKE) --no-print-directory $(RUN_STAMP); fi
 	$(BIN)/copbot run
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; on PostgreSQL each worker has a
+# database of its own, tests/conftest.py), one per core by default; TEST_WORKERS=0 runs it
+# in this one process.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
