@@ -312,7 +312,7 @@ SIZED = ("bot", "handlers", "storage", "sandbox", "slacktwin", "llmtwin")
 # Today's modules over 500 lines, with their line count as a ceiling: growing past it
 # fails; split them, and lower the number (or remove the line under 500) as they shrink.
 OVERSIZED: dict[str, int] = {
-    "bot/exchange/matching.py": 657,  # rules and pairs (sets: sets.py, mentoring: mentoring.py)
+    "bot/exchange/matching.py": 650,  # rules and pairs (sets: sets.py, mentoring: mentoring.py)
     "bot/exchange/scoring.py": 788,
     "bot/ideas/insights.py": 640,
     "bot/learning/digest.py": 627,

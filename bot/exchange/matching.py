@@ -458,14 +458,7 @@ def _pairs(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
     graph = _build_graph(pool, rules, weights, seed, TOP_K)
     relaxed, whole = None, None  # whole: a bound over every pairing of the round
     if pool.n <= PRICE_LIMIT and not graph.complete and len(graph.i):
-        relaxed = pairs.relax(graph)  # price every pair, add what pays (certify.py)
-        for again in range(certify.COLUMN_ROUNDS + 1):
-            a, b, excess = certify.outside(pool, rules, weights, graph, relaxed.y)
-            whole = float(certify.lifted(relaxed.y, a, b, excess).sum())
-            if again == certify.COLUMN_ROUNDS or whole <= relaxed.y.sum() * certify.CLOSE:
-                break
-            graph = certify.widened(graph, pool, weights, seed, a, b)
-            relaxed = pairs.relax(graph)
+        graph, relaxed, whole = certify.priced(pool, rules, weights, seed, graph)
     mate, bound, relaxed = pairs.solve(graph, pool.n <= EXACT_LIMIT, relaxed)
     if bound is not None and whole is None:  # complete, or too many pairs to price
         whole = bound.value
