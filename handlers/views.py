@@ -11,4 +11,5 @@ def install() -> None:
     from handlers.exchange import views as exchange  # noqa: F401
     from handlers.ideas import views as ideas  # noqa: F401
     from handlers.learning import views as learning  # noqa: F401
+    from handlers.nudges import views as nudges  # noqa: F401
     from handlers.pulse import views as pulse  # noqa: F401

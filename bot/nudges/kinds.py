@@ -4,24 +4,16 @@ message to ``send`` so the member's own rules apply; keys make each nudge happen
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session, col, select
 
 from bot import members
 from bot.config import Settings
 from bot.ideas import insights
+from bot.nudges.messages import ChallengeNudge, IdeasAwaitingReview
 from bot.nudges.send import Outcome, send
-from bot.text import escape
+from bot.platform.rendering import render
 from storage import Challenge, Idea, Member
-
-
-def _section(text: str) -> list[dict[str, Any]]:
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
-
-
-def _named(challenge: Challenge) -> str:
-    return f"“{escape(challenge.title)}” in <#{challenge.channel_id}>"
 
 
 def _audience(session: Session, challenge: Challenge) -> list[str]:
@@ -41,9 +33,9 @@ def _invite(
     challenge: Challenge,
     step: str,
     people: list[str],
-    text: str,
     now: datetime,
 ) -> list[Outcome]:
+    said = render(ChallengeNudge(challenge.title, challenge.channel_id, step == "closing"))
     return [
         send(
             session,
@@ -52,8 +44,8 @@ def _invite(
             user_id=user_id,
             kind=f"challenge.{step}",
             key=f"challenge:{challenge.id}:{step}:{user_id}",
-            text=text,
-            blocks=_section(text),
+            text=said.text,
+            blocks=said.blocks,
             now=now,
         )
         for user_id in people
@@ -63,13 +55,7 @@ def _invite(
 def challenge_opening(
     session: Session, settings: Settings, challenge: Challenge, now: datetime
 ) -> list[Outcome]:
-    text = (
-        f"A new challenge is open, and your voice is wanted: {_named(challenge)}. "
-        "Share an idea from the challenge's post, or with `/idea`."
-    )
-    return _invite(
-        session, settings, challenge, "opening", _audience(session, challenge), text, now
-    )
+    return _invite(session, settings, challenge, "opening", _audience(session, challenge), now)
 
 
 def challenge_closing(
@@ -77,12 +63,8 @@ def challenge_closing(
 ) -> list[Outcome]:
     """Only people in the audience who have not yet shared an idea for it."""
     shared = set(session.exec(select(Idea.submitted_by).where(Idea.challenge_id == challenge.id)))
-    text = (
-        f"The challenge {_named(challenge)} closes soon. "
-        "If you have an idea, there is still time to share it."
-    )
     people = [user for user in _audience(session, challenge) if user not in shared]
-    return _invite(session, settings, challenge, "closing", people, text, now)
+    return _invite(session, settings, challenge, "closing", people, now)
 
 
 def ideas_awaiting_review(
@@ -92,17 +74,8 @@ def ideas_awaiting_review(
     waiting = insights.waiting_for_review(session, team_id, now, limit=10)
     if not waiting.total:
         return []
-    lines = [
-        f"*{waiting.total} ideas have waited over {waiting.days} days for a decision.* "
-        "Authors hear nothing until someone decides. The oldest:"
-    ]
-    lines += [
-        f"• <{item.permalink}|{escape(item.title)}>"
-        if item.permalink
-        else f"• {escape(item.title)}"
-        for item in waiting.ideas
-    ]
-    text = "\n".join(lines)
+    oldest = tuple((item.title, item.permalink) for item in waiting.ideas)
+    said = render(IdeasAwaitingReview(waiting.total, waiting.days, oldest))
     week = (now - timedelta(days=now.weekday())).date().isoformat()
     return [
         send(
@@ -112,8 +85,8 @@ def ideas_awaiting_review(
             user_id=lead.user_id,
             kind="ideas.awaiting_review",
             key=f"ideas:awaiting:{team_id}:{lead.user_id}:{week}",
-            text=text,
-            blocks=_section(text),
+            text=said.text,
+            blocks=said.blocks,
             now=now,
         )
         for lead in members.leads(session, team_id, settings)

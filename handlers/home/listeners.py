@@ -11,7 +11,7 @@ from bot.home import actions
 from bot.roles import Role
 from handlers import screens
 from handlers.common import ack_then, actor, deps, slack
-from handlers.home import blocks
+from handlers.home import views
 from handlers.home.ids import HomeId
 
 
@@ -47,43 +47,43 @@ def publish_on_open(
         deps(context).db, deps(context).settings, actor(context), body["event_id"]
     )
     if found is not None:  # None: a redelivery of an event already handled
-        screens.publish_home(client, event["user"], blocks.home_page(found))
+        screens.publish_home(client, event["user"], views.home_page(found))
 
 
 def refresh_home(context: BoltContext, client: WebClient) -> None:
     who = actor(context)
     found = actions.home(deps(context).db, deps(context).settings, who)
-    screens.publish_home(client, who.user_id, blocks.home_page(found))
+    screens.publish_home(client, who.user_id, views.home_page(found))
 
 
 def open_profile(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     member, organisations = actions.profile(deps(context).db, actor(context))
-    screens.open_modal(client, body["trigger_id"], blocks.profile_modal(member, organisations))
+    screens.open_modal(client, body["trigger_id"], views.profile_modal(member, organisations))
 
 
 def save_profile(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    actions.save_profile(deps(context).db, actor(context), blocks.profile_form(view))
+    actions.save_profile(deps(context).db, actor(context), views.profile_form(view))
     ack()
 
 
 def open_settings(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     community = actions.community(deps(context).db, deps(context).settings, actor(context))
-    screens.open_modal(client, body["trigger_id"], blocks.settings_modal(community))
+    screens.open_modal(client, body["trigger_id"], views.settings_modal(community))
 
 
 def save_settings(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    form = blocks.community_form(view)
+    form = views.community_form(view)
     actions.save_community(deps(context).db, deps(context).settings, actor(context), form)
     ack()
 
 
 def open_leads(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     leads = actions.leads(deps(context).db, deps(context).settings, actor(context))
-    screens.open_modal(client, body["trigger_id"], blocks.leads_modal(leads))
+    screens.open_modal(client, body["trigger_id"], views.leads_modal(leads))
 
 
 def save_leads(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    chosen = set(blocks.leads_form(view))
+    chosen = set(views.leads_form(view))
     added, removed = actions.save_leads(deps(context).db, slack(context), actor(context), chosen)
     deps(context).actors.forget(actor(context).team_id, added | removed)
     ack()

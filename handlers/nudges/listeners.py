@@ -12,7 +12,7 @@ from bot.roles import Role
 from handlers import screens
 from handlers.common import ack_only, ack_then, actor, deps, ephemeral
 from handlers.home.listeners import refresh_home
-from handlers.nudges import blocks
+from handlers.nudges import views
 from handlers.nudges.ids import NudgeId
 
 
@@ -25,11 +25,11 @@ def register(app: App) -> None:
 
 def open_settings(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     preference = actions.preferences(deps(context).db, actor(context))
-    screens.open_modal(client, body["trigger_id"], blocks.settings_modal(preference))
+    screens.open_modal(client, body["trigger_id"], views.settings_modal(preference))
 
 
 def save_settings(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
-    actions.save_settings(deps(context).db, actor(context), blocks.settings_form(view))
+    actions.save_settings(deps(context).db, actor(context), views.settings_form(view))
     ack()
 
 
@@ -49,4 +49,4 @@ def schedule_reply(context: BoltContext) -> dict[str, Any]:
     who.require(Role.LEAD, "see copbot's schedule")
     upcoming = runtime.scheduling.upcoming(None) if runtime else []
     found = actions.schedule(deps(context).db, deps(context).settings, who, upcoming)
-    return ephemeral("copbot's schedule", blocks.schedule_blocks(found))
+    return ephemeral("copbot's schedule", views.schedule_blocks(found))

@@ -11,7 +11,7 @@ from bot.rights import actions
 from bot.roles import Role
 from handlers import screens
 from handlers.common import ack_only, ack_then, actor, deps, ephemeral, slack, throttle
-from handlers.privacy import blocks
+from handlers.privacy import views
 from handlers.privacy.ids import PrivacyId
 
 
@@ -36,12 +36,12 @@ def ack_admin(ack: Ack, context: BoltContext) -> None:
 def rights_reply(context: BoltContext) -> dict[str, Any]:
     """The answer to ``/copbot privacy``."""
     found = actions.summary(deps(context).db, actor(context))
-    return ephemeral("What copbot keeps about you", blocks.rights_blocks(found.lines))
+    return ephemeral("What copbot keeps about you", views.rights_blocks(found.lines))
 
 
 def show_rights(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
     found = actions.summary(deps(context).db, actor(context))
-    screens.open_modal(client, body["trigger_id"], blocks.rights_modal(found.lines))
+    screens.open_modal(client, body["trigger_id"], views.rights_modal(found.lines))
 
 
 def send_my_data(context: BoltContext) -> None:
@@ -51,9 +51,9 @@ def send_my_data(context: BoltContext) -> None:
 def confirm_forget(body: dict[str, Any], client: WebClient) -> None:
     """Asked on top of the rights modal when pressed there, else in a new modal."""
     if (body.get("view") or {}).get("type") == "modal":
-        screens.push_modal(client, body["trigger_id"], blocks.forget_modal())
+        screens.push_modal(client, body["trigger_id"], views.forget_modal())
     else:
-        screens.open_modal(client, body["trigger_id"], blocks.forget_modal())
+        screens.open_modal(client, body["trigger_id"], views.forget_modal())
 
 
 def ask_to_forget(ack: Ack, context: BoltContext) -> None:

@@ -1,4 +1,4 @@
-"""Block Kit for privacy rights and the audit log."""
+"""How privacy rights and the audit log look in Slack."""
 
 from __future__ import annotations
 

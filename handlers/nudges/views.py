@@ -1,4 +1,5 @@
-"""Block Kit for a member's nudge settings: the App Home section and its modal."""
+"""How nudges look in Slack: a member's settings in App Home and its modal, the nudges
+themselves, and ``/copbot schedule`` for leads."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
 from bot.nudges.actions import NudgeSettings, Schedule
+from bot.nudges.messages import ChallengeNudge, IdeasAwaitingReview
 from bot.nudges.rules import KINDS
+from bot.platform.rendering import Rendered, renders
 from bot.text import escape
 from handlers.common import form_values
-from handlers.kit import button, input_block, plain_text
+from handlers.kit import button, input_block, plain_text, section
 from handlers.nudges.ids import NudgeId
 from storage import NudgePreference
 
@@ -154,3 +157,13 @@ def schedule_blocks(schedule: Schedule) -> list[dict[str, Any]]:
         ),
     ]
     return [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]
+
+
+@renders(ChallengeNudge)
+def challenge_nudge(message: ChallengeNudge) -> Rendered:
+    return Rendered(message.fallback(), [section(message.fallback())])
+
+
+@renders(IdeasAwaitingReview)
+def ideas_awaiting_review(message: IdeasAwaitingReview) -> Rendered:
+    return Rendered(message.fallback(), [section(message.fallback())])

@@ -1,4 +1,5 @@
-"""Block Kit for App Home and the modals it opens."""
+"""How App Home looks: the member's Home tab with every feature's section, and the
+profile, community settings and leads modals it opens."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from handlers.ideas import views as idea_views
 from handlers.ideas.ids import IdeaId
 from handlers.kit import button, input_block, option, plain_text, section, static_select
 from handlers.learning import views as learning_views
-from handlers.nudges import blocks as nudge_blocks
-from handlers.privacy import blocks as privacy_blocks
+from handlers.nudges import views as nudge_views
+from handlers.privacy import views as privacy_views
 from handlers.pulse import views as pulse_views
 from storage import Member, Organisation
 
@@ -61,8 +62,8 @@ def home_page(home: Home) -> dict[str, Any]:
     view["blocks"] += learning_views.home_section(
         home.captured_channels, home.capture_excluded, home.is_lead
     )
-    view["blocks"] += nudge_blocks.home_section(home.nudges, home.now)
-    view["blocks"] += privacy_blocks.home_section(home.audit)
+    view["blocks"] += nudge_views.home_section(home.nudges, home.now)
+    view["blocks"] += privacy_views.home_section(home.audit)
     return view
 
 
