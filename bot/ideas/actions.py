@@ -21,7 +21,7 @@ from bot import dedupe, members, workspaces
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ideas import challenges, insights, publish
-from bot.ideas import service as ideas
+from bot.ideas import rules as ideas
 from bot.ideas.messages import BulbOffer, CreditNotice
 from bot.platform.effects import Effect, after_commit
 from bot.platform.rendering import render

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import dedupe, members
-from bot.ideas import service as ideas
+from bot.ideas import rules as ideas
 from bot.ideas.messages import IdeaCard, KeptDraft, Linked, MergeDecided, StatusDecided
-from bot.ideas.service import Decision
+from bot.ideas.rules import Decision
 from bot.platform import outbox
 from bot.platform.rendering import Rendered, render
 from bot.roles import Actor

@@ -11,7 +11,7 @@ from bot.defaults import CHALLENGE_TAGS, IMPROVEMENT_THEMES, STAFF_GROUPS
 from bot.ideas.actions import ChallengeForm, DecisionForm, IdeaForm
 from bot.ideas.insights import STATUS_LABELS, status_label
 from bot.ideas.messages import supporters
-from bot.ideas.service import SETTABLE, IdeaFields
+from bot.ideas.rules import SETTABLE, IdeaFields
 from bot.text import escape
 from handlers.common import form_values
 from handlers.ideas.ids import IdeaId

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot import workspaces
 from bot.ideas import publish
-from bot.ideas import service as ideas
+from bot.ideas import rules as ideas
 from bot.roles import Actor, Role
 from bot.slack import WebClientPort
 from slacktwin import SlackTwin

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.errors import UserError
-from bot.ideas.service import validate
+from bot.ideas.rules import validate
 from storage import Database
 
 TEAM = "T0VALID"

@@ -132,7 +132,7 @@ def test_a_genuine_seal_works_and_a_forged_permalink_never_reaches_a_card(
     open_idea_modal(driver, twin, MEMBER)
     assert not driver.submit(MEMBER).errors
     twin.wait_for(lambda: cards(twin), message="the card")
-    from bot.ideas.service import is_slack_permalink
+    from bot.ideas.rules import is_slack_permalink
 
     assert not is_slack_permalink("https://x.invalid|<!channel>")
     assert not is_slack_permalink("https://evil.example/archives/C1/p1")

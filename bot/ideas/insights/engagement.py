@@ -237,7 +237,7 @@ def engagement(session: Session, team_id: str, anonymity_min: int, now: datetime
         Idea.created_at < now - timedelta(days=REVIEW_WAIT_DAYS),
     )
     # One pass over the team's ideas. Supports are summed from the cards' own counts (kept
-    # by the service from the support rows), not by counting a million rows again.
+    # by the rules from the support rows), not by counting a million rows again.
     per_status = session.exec(
         select(
             Idea.status,

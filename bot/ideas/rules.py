@@ -1,7 +1,9 @@
-"""Ideas: capture, support, decisions and merges. Plain functions taking a session.
+"""Ideas' domain rules: capture, support, decisions and merges. Plain functions taking a
+session, never Slack.
 
-Slack effects (cards, DMs) happen after the transaction commits, in ``bot.ideas.publish``,
-so a failed send never leaves the database half-changed and retries are safe.
+The use cases in ``bot.ideas.actions`` call them in their transaction and reach Slack
+(cards, DMs, through ``bot.ideas.publish``) only once it commits, so a failed send never
+leaves the database half-changed and retries are safe.
 """
 
 from __future__ import annotations
