@@ -118,3 +118,8 @@ def context(*markdown: str) -> dict[str, Any]:
 
 def divider() -> dict[str, Any]:
     return {"type": "divider"}
+
+
+def fields(*markdown: str) -> dict[str, Any]:
+    """A section of short mrkdwn fields, two to a row."""
+    return {"type": "section", "fields": [mrkdwn(text) for text in markdown]}

@@ -15,8 +15,7 @@ from bot.ideas.rules import SETTABLE, IdeaFields
 from bot.text import escape
 from handlers.common import form_values
 from handlers.ideas.ids import IdeaId
-from handlers.integrity import seal
-from handlers.kit import button, input_block, option, plain_text, section
+from handlers.kit import actions, button, input_block, modal, option, plain_text, section
 from storage import Challenge, Idea
 
 ANONYMOUS = "Post anonymously"
@@ -67,15 +66,7 @@ def capture_modal(
     if prefill.anonymous:
         checkbox["initial_options"] = [anonymous]
     blocks.append(input_block(IdeaId.ANONYMOUS, ANONYMOUS, checkbox, optional=True))
-    return {
-        "type": "modal",
-        "callback_id": IdeaId.CAPTURE,
-        "title": plain_text("Share an idea"),
-        "submit": plain_text("Share"),
-        "close": plain_text("Cancel"),
-        "private_metadata": seal(IdeaId.CAPTURE, json.dumps(source or {})),
-        "blocks": blocks,
-    }
+    return modal(IdeaId.CAPTURE, "Share an idea", "Share", blocks, json.dumps(source or {}))
 
 
 def _idea_line(idea: Idea) -> str:
@@ -96,16 +87,8 @@ def similar_modal(draft_id: int, ideas: list[Idea]) -> dict[str, Any]:
         )
         blocks.append(section(_idea_line(idea), instead))
     anyway = button("Post mine anyway", IdeaId.POST_ANYWAY, value=str(draft_id), primary=True)
-    blocks.append({"type": "actions", "elements": [anyway]})
-    return {
-        "type": "modal",
-        "callback_id": IdeaId.SIMILAR,
-        "title": plain_text("Similar ideas"),
-        "submit": plain_text("Post mine anyway"),
-        "close": plain_text("Cancel"),
-        "private_metadata": seal(IdeaId.SIMILAR, str(draft_id)),
-        "blocks": blocks,
-    }
+    blocks.append(actions([anyway]))
+    return modal(IdeaId.SIMILAR, "Similar ideas", "Post mine anyway", blocks, str(draft_id))
 
 
 def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
@@ -152,28 +135,18 @@ def manage_modal(idea: Idea, merge_candidates: list[Idea]) -> dict[str, Any]:
                 hint="Supporters and updates move to the idea you choose.",
             )
         )
-    return {
-        "type": "modal",
-        "callback_id": IdeaId.DECIDE,
-        "title": plain_text("Manage idea"),
-        "submit": plain_text("Save"),
-        "close": plain_text("Cancel"),
-        "private_metadata": seal(IdeaId.DECIDE, str(idea.id)),
-        "blocks": blocks,
-    }
+    return modal(IdeaId.DECIDE, "Manage idea", "Save", blocks, str(idea.id))
 
 
 def challenge_modal(
     today: date, *, title: str = "", description: str = "", channel_id: str | None = None
 ) -> dict[str, Any]:
     """The new-challenge form, optionally prefilled (a pulse theme opens it that way)."""
-    return {
-        "type": "modal",
-        "callback_id": IdeaId.NEW_CHALLENGE,
-        "title": plain_text("New challenge"),
-        "submit": plain_text("Create"),
-        "close": plain_text("Cancel"),
-        "blocks": [
+    return modal(
+        IdeaId.NEW_CHALLENGE,
+        "New challenge",
+        "Create",
+        [
             input_block(
                 IdeaId.TITLE,
                 "Question",
@@ -218,7 +191,7 @@ def challenge_modal(
                 hint="Staff groups you especially want to hear from.",
             ),
         ],
-    }
+    )
 
 
 def _initial(value: str) -> dict[str, str]:

@@ -34,7 +34,7 @@ from bot.ideas.messages import (
 from bot.platform.rendering import Rendered, renders
 from bot.text import escape, plain, truncate
 from handlers.ideas.ids import IdeaId
-from handlers.kit import button, header, mrkdwn, plain_text, section
+from handlers.kit import actions, button, context, divider, fields, header, section
 from storage import IdeaStatus
 
 STATUS_ICONS = {
@@ -47,13 +47,6 @@ STATUS_ICONS = {
 }
 
 
-def _actions(*elements: dict[str, Any], block_id: str | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "actions", "elements": list(elements)}
-    if block_id:
-        block["block_id"] = block_id
-    return block
-
-
 # --------------------------------------------------------------------------- messages
 
 
@@ -64,15 +57,15 @@ def idea_card(card: IdeaCard) -> Rendered:
     blocks: list[dict[str, Any]] = [header(plain(truncate(card.title, 150)))]
     if card.description:
         blocks.append(section(escape(card.description, limit=2900)))
-    fields = [
+    shown = [
         f"*Status:* {STATUS_ICONS[status]} {STATUS_LABELS[status]}",
         f"*Support:* {supporters(card.supporter_count)}",
     ]
     if card.themes:
-        fields.append("*Themes:* " + escape(", ".join(card.themes)))
+        shown.append("*Themes:* " + escape(", ".join(card.themes)))
     if card.challenge:
-        fields.append("*Challenge:* " + escape(card.challenge))
-    blocks.append({"type": "section", "fields": [mrkdwn(text) for text in fields]})
+        shown.append("*Challenge:* " + escape(card.challenge))
+    blocks.append(fields(*shown))
     if card.rationale:
         decision = f"*Latest decision:* {escape(card.rationale, limit=2500)}"
         if card.owner:
@@ -95,7 +88,7 @@ def idea_card(card: IdeaCard) -> Rendered:
     if card.source_permalink:
         byline += f" · <{card.source_permalink}|original message>"
     byline += f" · idea #{card.idea_id} · {card.created_at:%d %b %Y}"
-    blocks.append({"type": "context", "elements": [mrkdwn(byline)]})
+    blocks.append(context(byline))
     value = str(card.idea_id)
     buttons = [button("Discuss", IdeaId.DISCUSS, value=value)]
     if status is not IdeaStatus.MERGED:
@@ -105,7 +98,7 @@ def idea_card(card: IdeaCard) -> Rendered:
             *buttons,
             button("Manage", IdeaId.MANAGE, value=value),
         ]
-    blocks.append(_actions(*buttons, block_id=f"{IdeaId.CARD}_{card.idea_id}"))
+    blocks.append(actions(buttons, block_id=f"{IdeaId.CARD}_{card.idea_id}"))
     return Rendered(card.fallback(), blocks)
 
 
@@ -137,20 +130,20 @@ def merge_decided(dm: MergeDecided) -> Rendered:
 @renders(KeptDraft)
 def kept_draft(dm: KeptDraft) -> Rendered:
     post = button("Post it now", IdeaId.POST_ANYWAY, value=str(dm.draft_id), primary=True)
-    return Rendered(dm.fallback(), [section(dm.fallback()), _actions(post)])
+    return Rendered(dm.fallback(), [section(dm.fallback()), actions([post])])
 
 
 @renders(BulbOffer)
 def bulb_offer(offer: BulbOffer) -> Rendered:
     where = json.dumps({"channel": offer.channel, "ts": offer.ts})
     turn = button("Turn into an idea", IdeaId.FROM_MESSAGE, value=where, primary=True)
-    return Rendered(offer.fallback(), [section("💡 " + offer.fallback()), _actions(turn)])
+    return Rendered(offer.fallback(), [section("💡 " + offer.fallback()), actions([turn])])
 
 
 @renders(CreditNotice)
 def credit_notice(notice: CreditNotice) -> Rendered:
     decline = button("Remove my name", IdeaId.DECLINE_CREDIT, value=str(notice.idea_id))
-    return Rendered(notice.fallback(), [section(notice.fallback()), _actions(decline)])
+    return Rendered(notice.fallback(), [section(notice.fallback()), actions([decline])])
 
 
 @renders(ChallengePost)
@@ -173,7 +166,7 @@ def challenge_post(post: ChallengePost) -> Rendered:
         [
             header(plain(truncate(post.heading, 150))),
             section("\n".join(lines)),
-            _actions(share, close, block_id=f"{IdeaId.CHALLENGE_CARD}_{post.challenge_id}"),
+            actions([share, close], block_id=f"{IdeaId.CHALLENGE_CARD}_{post.challenge_id}"),
         ],
     )
 
@@ -280,8 +273,8 @@ def home_blocks(
     """The ideas part of App Home: mine, supported, the week's most supported; for leads,
     what waits for review and the engagement figures."""
     blocks: list[dict[str, Any]] = [
-        {"type": "divider"},
-        {"type": "header", "text": plain_text("Ideas")},
+        divider(),
+        header("Ideas"),
         section("*Your ideas*\n" + item_lines(own, "_None yet._")),
         section("*Ideas you support*\n" + item_lines(supported, "_None yet._")),
         section(
