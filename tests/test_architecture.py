@@ -314,9 +314,6 @@ SIZED = ("bot", "handlers", "storage", "sandbox", "slacktwin", "llmtwin")
 OVERSIZED: dict[str, int] = {
     "bot/exchange/matching.py": 650,  # rules and pairs (sets: sets.py, mentoring: mentoring.py)
     "bot/exchange/scoring.py": 788,
-    "bot/learning/digest.py": 627,
-    "bot/learning/offline.py": 518,
-    "bot/learning/summariser.py": 610,
     "bot/members.py": 556,
     "bot/redaction.py": 607,
     "sandbox/terminal.py": 721,

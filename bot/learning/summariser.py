@@ -24,13 +24,27 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.learning import offline
+from bot.learning.answers import (
+    CASE_STUDY_FIELDS,
+    CASE_STUDY_SCHEMA,
+    NOTICE_EMPTY,
+    NOTICE_FAILED,
+    NOTICE_NO_MODEL,
+    NOTICE_REFUSED,
+    NOTICE_UNUSABLE,
+    SECTIONS,
+    Fallback,
+    conforms,
+    digest_schema,
+    neutralise,
+    reason,
+)
 from bot.learning.prompts import load
 from bot.learning.tokens import chunk, count_tokens, truncate_to_tokens
 from bot.llm import llm_model, shared_llm_client
@@ -53,8 +67,6 @@ _PLURALS = {
     "exchange_reflection": "exchange reflections",
     "thread_reply": "thread replies",
 }
-SECTIONS = ("key_themes", "whats_working", "challenges")
-CASE_STUDY_FIELDS = ("title", "background", "approach", "challenges", "impact", "lessons")
 MAX_POINTS = offline.MAX_POINTS
 MAX_POINT_CHARS = offline.MAX_POINT_CHARS
 MAX_POINT_SOURCES = offline.MAX_POINT_SOURCES
@@ -62,18 +74,6 @@ MAX_TITLE_CHARS = 120
 MAX_SECTION_CHARS = 1200
 MAX_SOURCE_CHARS = 6000  # a longer message is cut before counting: nobody posts a novel
 MAX_REDUCE_LEVELS = 3  # stages of reducing before one final reduce over whatever is left
-
-NOTICE_NO_MODEL = "offline summary: no language model is configured"
-NOTICE_EMPTY = "offline summary: there was nothing to summarise"
-NOTICE_TIMEOUT = "offline summary: the language model did not answer in time"
-NOTICE_CONNECTION = "offline summary: the language model could not be reached"
-NOTICE_RATE_LIMIT = "offline summary: the language model is busy (rate limited); try again later"
-NOTICE_SERVER = "offline summary: the language model service had an error"
-NOTICE_AUTH = "offline summary: the language model did not accept copbot's credentials"
-NOTICE_REJECTED = "offline summary: the language model rejected the request"
-NOTICE_UNUSABLE = "offline summary: the language model's answer could not be used"
-NOTICE_REFUSED = "offline summary: the language model declined to summarise this"
-NOTICE_FAILED = "offline summary: the language model step failed"
 
 
 # ---------------------------------------------------------------------- the interface
@@ -134,126 +134,6 @@ class CaseStudyDraft:
     engine: str
     notice: str = ""
     usage: tuple[Usage, ...] = ()
-
-
-# ---------------------------------------------------------------------- failures
-
-
-class _Fallback(Exception):
-    """The model path gave up; ``notice`` says why in words a lead understands."""
-
-    def __init__(self, notice: str) -> None:
-        super().__init__(notice)
-        self.notice = notice
-
-
-def _reason(exc: Exception) -> tuple[str, str]:
-    """(notice, short error for ``Usage``) for an OpenAI SDK error; no URLs, keys or bodies."""
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
-        return NOTICE_TIMEOUT, "timeout"
-    if isinstance(exc, openai.APIConnectionError):
-        return NOTICE_CONNECTION, "connection failed"
-    if isinstance(exc, openai.RateLimitError):
-        return NOTICE_RATE_LIMIT, "rate limited (HTTP 429)"
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status in (401, 403):
-            return NOTICE_AUTH, f"not authorised (HTTP {status})"
-        if status >= 500:
-            return NOTICE_SERVER, f"server error (HTTP {status})"
-        return NOTICE_REJECTED, f"rejected (HTTP {status})"
-    return NOTICE_FAILED, type(exc).__name__
-
-
-# ---------------------------------------------------------------------- output safety
-
-_MARKUP_START = re.compile(r"<(?=\s*[!@#])")
-_AT_WORD = re.compile(r"[@＠](?=\w)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_ONE_LINE = re.compile(r"\s+")
-
-
-def neutralise(text: str, people: Labeller | None = None, *, one_line: bool = True) -> str:
-    """A model's string made harmless: redacted again, no ping or mention can form.
-
-    ``redact`` removes ``<!channel>``/``@here``-style pings and turns ``<@U..>`` into labels;
-    whatever markup is left cannot open (``<!`` becomes ``‹!``) and a remaining ``@word``
-    gets a word joiner, so even a client that links names finds nothing to ping.
-    """
-    text = _CONTROL.sub("", text)
-    text = redact(text, people)
-    text = _MARKUP_START.sub("‹", text)
-    text = _AT_WORD.sub("@\u2060", text)
-    return _ONE_LINE.sub(" ", text).strip() if one_line else text.strip()
-
-
-# ---------------------------------------------------------------------- schemas
-
-
-def _point_schema(ref_field: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "text": {"type": "string"},
-            ref_field: {"type": "array", "items": {"type": "integer"}},
-        },
-        "required": ["text", ref_field],
-        "additionalProperties": False,
-    }
-
-
-def _digest_schema(ref_field: str) -> dict[str, Any]:
-    """Strict structured-output schema; bounds are checked in code, since strict mode on
-    some servers (Azure among them) rejects minimum/maxItems-style keywords."""
-    return {
-        "type": "object",
-        "properties": {
-            name: {"type": "array", "items": {"$ref": "#/$defs/point"}} for name in SECTIONS
-        },
-        "required": list(SECTIONS),
-        "additionalProperties": False,
-        "$defs": {"point": _point_schema(ref_field)},
-    }
-
-
-CASE_STUDY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {name: {"type": "string"} for name in CASE_STUDY_FIELDS},
-    "required": list(CASE_STUDY_FIELDS),
-    "additionalProperties": False,
-}
-
-
-def conforms(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> bool:
-    """Whether ``value`` fits the subset of JSON Schema these schemas use (types, required,
-    no extra properties, array items, local ``$ref``)."""
-    root = root if root is not None else schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        node: Any = root
-        for key in ref.removeprefix("#/").split("/"):
-            node = node[key]
-        return conforms(value, node, root)
-    kind = schema.get("type")
-    if kind == "object":
-        if not isinstance(value, dict):
-            return False
-        properties = schema.get("properties", {})
-        if any(key not in value for key in schema.get("required", ())):
-            return False
-        if schema.get("additionalProperties") is False and set(value) - set(properties):
-            return False
-        return all(conforms(value[k], properties[k], root) for k in value if k in properties)
-    if kind == "array":
-        items = schema.get("items", {})
-        return isinstance(value, list) and all(conforms(v, items, root) for v in value)
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    return True
 
 
 # ---------------------------------------------------------------------- the summariser
@@ -320,7 +200,7 @@ class Summariser:
         usage: list[Usage] = []
         try:
             drafts = self._llm_digest(items, usage)
-        except _Fallback as fallback:
+        except Fallback as fallback:
             logger.warning("digest: %s", fallback.notice)
             return self._offline_digest(items, fallback.notice, usage, min_sources)
         except Exception:  # a bug must not cost the lead their digest
@@ -388,7 +268,7 @@ class Summariser:
             kinds=", ".join(_PLURALS.get(k, k) for k in kinds),
             sources=data,
         )
-        answer = self._call("digest_map", system, user, _digest_schema("sources"), usage)
+        answer = self._call("digest_map", system, user, digest_schema("sources"), usage)
         return [
             _Draft(name, point["text"], self._refs(point["sources"], chunk_items))
             for name in SECTIONS
@@ -400,7 +280,7 @@ class Summariser:
         system, user = load("digest_reduce").render(
             max_points=MAX_POINTS, max_chars=MAX_POINT_CHARS, count=len(drafts), points=data
         )
-        answer = self._call("digest_reduce", system, user, _digest_schema("from_points"), usage)
+        answer = self._call("digest_reduce", system, user, digest_schema("from_points"), usage)
         merged: list[_Draft] = []
         for name in SECTIONS:
             for point in answer[name][:MAX_POINTS]:
@@ -447,7 +327,7 @@ class Summariser:
         usage: list[Usage] = []
         try:
             answer = self._llm_case_study(items, usage)
-        except _Fallback as fallback:
+        except Fallback as fallback:
             logger.warning("case study: %s", fallback.notice)
             return self._offline_case_study(items, fallback.notice, usage)
         except Exception:
@@ -543,7 +423,7 @@ class Summariser:
     ) -> dict[str, Any]:
         """One chat completion with a strict JSON schema; its ``Usage`` is appended either way.
 
-        Raises ``_Fallback`` for any SDK error, a refusal, a cut-off, non-JSON or JSON that
+        Raises ``Fallback`` for any SDK error, a refusal, a cut-off, non-JSON or JSON that
         does not fit ``schema``.
         """
         import openai
@@ -572,9 +452,9 @@ class Summariser:
                 },
             )
         except openai.OpenAIError as exc:
-            notice, error = _reason(exc)
+            notice, error = reason(exc)
             record(False, error=error)
-            raise _Fallback(notice) from None
+            raise Fallback(notice) from None
 
         choice = response.choices[0] if response.choices else None
         message = choice.message if choice is not None else None
@@ -582,21 +462,21 @@ class Summariser:
         tokens_out = count_tokens(content)
         if message is None or getattr(message, "refusal", None) or not content.strip():
             record(False, tokens_out, "refused or empty", response)
-            raise _Fallback(NOTICE_REFUSED)
+            raise Fallback(NOTICE_REFUSED)
         if choice is not None and choice.finish_reason == "content_filter":
             record(False, tokens_out, "content filter", response)
-            raise _Fallback(NOTICE_REFUSED)
+            raise Fallback(NOTICE_REFUSED)
         if choice is not None and choice.finish_reason == "length":
             record(False, tokens_out, "answer cut short", response)
-            raise _Fallback(NOTICE_UNUSABLE)
+            raise Fallback(NOTICE_UNUSABLE)
         try:
             answer = json.loads(content)
         except ValueError:
             record(False, tokens_out, "not JSON", response)
-            raise _Fallback(NOTICE_UNUSABLE) from None
+            raise Fallback(NOTICE_UNUSABLE) from None
         if not conforms(answer, schema):
             record(False, tokens_out, "JSON does not fit the schema", response)
-            raise _Fallback(NOTICE_UNUSABLE)
+            raise Fallback(NOTICE_UNUSABLE)
         record(True, tokens_out, response=response)
         return answer
 
