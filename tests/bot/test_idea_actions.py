@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot import workspaces
+from bot.config import Settings
 from bot.ideas import actions, publish
 from bot.ideas import rules as ideas
 from bot.roles import Actor, Role
 from bot.slack import WebClientPort
 from slacktwin import SlackTwin
-from storage import Database, OutboxMessage
+from storage import Challenge, Database, OutboxMessage, utcnow
 from tests.support import CHANNEL, LEAD, MEMBER, OTHER, TEAM
 
 AUTHOR = Actor(TEAM, MEMBER, "Max", Role.MEMBER)
@@ -117,3 +120,37 @@ def test_a_decision_commits_with_its_dms_and_leaves_the_card_for_later(
     assert len(twin.calls_to("chat.update")) == updates  # the card waits for the ack
     actions.redraw(database, slack_port, decided)
     assert "Under review" in str(twin.calls_to("chat.update")[-1].args["blocks"])
+
+
+class RefusesUploads(WebClientPort):
+    def upload_file(self, user_id: str, filename: str, content: str | bytes, **more: Any) -> None:
+        raise SlackApiError("refused", {"ok": False, "error": "internal_error"})
+
+
+def test_a_challenge_closed_while_slack_refuses_its_csv_stays_open_for_the_scheduler(
+    database: Database, twin: SlackTwin, slack_port: WebClientPort, settings: Settings
+) -> None:
+    lead = Actor(TEAM, LEAD, "Lena", Role.LEAD)
+    today = utcnow().astimezone(ZoneInfo(settings.copbot_timezone)).date()
+    form = actions.ChallengeForm(
+        "How do we cut waits?", "", [], CHANNEL, today, today + timedelta(days=7), []
+    )
+    with database.session() as session:
+        workspaces.ensure_workspace(session, TEAM)
+    challenge_id = actions.create_challenge(database, lead, settings, form)
+    assert actions.advance_challenge(database, slack_port, lead, settings, challenge_id) == [
+        "announce"
+    ]
+
+    with pytest.raises(SlackApiError):
+        actions.close_challenge(
+            database, RefusesUploads(slack_port.client), lead, settings, str(challenge_id)
+        )
+    with database.session() as session:
+        assert session.get(Challenge, challenge_id).closed_at is None  # type: ignore[union-attr]
+    assert not twin.files
+
+    assert actions.advance_challenge(database, slack_port, lead, settings, challenge_id) == [
+        "close"
+    ]
+    assert len(twin.files) == 1 and twin.files[0]["ims"] == [twin.dm_channel(LEAD)]
