@@ -434,3 +434,133 @@ def test_the_size_rule_fails_when_a_module_grows_and_when_it_drops_under_500() -
         "lines): split it, see docs/architecture.md.",
         "bot/was_big.py: 499 lines, no longer over 500: remove it from OVERSIZED.",
     ]
+
+
+# --------------------------------------------------------------------------- IDs rule
+# Rule 6: every action, callback and block ID is a member of its feature's Enum in
+# handlers/<feature>/ids.py. A literal where an ID is given (a Block Kit key, a kit
+# helper's ID parameter, a Bolt registration) anywhere else in bot/ or handlers/ fails.
+
+ID_KEYS = frozenset({"action_id", "block_id", "callback_id"})
+# Bolt registrations whose first argument is an action, callback or block ID.
+ID_LISTENERS = frozenset(
+    {
+        "action", "block_action", "block_suggestion", "options", "shortcut",
+        "global_shortcut", "message_shortcut", "view", "view_closed", "view_submission",
+    }
+)  # fmt: skip
+BARE_ID = "an action, callback or block ID outside ids.py (rule 6: IDs only in ids.py)"
+
+
+def _kit_id_parameters() -> dict[str, dict[str | int, str]]:
+    """handlers/kit.py's helpers and which of their parameters (by name and position) are IDs."""
+    found: dict[str, dict[str | int, str]] = {}
+    for name, function in _functions(_source(ROOT / "handlers/kit.py")).items():
+        names = [arg.arg for arg in function.args.args]
+        ids = {i: n for i, n in enumerate(names) if n in ID_KEYS}
+        if ids:
+            found[name] = {**ids, **{n: n for n in ids.values()}}
+    return found
+
+
+def _literal(node: ast.AST | None) -> bool:
+    """A string written in place: "idea_support", or f"idea_{id}" with a written prefix."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    return (
+        isinstance(node, ast.JoinedStr)
+        and bool(node.values)
+        and isinstance(node.values[0], ast.Constant)
+    )
+
+
+def _bare_ids(call_or_dict: ast.AST, kit: dict[str, dict[str | int, str]]) -> bool:
+    if isinstance(call_or_dict, ast.Dict):
+        return any(
+            isinstance(key, ast.Constant) and key.value in ID_KEYS and _literal(value)
+            for key, value in zip(call_or_dict.keys, call_or_dict.values, strict=True)
+        )
+    if not isinstance(call_or_dict, ast.Call):
+        return False
+    call, name = call_or_dict, _name(call_or_dict.func)
+    if any(kw.arg in ID_KEYS and _literal(kw.value) for kw in call.keywords):
+        return True
+    if (
+        isinstance(call.func, ast.Attribute)
+        and name in ID_LISTENERS
+        and _name(call.func.value) == "app"
+        and call.args
+        and _literal(call.args[0])
+    ):
+        return True
+    ids = kit.get(name, {})
+    return any(i in ids and _literal(arg) for i, arg in enumerate(call.args)) or any(
+        kw.arg in ids and _literal(kw.value) for kw in call.keywords
+    )
+
+
+def id_findings(paths: list[Path] | None = None) -> list[Finding]:
+    kit, found = _kit_id_parameters(), []
+    if paths is None:
+        paths = sorted(ROOT.glob("bot/**/*.py")) + sorted(ROOT.glob("handlers/**/*.py"))
+    for path in paths:
+        if path.name == "ids.py":
+            continue
+        where, tree = _where(path), _source(path)
+        for scope, node in _scoped_nodes(tree, "<module>"):
+            if _bare_ids(node, kit):
+                found.append(Finding(BARE_ID, where, scope, node.lineno, ast.unparse(node)[:60]))
+    return found
+
+
+def _scoped_nodes(node: ast.AST, scope: str) -> Iterator[tuple[str, ast.AST]]:
+    for child in ast.iter_child_nodes(node):
+        inner = scope
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            inner = child.name if scope == "<module>" else f"{scope}.{child.name}"
+        yield inner, child
+        yield from _scoped_nodes(child, inner)
+
+
+# Today's bare IDs, by file (rule 6). The digest editor's sections are numbered block IDs
+# ("section_0"...) that bot.learning.digest.edit reads back by name: to move, the listener
+# hands bot the sections' texts in order.
+BARE_IDS: dict[str, tuple[str, ...]] = {
+    "handlers/learning/views.py": ("digest_edit_modal",),
+}
+
+
+def test_ids_only_in_ids_py() -> None:
+    _ratchet(id_findings(), BARE_IDS, "BARE_IDS")
+
+
+IDS_SAMPLE = """
+from handlers.ideas.ids import IdeaId
+from handlers.kit import actions, button, input_block
+
+
+def register(app):
+    app.action(IdeaId.SUPPORT)(support)
+    app.action("idea_unsupport")(unsupport)
+
+
+def card(idea):
+    return actions(
+        [button("Support", IdeaId.SUPPORT), button("Discuss", "idea_discuss")],
+        block_id=f"idea_{idea.id}",
+    )
+
+
+def form():
+    return [input_block(IdeaId.TITLE, "Title", {}), {"type": "input", "block_id": "why"}]
+"""
+
+
+def test_the_ids_rule_finds_a_bare_id_wherever_an_id_is_given(tmp_path: Path) -> None:
+    sample = tmp_path / "views.py"
+    sample.write_text(IDS_SAMPLE, encoding="utf-8")
+    found = {(f.function, f.line) for f in id_findings([sample])}
+    assert found == {("register", 8), ("card", 12), ("card", 13), ("form", 19)}
+    named = tmp_path / "ids.py"
+    named.write_text(IDS_SAMPLE, encoding="utf-8")
+    assert id_findings([named]) == []
