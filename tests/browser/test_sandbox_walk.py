@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sandbox.clock import tomorrow_at
 from tests.browser.conftest import Walk
 
 SAID = "Before the reset, a word in #ideas"
@@ -13,12 +16,21 @@ def test_the_clock_says_what_ran_and_reset_demo_asks_before_it_starts_over(walk:
     walk.send(SAID)
     walk.message(SAID).wait_for()
     before = page.locator("#clock").inner_text()
-    walk.press("Jump to tomorrow 09:00")
+    expected = tomorrow_at(walk.site.now(), 9, "Europe/London")
+    jump = page.get_by_role("button", name="Jump to tomorrow 09:00")
+    jump.click()
+    # While the clock moves, the jump buttons say they are unavailable, and pressing
+    # again does not move it a second day.
+    assert jump.get_attribute("aria-disabled") == "true"
+    jump.click(force=True)  # force: Playwright itself would wait for it to be enabled
+    walk.settled(timeout=120.0)
+    page.wait_for_function("() => !document.querySelector('[data-jump][aria-disabled]')")
+    walk.settled()
     moved = page.locator("#clock").inner_text()
     assert moved != before and moved.endswith("09:00"), (before, moved)
-    status = page.get_by_role("status")
-    page.wait_for_function("() => document.querySelector('#status').textContent !== ''")
-    assert "The clock moved" in status.inner_text()
+    assert expected <= walk.site.now() < expected + timedelta(hours=1), "it moved twice"
+    said = "() => document.querySelector('#status').textContent.includes('The clock moved')"
+    page.wait_for_function(said)
     walk.shot("the clock moved to tomorrow")
 
     reset = page.get_by_role("button", name="Reset demo", exact=True)

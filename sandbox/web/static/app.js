@@ -398,8 +398,18 @@ document.addEventListener("click", async (event) => {
     return;
   }
   if (target.dataset.jump) {
+    // One jump at a time: a second press while the clock moves would move it again.
+    if (state.jumping) { say("The clock is still moving…"); return; }
+    state.jumping = true;
+    $$("[data-jump]").forEach((button) => button.setAttribute("aria-disabled", "true"));
     say("Moving the clock… copbot runs what was due.");
-    const answer = await post("/api/jump", { to: target.dataset.jump });
+    let answer = null;
+    try {
+      answer = await post("/api/jump", { to: target.dataset.jump });
+    } finally {
+      state.jumping = false;
+      $$("[data-jump]").forEach((button) => button.removeAttribute("aria-disabled"));
+    }
     if (answer) {
       const ran = answer.ran || [];
       say(ran.length ? `The clock moved. What ran:\n${ran.slice(0, 8).join("\n")}` : "The clock moved. Nothing was due.");
