@@ -248,10 +248,6 @@ def post(db: Database, port: SlackPort, actor: Actor, settings: Settings, draft_
             "Slack didn't take your idea's card just now, so it isn't posted yet. "
             "It's kept: you'll get a DM from copbot with a button to post it."
         ) from error
-    with db.session() as session:
-        supported = ideas.get(session, actor.team_id, idea_id).supporter_count
-    if supported:  # between the card appearing and its ts being saved: not redrawn yet
-        publish.refresh_card(db, port, actor.team_id, idea_id)
     if idea.author_id and idea.author_id != actor.user_id:
         notice = render(CreditNotice(actor.name, idea_id, idea.title, idea.permalink))
         port.post_message(idea.author_id, notice.text, blocks=notice.blocks)

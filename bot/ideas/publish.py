@@ -61,7 +61,11 @@ def post_card(db: Database, slack: SlackPort, team_id: str, idea_id: int) -> Ide
     assert idea.channel_id is not None
     metadata = {"event_type": CARD_EVENT, "event_payload": {"key": card_key(idea)}}
     ts = slack.post_message(idea.channel_id, card.text, blocks=card.blocks, metadata=metadata)
-    return _link_card(db, slack, idea, ts)
+    linked = _link_card(db, slack, idea, ts)
+    # Until the ts was saved nothing could redraw the card: a Support pressed, or the
+    # author forgotten, while Slack took it leaves it out of date.
+    refresh_card(db, slack, team_id, idea_id, posted=card)
+    return linked
 
 
 def card_key(idea: Idea) -> str:
@@ -73,9 +77,11 @@ def _link_card(db: Database, slack: SlackPort, idea: Idea, ts: str) -> Idea:
     assert idea.channel_id is not None
     permalink = slack.permalink(idea.channel_id, ts)
     with db.session() as session:
-        linked = ideas.get(session, idea.team_id, idea.id)
+        linked = ideas.get(session, idea.team_id, idea.id, lock=True)
         linked.card_ts, linked.permalink = ts, permalink
         session.add(linked)
+        session.flush()  # holds the write lock: a "forget me" now waits for this commit...
+        session.refresh(linked)  # ...and one that committed before is seen: no thanks
         thank_author(session, linked)
     return linked
 
@@ -115,22 +121,24 @@ def recover_unposted_cards(
         found = slack.find_tagged(idea.channel_id, CARD_EVENT, card_key(idea))
         if found:
             _link_card(db, slack, idea, found)
+            refresh_card(db, slack, idea.team_id, idea.id)  # drawn before the crash
         else:
             post_card(db, slack, idea.team_id, idea.id)
-        refresh_card(db, slack, idea.team_id, idea.id)  # Supports pressed meanwhile
     return len(orphans)
 
 
-def refresh_card(db: Database, slack: SlackPort, team_id: str, idea_id: int) -> None:
+def refresh_card(
+    db: Database, slack: SlackPort, team_id: str, idea_id: int, posted: Rendered | None = None
+) -> None:
     """Bring the idea's card up to date (chat.update), even when changes race to redraw it.
 
     Each redraw reads the idea, posts the card, then reads again: if the card it posted
     is already out of date (another change committed meanwhile, and that change's own
     redraw may have reached Slack first), it posts again. So the card Slack shows last
     is drawn from the idea as last committed, on either database, and no lock is held
-    while Slack is called.
+    while Slack is called. ``posted``: what the card shows now, when known (nothing is
+    sent if the idea still draws the same).
     """
-    posted: Rendered | None = None
     for _ in range(MAX_REDRAWS):
         with db.session() as session:
             idea = ideas.get(session, team_id, idea_id)

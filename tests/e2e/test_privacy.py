@@ -32,7 +32,7 @@ from storage import (
     Support,
     utcnow,
 )
-from tests.e2e.test_ideas import card_text, cards, post_idea, wait_for_card
+from tests.e2e.test_ideas import card_text, cards, post_idea, share, wait_for_card
 from tests.e2e.test_learning import turn_on_capture
 from tests.support import ADMIN, CHANNEL, LEAD, MEMBER, OTHER, TEAM, Copbot, make_settings
 
@@ -469,6 +469,28 @@ def test_a_forget_me_cut_short_by_a_crash_is_finished_by_the_scheduled_job(
     assert scan(database, {"user ID": MEMBER, "name": "Max Member"}) == {}
     unfinished_forgets()  # done: nothing is carried out twice
     assert json.dumps(twin.dms(MEMBER)).count("has forgotten you") == 1
+
+
+def test_forget_me_while_their_new_card_waits_for_slack_leaves_nothing_of_them(
+    driver: SlackDriver, twin: SlackTwin, database: Database
+) -> None:
+    """A member shares an idea and asks to be forgotten while Slack has taken the card but
+    not yet answered: the card is linked after the erasure. Nothing of them may be left:
+    no "thank you" queued to them, and the card does not show their name."""
+    twin.fail("chat.postMessage", answer_late=6)
+    assert not share(driver, twin, MEMBER, {"Title": "Huddle boards on every frailty ward"}).errors
+    twin.wait_for(lambda: cards(twin), message="the card, its answer held")
+    forget_me(driver, twin, MEMBER)
+
+    def linked() -> bool:
+        with database.session() as session:
+            return session.scalars(select(Idea.card_ts)).one() is not None
+
+    twin.wait_for(linked, timeout=30, message="the card linked once Slack answered")
+    card = cards(twin)[-1]["ts"]
+    twin.wait_for(lambda: "Max Member" not in card_text(twin, card), message="card redrawn")
+    assert scan(database, {"user ID": MEMBER, "name": "Max Member"}) == {}
+    assert "posted" not in json.dumps(twin.dms(MEMBER)).lower()
 
 
 def member_row(database: Database, user_id: str) -> Member | None:
