@@ -315,7 +315,6 @@ OVERSIZED: dict[str, int] = {
     "bot/exchange/matching.py": 650,  # rules and pairs (sets: sets.py, mentoring: mentoring.py)
     "bot/exchange/scoring.py": 788,
     "bot/members.py": 556,
-    "bot/redaction.py": 607,
     "sandbox/terminal.py": 721,
 }
 

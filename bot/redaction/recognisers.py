@@ -1,41 +1,15 @@
-"""Redaction: no patient, contact or person leaves copbot for a language model.
-
-One place for it. ``redact`` is applied to every text before it goes to a model (chat
-completions, responses and embeddings alike; ``bot.llm`` also applies ``redact_identifiers``
-to every request body as a last guard) and to what comes back. ``refuse_patient_identifiers``
-uses the same recognisers at input, for what copbot must never store.
-
-Detection is Microsoft Presidio with pattern recognisers only: its ``AnalyzerEngine`` with
-its no-op NLP engine (no spaCy pipeline runs and no model is loaded or downloaded), its
-phone-number recogniser for GB, copbot's own recognisers for what the NHS needs, and its
-``AnonymizerEngine`` to put labels in. Nothing here touches the network: Presidio's URL and
-email recognisers (which call tldextract, and so download the public suffix list) are left
-out, and no tokenizer data (tiktoken) is loaded.
-
-Text is normalised before detection (NFKC, Unicode digits as ASCII, zero-width characters
-removed) and the spans found are mapped back onto the original, so the text stays as it was
-written except for the bracketed labels. Detection is deliberately eager: a false positive
-costs a word, a false negative a breach.
-"""
+"""What redaction finds, and copbot's own recognisers for it: the kinds and their labels,
+the text as detection reads it (``normalise``), and one finder of spans per kind (NHS
+numbers with their checksum, dates of birth, hospital numbers, email, UK phone numbers and
+postcodes, titled names, ward beds). Pure functions of a text: no Presidio here."""
 
 from __future__ import annotations
 
-import html
-import logging
 import re
-import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
-
-from bot.errors import UserError
-from bot.text import escape
-
-if TYPE_CHECKING:
-    from presidio_analyzer import AnalyzerEngine, RecognizerResult
-    from presidio_anonymizer import AnonymizerEngine
 
 # ---------------------------------------------------------------------- what is found
 
@@ -59,7 +33,7 @@ LABELS: dict[str, str] = {
     NAME: "[name]",
     BED: "[bed]",
 }
-_PRECEDENCE = {kind: rank for rank, kind in enumerate(LABELS)}
+PRECEDENCE = {kind: rank for rank, kind in enumerate(LABELS)}
 
 # What copbot refuses to store at all, and how the refusal names it.
 NEVER_STORED: dict[str, str] = {
@@ -331,7 +305,7 @@ def _both(*finders: Spans) -> Spans:
 
 
 # copbot's recognisers: one finder of spans per kind.
-_FINDERS: dict[str, Spans] = {
+FINDERS: dict[str, Spans] = {
     NHS_NUMBER: _nhs_numbers,
     HOSPITAL_NUMBER: _both(_spans(_LABELLED_HOSPITAL_NUMBER), _spans(_BARE_HOSPITAL_NUMBER)),
     DATE_OF_BIRTH: _both(_spans(_LABELLED_DOB), _bare_birth_dates),
@@ -341,267 +315,3 @@ _FINDERS: dict[str, Spans] = {
     NAME: _titled_names,
     BED: _bed_places,
 }
-
-
-# ---------------------------------------------------------------------- Presidio
-
-
-class _Engines:
-    """The analyzer and anonymizer, built once per process on first use (about 0.1 s)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._built: tuple[AnalyzerEngine, AnonymizerEngine] | None = None
-
-    def get(self) -> tuple[AnalyzerEngine, AnonymizerEngine]:
-        if self._built is None:
-            with self._lock:
-                if self._built is None:
-                    self._built = _build_engines()
-        return self._built
-
-
-def _build_engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
-    for name in ("presidio-analyzer", "presidio-anonymizer"):  # one line per recogniser loaded
-        logging.getLogger(name).setLevel(logging.WARNING)
-    from presidio_analyzer import AnalyzerEngine, LocalRecognizer, RecognizerRegistry
-    from presidio_analyzer import RecognizerResult as Result
-    from presidio_analyzer.nlp_engine import NoOpNlpEngine
-    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-    from presidio_anonymizer import AnonymizerEngine
-
-    class Finder(LocalRecognizer):
-        """A copbot recogniser: the spans one of ``_FINDERS`` returns, at full confidence."""
-
-        def __init__(self, kind: str) -> None:
-            self.kind = kind
-            super().__init__(supported_entities=[kind], name=f"copbot_{kind.lower()}")
-
-        def load(self) -> None:
-            pass
-
-        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list:
-            if self.kind not in entities:
-                return []
-            return [Result(self.kind, start, end, 1.0) for start, end in _FINDERS[self.kind](text)]
-
-    registry = RecognizerRegistry(supported_languages=["en"])
-    for kind in _FINDERS:
-        registry.add_recognizer(Finder(kind))
-    registry.add_recognizer(PhoneRecognizer(supported_regions=("GB",), leniency=1))
-    # Every recogniser is self-contained, so the NLP engine is Presidio's no-op one: no
-    # spaCy pipeline runs, no model is loaded or downloaded, and text of any length and
-    # any code points (a lone surrogate) is fine.
-    nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
-    nlp.load()
-    analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
-    return analyzer, AnonymizerEngine()
-
-
-_ENGINES = _Engines()
-
-
-def warm_up() -> threading.Thread:
-    """Build Presidio in the background now (about 3 s cold, mostly importing spaCy), so the
-    first request that checks or redacts text does not wait for it."""
-    thread = threading.Thread(target=_ENGINES.get, name="copbot-redaction-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-def find(text: str, kinds: tuple[str, ...] | None = None) -> list[Finding]:
-    """Identifiers in ``text``, in order, overlapping findings merged into the strongest kind.
-
-    Spans refer to ``text`` as given (the normalised copy only serves detection).
-    """
-    if not text or not text.strip():
-        return []
-    analyzer, _ = _ENGINES.get()
-    normal, where = normalise(text)
-    wanted = list(kinds or LABELS)
-    results: list[RecognizerResult] = analyzer.analyze(
-        normal, language="en", entities=wanted, allow_list=list(ALLOWED)
-    )
-    spans = sorted(
-        (where[r.start], where[r.end - 1] + 1, r.entity_type)
-        for r in results
-        if r.end > r.start and r.entity_type in LABELS
-    )
-    merged: list[list[Any]] = []
-    for start, end, kind in spans:
-        if merged and start < merged[-1][1]:
-            last = merged[-1]
-            last[1] = max(last[1], end)
-            if _PRECEDENCE[kind] < _PRECEDENCE[last[2]]:
-                last[2] = kind
-        else:
-            merged.append([start, end, kind])
-    return [Finding(kind, start, end, text[start:end]) for start, end, kind in merged]
-
-
-def redact_identifiers(text: str, kinds: tuple[str, ...] | None = None) -> str:
-    """Patient identifiers, contact details, titled names and beds (or only ``kinds``)
-    replaced by labels.
-
-    Only the identifiers change; everything else stays exactly as written.
-    """
-    findings = [f for f in find(text, kinds) if kinds is None or f.kind in kinds]
-    if not findings:
-        return text
-    from presidio_anonymizer import RecognizerResult as Span
-    from presidio_anonymizer.entities import OperatorConfig
-
-    _, anonymizer = _ENGINES.get()
-    operators = {
-        kind: OperatorConfig("replace", {"new_value": label}) for kind, label in LABELS.items()
-    }
-    spans = [Span(f.kind, f.start, f.end, 1.0) for f in findings]
-    return anonymizer.anonymize(text=text, analyzer_results=spans, operators=operators).text
-
-
-# ---------------------------------------------------------------------- refusal at input
-
-# How a refusal names the field it concerns (the keys are the forms' block ids).
-FIELD_NAMES: dict[str, str] = {
-    "title": "The title",
-    "description": "The description",
-    "rationale": "The rationale",
-    "reflection": "Your reflection",
-    "learned": "What you learned",
-    "answer": "Your answer",
-    "response": "Your response",
-    "other": "Other interests",
-    "offers": "I can offer",
-    "wants": "I want to learn",
-    "background": "Background",
-    "approach": "Our approach",
-    "challenges": "Challenges",
-    "impact": "Impact",
-    "lessons": "Lessons learned and next steps",
-}
-_QUOTE_LIMIT = 40
-
-
-def patient_identifiers(text: str) -> list[Finding]:
-    """What in ``text`` copbot must never store: NHS numbers, dates of birth, hospital numbers."""
-    return [f for f in find(text, tuple(NEVER_STORED)) if f.kind in NEVER_STORED]
-
-
-def without_patient_identifiers(text: str) -> str:
-    """``text`` with what copbot must never store replaced by its label: for words copbot
-    keeps but cannot refuse, such as a channel's captured messages."""
-    return redact_identifiers(text, tuple(NEVER_STORED))
-
-
-def refuse_patient_identifiers(text: str, field: str) -> None:
-    """Raise a kind ``UserError`` naming the field and what to remove, when there is any.
-
-    The message quotes what was found (only the person who typed it sees it) so they know
-    exactly what to take out.
-    """
-    found = patient_identifiers(text)
-    if not found:
-        return
-    what = []
-    for finding in found:
-        quoted = " ".join(finding.text.split())
-        if len(quoted) > _QUOTE_LIMIT:
-            quoted = quoted[: _QUOTE_LIMIT - 1] + "…"
-        item = f"{NEVER_STORED[finding.kind]} (“{escape(quoted)}”)"
-        if item not in what:
-            what.append(item)
-    named = FIELD_NAMES.get(field, "This text")
-    listed = what[0] if len(what) == 1 else ", ".join(what[:-1]) + " and " + what[-1]
-    raise UserError(
-        f"{named} contains {listed}. Please remove {'it' if len(what) == 1 else 'them'} and "
-        "try again: copbot must never hold anything that identifies a patient.",
-        field=field,
-    )
-
-
-# ---------------------------------------------------------------------- Slack markup
-
-
-class Labeller:
-    """Neutral, stable labels for Slack user ids: the first id seen is "Person 1".
-
-    Use one per job (one digest, one case study) so "Person 2" means the same colleague in
-    every text of that job and nothing outside it.
-    """
-
-    def __init__(self) -> None:
-        self._labels: dict[str, str] = {}
-
-    def label(self, user_id: str) -> str:
-        key = user_id.strip().upper()
-        if key not in self._labels:
-            self._labels[key] = f"Person {len(self._labels) + 1}"
-        return self._labels[key]
-
-    def __len__(self) -> int:
-        return len(self._labels)
-
-
-# <@U123>, <@U123|jane>, <@W123>
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", re.IGNORECASE)
-# <!channel>, <!here|here>, <!everyone>, <!subteam^S123|@nurses>, <!date^...|fallback>
-_SPECIAL = re.compile(r"<!([^>|]*)(?:\|([^>]*))?>")
-_CHANNEL_REF = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>", re.IGNORECASE)
-_LINK = re.compile(r"<((?:https?|mailto|tel):[^>|\s]*)(?:\|([^>]*))?>", re.IGNORECASE)
-# A bare user id typed or pasted as text (U024BE7LH): at least one digit, so words survive.
-_BARE_USER_ID = re.compile(r"\b[UW](?=[A-Z0-9]*\d)[A-Z0-9]{6,14}\b")
-# @channel, @here, @everyone typed as words (Slack may parse them with link_names).
-_BROADCAST = re.compile(r"(?<!\w)[@＠]\s?(?:channel|here|everyone)\b", re.IGNORECASE)
-_SPACES = re.compile(r"[ \t\u00a0]{2,}")
-_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")
-
-
-def _special(match: re.Match[str]) -> str:
-    """Channel-wide and group pings vanish; a date keeps its readable fallback."""
-    command, label = match.group(1).lower(), match.group(2)
-    if command.startswith("date") and label:
-        return label
-    return ""
-
-
-def _link(match: re.Match[str]) -> str:
-    url, label = match.group(1), match.group(2)
-    if label:
-        return label
-    if url.lower().startswith(("mailto:", "tel:")):
-        return url.split(":", 1)[1]  # the address itself: redacted afterwards
-    return url
-
-
-def slack_markup_to_text(text: str, people: Labeller) -> str:
-    """Slack's ``<...>`` markup (and bare pings and user ids) as plain, ping-free words."""
-    # Slack escapes &, < and > in message text; read them back so typed markup is seen too.
-    text = html.unescape(text) if "&" in text else text
-    text = _USER_MENTION.sub(lambda m: people.label(m.group(1)), text)
-    text = _CHANNEL_REF.sub(lambda m: "#" + (m.group(2) or "channel"), text)
-    text = _SPECIAL.sub(_special, text)
-    text = _LINK.sub(_link, text)
-    text = _BARE_USER_ID.sub(lambda m: people.label(m.group(0)), text)
-    return _BROADCAST.sub("", text)
-
-
-# ---------------------------------------------------------------------- the one function
-
-
-def redact(text: str, people: Labeller | None = None) -> str:
-    """``text`` safe to send to a language model: people, pings and identifiers gone.
-
-    Slack markup first (mentions become "Person 1"..., pings vanish; removal repeats until
-    nothing changes, so markup nested to survive one pass does not), then identifiers become
-    labels (``redact_identifiers``), then spacing is tidied. Pass one ``Labeller`` for all
-    the texts of a job so labels agree.
-    """
-    people = people if people is not None else Labeller()
-    for _ in range(5):
-        cleaned = slack_markup_to_text(text, people)
-        if cleaned == text:
-            break
-        text = cleaned
-    text = redact_identifiers(text)
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text))
-    return "\n".join(line.strip() for line in text.split("\n")).strip()
