@@ -163,6 +163,9 @@ class Walk:
         """A sidebar entry: '#ideas', 'copbot · Home', 'copbot · Messages', a group DM."""
         self.page.locator("nav .conv", has_text=where).first.click()
         self.settled()
+        if where == "copbot · Home":  # copbot draws it after the event: slower when busy
+            self.page.locator("#messages .home").wait_for(timeout=60000)
+            self.settled()
 
     def send(self, text: str) -> None:
         box = self.page.get_by_label("Message", exact=True)
