@@ -120,12 +120,15 @@ class EdgeWeights:
 
 
 REPAIR_NEIGHBOURS = 8  # per loose person: best partners (and their mates) in the repair
-REPAIR_LIMIT = 1500  # people in one exact repair (4,000: +0.01% at 10,000 people, 4 s)
+REPAIR_LIMIT = 4000  # people in one exact repair
+PRICED_REPAIR_LIMIT = 1500  # the same after pricing (4,000: +0.01% at 10,000 people, 4 s)
 REPAIR_HOPS = 3  # steps out from the people left unpaired
 REPAIR_EDGES = 16  # per person in the window: best pairs kept for blossom
 
 
-def repair(graph: Graph, mate: np.ndarray, hops: int = REPAIR_HOPS) -> None:
+def repair(
+    graph: Graph, mate: np.ndarray, hops: int = REPAIR_HOPS, limit: int = REPAIR_LIMIT
+) -> None:
     """Re-solve exactly around everyone left unpaired: them, their best partners, those
     partners' mates, and so on for ``hops`` steps (augmenting paths are found inside). The
     window is closed under ``mate``, so this never makes things worse."""
@@ -158,9 +161,9 @@ def repair(graph: Graph, mate: np.ndarray, hops: int = REPAIR_HOPS) -> None:
                 if m >= 0 and not inside[m]:
                     inside[m] = True
                     found.append(m)
-            if inside.sum() >= REPAIR_LIMIT:
+            if inside.sum() >= limit:
                 break
-        if inside.sum() >= REPAIR_LIMIT or not found:
+        if inside.sum() >= limit or not found:
             break
         frontier = np.array(found, dtype=np.int64)
     for i in np.flatnonzero(inside).tolist():  # closed under the matching
@@ -394,10 +397,12 @@ def solve(
 ) -> tuple[np.ndarray, Bound | None, Dual | None]:
     """Mates (-1: nobody) of a best pairing of the graph, the bound proving how good, and
     the relaxation behind the bound (none when the graph is complete and solved exactly).
-    ``relaxed``: the graph's relaxation, when already solved."""
+    ``relaxed``: the graph's relaxation, when already solved (by pricing, ``certify``:
+    the graph then holds every pair that pays, and a smaller repair window does)."""
     n = graph.n
     if len(graph.i) == 0:
         return np.full(n, -1, dtype=np.int64), None, None
+    given = relaxed
     if relaxed is None and not (exact and graph.complete):
         relaxed = relax(graph)
     if exact:
@@ -406,7 +411,7 @@ def solve(
     bound = Bound(value=float(relaxed.y.sum()), complete=graph.complete, edges=len(graph.i))
     lookup = EdgeWeights(graph)
     mate = split_cycles(relaxed.perm, lookup)
-    repair(graph, mate)
+    repair(graph, mate, limit=REPAIR_LIMIT if given is None else PRICED_REPAIR_LIMIT)
     two_opt(graph, mate, lookup)
     return mate, bound, relaxed
 
