@@ -78,7 +78,8 @@ def test_a_replayed_event_is_acknowledged_and_handled_once(
 ) -> None:
     recorder = Recorder(driver)
     driver.app_home_opened(MEMBER)
-    twin.wait_for(lambda: twin.home_view(MEMBER) is not None, message="home")
+    # The twin shows the view before it logs the call: wait for the logged call.
+    twin.wait_for(lambda: twin.calls_to("views.publish"), message="home")
     published = len(twin.calls_to("views.publish"))
     assert recorder.replay(driver, recorder.requests[-1]).status_code == 200
     assert len(twin.calls_to("views.publish")) == published
