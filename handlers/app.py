@@ -157,8 +157,7 @@ def build_app(
 
     def _refresh_profile(team_id: str, user_id: str, slack: WebClientPort) -> None:
         try:
-            with deps.db.session() as session:
-                members.refresh_profile(session, team_id, user_id, slack)
+            members.refresh_profile(deps.db, team_id, user_id, slack)
         except Exception:
             log.exception("could not refresh the profile of %s", user_id)
         finally:

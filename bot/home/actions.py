@@ -193,7 +193,11 @@ def leads(db: Database, settings: Settings, who: Actor) -> list[Lead]:
 def save_leads(
     db: Database, slack: SlackPort, who: Actor, chosen: set[str]
 ) -> tuple[set[str], set[str]]:
-    """Make exactly ``chosen`` the named leads; returns (added, removed). A new lead's
-    profile is looked up in Slack within the transaction (``members.ensure_member``)."""
+    """Make exactly ``chosen`` the named leads; returns (added, removed). New leads'
+    profiles are read from Slack first, with no session open."""
+    who.require(Role.LEAD, "add or remove leads")  # before anyone is looked up in Slack
     with db.session() as session:
-        return members.set_named_leads(session, who, chosen, slack)
+        unknown = members.profiles_to_fetch(session, who.team_id, chosen)
+    profiles = {user_id: slack.user_info(user_id) for user_id in sorted(unknown)}
+    with db.session() as session:
+        return members.set_named_leads(session, who, chosen, profiles)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -421,21 +421,24 @@ def create_challenge(db: Database, actor: Actor, settings: Settings, form: Chall
 
 
 def advance_challenge(
-    db: Database, port: SlackPort, actor: Actor, settings: Settings, challenge_id: int | str | None
+    db: Database,
+    port: SlackPort,
+    settings: Settings,
+    team_id: str,
+    challenge_id: int | str | None,
+    now: datetime | None = None,
 ) -> list[str]:
     """Take the challenge's steps now due (a new challenge opening today is announced at
-    once; later steps come from the scheduler). The lead's CSV at close is uploaded
-    before the close commits, with no session open: if Slack refuses it, the challenge
-    stays open for the scheduler to close, and the CSV comes then."""
-    now = utcnow()
+    once; later steps come from the scheduler's run of this). The lead's CSV at close is
+    uploaded before the close commits, with no session open: if Slack refuses it, the
+    challenge stays open for the scheduler to close, and the CSV comes then."""
+    now = now or utcnow()
     with db.session() as session:
-        csv = challenges.closing_csv(
-            session, challenges.get(session, actor.team_id, challenge_id), now
-        )
+        csv = challenges.closing_csv(session, challenges.get(session, team_id, challenge_id), now)
     if csv is not None:
         challenges.send_csv(port, csv)
     with db.session() as session:
-        challenge = challenges.get(session, actor.team_id, challenge_id)
+        challenge = challenges.get(session, team_id, challenge_id)
         return challenges.take_steps(session, challenge, settings=settings, now=now)
 
 
@@ -446,4 +449,4 @@ def close_challenge(
     with db.session() as session:
         challenge = challenges.get(session, actor.team_id, challenge_id)
         challenges.close_now(session, actor, challenge)
-    return advance_challenge(db, port, actor, settings, challenge_id)
+    return advance_challenge(db, port, settings, actor.team_id, challenge_id)

@@ -201,24 +201,6 @@ def mark(session: Session, challenge: Challenge, **changes: Any) -> None:
     session.add(challenge)
 
 
-def advance(
-    session: Session,
-    slack: SlackPort,
-    challenge: Challenge,
-    *,
-    settings: Settings,
-    now: datetime | None = None,
-) -> list[str]:
-    """Take every step now due for one challenge (``take_steps``), the lead's CSV
-    uploaded at close within the transaction: if Slack refuses it, nothing is taken and
-    the scheduler tries again on its next run."""
-    now = now or utcnow()
-    csv = closing_csv(session, challenge, now)
-    if csv is not None:
-        send_csv(slack, csv)
-    return take_steps(session, challenge, settings=settings, now=now)
-
-
 def take_steps(
     session: Session, challenge: Challenge, *, settings: Settings, now: datetime | None = None
 ) -> list[str]:

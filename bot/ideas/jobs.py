@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from bot import workspaces
-from bot.ideas import challenges, publish
+from bot.ideas import actions, challenges, publish
 from bot.platform.scheduling import every, job, job_context
-from storage import Challenge, utcnow
+from storage import utcnow
 
 log = logging.getLogger("copbot.jobs")
 
@@ -20,22 +20,19 @@ def challenge_steps() -> None:
     held = workspaces.held_teams(ctx.database)
     with ctx.database.session() as session:
         due = challenges.due(session, now)
-        ids = sorted(
+        found = sorted(
             {
-                challenge.id
+                (challenge.team_id, challenge.id)
                 for group in due.values()
                 for challenge in group
-                if challenge.team_id not in held
+                if challenge.team_id not in held and challenge.id is not None
             }
         )
-    for challenge_id in ids:
+    for team_id, challenge_id in found:
         try:
-            with ctx.database.session() as session:
-                challenge = session.get(Challenge, challenge_id)
-                if challenge is not None:
-                    challenges.advance(
-                        session, ctx.slack(), challenge, settings=ctx.settings, now=now
-                    )
+            actions.advance_challenge(
+                ctx.database, ctx.slack(), ctx.settings, team_id, challenge_id, now
+            )
         except Exception:
             log.exception(
                 "challenge %s: its next step failed; it is tried again next run", challenge_id

@@ -22,7 +22,7 @@ from bot.members.directory import (
     sync_profiles,
 )
 from bot.members.forgotten import FORGOTTEN_SALT, forgotten, forgotten_key, suppress, unsuppress
-from bot.members.leads import Lead, leads, set_named_leads
+from bot.members.leads import Lead, leads, profiles_to_fetch, set_named_leads
 from bot.members.organisations import (
     ORGANISATION_ADDED,
     add_organisation,
@@ -65,6 +65,7 @@ __all__ = [
     "needs_refresh",
     "organisation_named",
     "organisations",
+    "profiles_to_fetch",
     "read_directory_if_needed",
     "refresh_profile",
     "set_named_leads",

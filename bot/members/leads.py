@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 from bot import audit
 from bot.config import Settings
 from bot.errors import UserError
-from bot.members.people import ensure_member, find
+from bot.members.people import find, keep_member, needs_refresh
 from bot.roles import Actor, Role
-from bot.slack import SlackPort
-from storage import Member
+from bot.slack import SlackProfile
+from storage import Member, utcnow
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,26 @@ def leads(session: Session, team_id: str, settings: Settings) -> list[Lead]:
     return sorted(found.values(), key=lambda lead: lead.name.lower())
 
 
+def profiles_to_fetch(session: Session, team_id: str, user_ids: set[str]) -> set[str]:
+    """Of ``user_ids``, whoever has no member row or a stale profile: looked up in Slack
+    before the transaction that names them, so no session waits for Slack."""
+    known = {
+        member.slack_user_id: member
+        for member in session.exec(
+            select(Member).where(Member.team_id == team_id, col(Member.slack_user_id).in_(user_ids))
+        )
+    }
+    return {u for u in user_ids if u not in known or needs_refresh(known[u])}
+
+
 def set_named_leads(
     session: Session,
     actor: Actor,
     user_ids: set[str],
-    slack: SlackPort,
+    profiles: dict[str, SlackProfile | None],
 ) -> tuple[set[str], set[str]]:
-    """Make exactly ``user_ids`` the leads named in App Home; returns (added, removed)."""
+    """Make exactly ``user_ids`` the leads named in App Home; returns (added, removed).
+    ``profiles``: what Slack said of the people ``profiles_to_fetch`` named."""
     actor.require(Role.LEAD, "add or remove leads")
     current = {
         member.slack_user_id
@@ -65,7 +78,9 @@ def set_named_leads(
     }
     added, removed = user_ids - current, current - user_ids
     for user_id in sorted(added):
-        member = ensure_member(session, actor.team_id, user_id, slack)
+        member = find(session, actor.team_id, user_id)
+        if member is None or user_id in profiles:
+            member = keep_member(session, actor.team_id, user_id, profiles.get(user_id), utcnow())
         if member is None:
             raise UserError("Bots can't be leads. Choose people.", field="leads")
         member.is_lead = True

@@ -14,7 +14,7 @@ from bot.members.forgotten import forgotten, unsuppress
 from bot.roles import Actor, role_of
 from bot.slack import SlackPort, SlackProfile
 from bot.workspaces import ensure_workspace
-from storage import Member, insert_or_ignore, utcnow
+from storage import Database, Member, insert_or_ignore, utcnow
 
 log = logging.getLogger("copbot.members")
 
@@ -105,25 +105,28 @@ def needs_refresh(member: Member, now: datetime | None = None) -> bool:
     return refreshed is None or (now or utcnow()) - refreshed >= PROFILE_MAX_AGE
 
 
-def refresh_profile(session: Session, team_id: str, user_id: str, slack: SlackPort) -> None:
-    """Fetch a known member's profile again (off the ack path: names, time zone, admin).
+def refresh_profile(db: Database, team_id: str, user_id: str, slack: SlackPort) -> None:
+    """Fetch a known member's profile again (off the ack path: names, time zone, admin),
+    with no session open while Slack answers.
 
     Skipped when it is already fresh: a second request from a stranger can ask for a
     refresh just after the first one landed, and Slack need not be asked twice."""
-    member = find(session, team_id, user_id)
-    if member is None or not needs_refresh(member):
-        return
+    with db.session() as session:
+        member = find(session, team_id, user_id)
+        if member is None or not needs_refresh(member):
+            return
     profile = slack.user_info(user_id)
     if profile is None:
         return
     # One UPDATE, not a loaded row: the person may have been erased ("forget me") while
     # Slack was answering, and then there is nothing to refresh.
-    session.exec(
-        update(Member)
-        .where(col(Member.team_id) == team_id, col(Member.slack_user_id) == user_id)
-        .values(**_profile_values(profile))
-        .execution_options(synchronize_session=False)
-    )
+    with db.session() as session:
+        session.exec(
+            update(Member)
+            .where(col(Member.team_id) == team_id, col(Member.slack_user_id) == user_id)
+            .values(**_profile_values(profile))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _profile_values(profile: SlackProfile, now: datetime | None = None) -> dict[str, object]:

@@ -317,8 +317,8 @@ def start_challenge(context: BoltContext) -> None:
     actions.advance_challenge(
         deps(context).db,
         slack(context),
-        actor(context),
         deps(context).settings,
+        actor(context).team_id,
         context.get("challenge_id"),
     )
 

@@ -62,8 +62,7 @@ def test_a_profile_already_fresh_is_not_asked_for_again(
         first_contact(session, TEAM, MEMBER, "max", settings=settings)
     twin.reset_calls()
     for _ in range(2):
-        with database.session() as session:
-            refresh_profile(session, TEAM, MEMBER, port)
+        refresh_profile(database, TEAM, MEMBER, port)
 
     assert len(twin.calls_to("users.info")) == 1
     with database.session() as session:

@@ -138,7 +138,7 @@ def test_a_challenge_closed_while_slack_refuses_its_csv_stays_open_for_the_sched
     with database.session() as session:
         workspaces.ensure_workspace(session, TEAM)
     challenge_id = actions.create_challenge(database, lead, settings, form)
-    assert actions.advance_challenge(database, slack_port, lead, settings, challenge_id) == [
+    assert actions.advance_challenge(database, slack_port, settings, TEAM, challenge_id) == [
         "announce"
     ]
 
@@ -150,7 +150,7 @@ def test_a_challenge_closed_while_slack_refuses_its_csv_stays_open_for_the_sched
         assert session.get(Challenge, challenge_id).closed_at is None  # type: ignore[union-attr]
     assert not twin.files
 
-    assert actions.advance_challenge(database, slack_port, lead, settings, challenge_id) == [
+    assert actions.advance_challenge(database, slack_port, settings, TEAM, challenge_id) == [
         "close"
     ]
     assert len(twin.files) == 1 and twin.files[0]["ims"] == [twin.dm_channel(LEAD)]
