@@ -1,5 +1,5 @@
-"""The Slack surface: one module per feature (or a package with ``listeners`` and
-``blocks`` beside each other), each exposing ``register(app)``."""
+"""The Slack surface: one package per feature (``listeners``, ``views``, ``ids``, and
+``forms`` where modals need their own module), each listener module exposing ``register(app)``."""
 
 from __future__ import annotations
 

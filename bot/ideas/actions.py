@@ -355,7 +355,9 @@ def decide(db: Database, port: SlackPort, actor: Actor, form: DecisionForm) -> D
     else:
         actor.require(Role.LEAD, "decide on ideas")  # before anyone is looked up in Slack
         owner = form.owner_id
-        profile = port.user_info(owner) if owner and _profile_due(db, actor, owner) else None
+        profile = (
+            port.user_info(owner) if owner and _profile_due(db, actor.team_id, owner) else None
+        )
         with db.session() as session:
             if owner:
                 members.keep_member(session, actor.team_id, owner, profile, utcnow())
@@ -373,10 +375,9 @@ def decide(db: Database, port: SlackPort, actor: Actor, form: DecisionForm) -> D
     return Decided(actor.team_id, tuple(i.id for i in changed if i is not None and i.id))
 
 
-def _profile_due(db: Database, actor: Actor, user_id: str) -> bool:
+def _profile_due(db: Database, team_id: str, user_id: str) -> bool:
     with db.session() as session:
-        member = members.find(session, actor.team_id, user_id)
-        return member is None or members.needs_refresh(member)
+        return bool(members.profiles_to_fetch(session, team_id, {user_id}))
 
 
 def redraw(db: Database, port: SlackPort, decided: Decided) -> None:

@@ -27,7 +27,7 @@ from handlers.common import (
     slack,
     throttle,
 )
-from handlers.ideas import modals, views
+from handlers.ideas import forms, views
 from handlers.ideas.ids import IdeaId
 from handlers.kit import notice
 
@@ -107,7 +107,7 @@ def after_idea_command(command: dict[str, Any], context: BoltContext, client: We
         screens.open_modal(client, command["trigger_id"], _capture_modal(form))
     elif sub == "challenge":
         today = actions.community_today(db, who, deps(context).settings)
-        screens.open_modal(client, command["trigger_id"], modals.challenge_modal(today))
+        screens.open_modal(client, command["trigger_id"], forms.challenge_modal(today))
     elif sub == "export":
         actions.export(db, slack(context), who, text)
 
@@ -116,7 +116,7 @@ def after_idea_command(command: dict[str, Any], context: BoltContext, client: We
 
 
 def _capture_modal(form: actions.CaptureForm) -> dict[str, Any]:
-    return modals.capture_modal(form.prefill, form.challenges, source=form.source)
+    return forms.capture_modal(form.prefill, form.challenges, source=form.source)
 
 
 def open_capture(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -187,10 +187,10 @@ def submit_idea(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
         actor(context),
         deps(context).settings,
         deps(context).ranker,
-        modals.idea_form(view),
+        forms.idea_form(view),
     )
     if found.alike:
-        ack(response_action="update", view=modals.similar_modal(found.draft_id, found.alike))
+        ack(response_action="update", view=forms.similar_modal(found.draft_id, found.alike))
         return
     context["draft_id"] = found.draft_id
     ack()
@@ -286,12 +286,12 @@ def open_manage(
     idea, candidates = actions.manage_form(
         deps(context).db, actor(context), deps(context).ranker, action["value"]
     )
-    screens.open_modal(client, body["trigger_id"], modals.manage_modal(idea, candidates))
+    screens.open_modal(client, body["trigger_id"], forms.manage_modal(idea, candidates))
 
 
 def save_decision(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     """Decide in the ack (a refusal shows on its field); the cards are redrawn after it."""
-    form = modals.decision_form(view)
+    form = forms.decision_form(view)
     context["decided"] = actions.decide(deps(context).db, slack(context), actor(context), form)
     ack()
 
@@ -307,7 +307,7 @@ def announce_decision(context: BoltContext) -> None:
 
 def create_challenge(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     context["challenge_id"] = actions.create_challenge(
-        deps(context).db, actor(context), deps(context).settings, modals.challenge_form(view)
+        deps(context).db, actor(context), deps(context).settings, forms.challenge_form(view)
     )
     ack()
 

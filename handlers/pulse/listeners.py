@@ -30,7 +30,7 @@ from handlers.common import (
     subcommand,
 )
 from handlers.home.listeners import refresh_home
-from handlers.ideas.modals import challenge_modal
+from handlers.ideas.forms import challenge_modal
 from handlers.pulse import forms, views
 from handlers.pulse.ids import DESIGNER_CHOICES, PulseId
 from storage import Pulse
