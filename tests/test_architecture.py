@@ -504,12 +504,8 @@ def _scoped_nodes(node: ast.AST, scope: str) -> Iterator[tuple[str, ast.AST]]:
         yield from _scoped_nodes(child, inner)
 
 
-# Today's bare IDs, by file (rule 6). The digest editor's sections are numbered block IDs
-# ("section_0"...) that bot.learning.digest.edit reads back by name: to move, the listener
-# hands bot the sections' texts in order.
-BARE_IDS: dict[str, tuple[str, ...]] = {
-    "handlers/learning/views.py": ("digest_edit_modal",),
-}
+# The bare IDs left, by file (rule 6): none.
+BARE_IDS: dict[str, tuple[str, ...]] = {}
 
 
 def test_ids_only_in_ids_py() -> None:

@@ -136,7 +136,7 @@ def digest_to_edit(db: Database, who: Actor, digest_id: int) -> Digest:
         return digest.publishable(session, who, digest_id)
 
 
-def edit_digest(db: Database, who: Actor, digest_id: int, texts: dict[str, str]) -> None:
+def edit_digest(db: Database, who: Actor, digest_id: int, texts: list[str]) -> None:
     with db.session() as session:
         digest.edit(session, who, digest_id, texts)
 

@@ -164,12 +164,12 @@ def publishable(session: Session, actor: Actor, digest_id: int) -> Digest:
     return digest
 
 
-def edit(session: Session, actor: Actor, digest_id: int, texts: dict[str, str]) -> Digest:
-    """A lead's edits, section by section; an emptied section is left out."""
+def edit(session: Session, actor: Actor, digest_id: int, texts: list[str]) -> Digest:
+    """A lead's edits: the sections' texts in order; an emptied section is left out."""
     digest = publishable(session, actor, digest_id)
     edited = []
     for index, section in enumerate(digest.sections):
-        text = (texts.get(f"section_{index}") or "").strip()
+        text = (texts[index] if index < len(texts) else "").strip()
         if text:
             edited.append({"title": section["title"], "text": text[:3000]})
     if not edited:

@@ -2,9 +2,9 @@
 the shortcut, the modals and their inputs. The values are what Home tabs, previews
 already sent, open modals and the manifest (the shortcut) carry: never change one.
 
-Two kinds of input are named by what they hold, not listed here: the digest editor's
-``section_0``, ``section_1``... (``bot.learning.digest.edit`` reads them by position) and
-the case study's, named after its fields (``bot.learning.casestudy.FIELDS``)."""
+The case study's inputs are named after its fields (``bot.learning.casestudy.FIELDS``),
+not listed here. The digest editor's are numbered from ``DIGEST_SECTION``: ``section_0``,
+``section_1``... (a refusal of them all shows under ``section_0``)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class LearningId(StrEnum):
     DIGEST_PUBLISH = "digest_publish"
     DIGEST_EDIT = "digest_edit"
     DIGEST_EDIT_FORM = "digest_edit_form"
+    DIGEST_SECTION = "section"  # + "_<n>": one input per section, in order
 
     # The message shortcut (manifest.json) and the case-study modal it opens.
     WRITE_CASE_STUDY = "write_case_study"

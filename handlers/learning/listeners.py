@@ -151,7 +151,7 @@ def open_editor(
 
 def save_edit(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     digest_id = parse_id(view.get("private_metadata"), "That digest")
-    actions.edit_digest(deps(context).db, actor(context), digest_id, form_values(view))
+    actions.edit_digest(deps(context).db, actor(context), digest_id, views.digest_edit_form(view))
     context["digest_id"] = digest_id
     ack()
 

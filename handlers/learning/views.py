@@ -19,7 +19,7 @@ from bot.learning.summariser import CaseStudyDraft
 from bot.learning.usage import UsageLine
 from bot.platform.rendering import Rendered, renders
 from bot.text import escape, truncate
-from handlers.common import ephemeral
+from handlers.common import ephemeral, form_values
 from handlers.kit import button, input_block, modal, plain_text, section
 from handlers.learning.ids import LearningId
 from storage import CaseStudy, Digest
@@ -84,7 +84,7 @@ def home_section(captured: list[str], excluded: bool, is_lead: bool) -> list[dic
 def digest_edit_modal(digest: Digest) -> dict[str, Any]:
     blocks = [
         input_block(
-            f"section_{n}",
+            f"{LearningId.DIGEST_SECTION}_{n}",
             section_["title"][:150],
             {
                 "type": "plain_text_input",
@@ -98,6 +98,16 @@ def digest_edit_modal(digest: Digest) -> dict[str, Any]:
         for n, section_ in enumerate(digest.sections)
     ]
     return modal(LearningId.DIGEST_EDIT_FORM, "Edit digest", "Save", blocks, str(digest.id))
+
+
+def digest_edit_form(view: dict[str, Any]) -> list[str]:
+    """The edited sections' texts, in order (an emptied one is "")."""
+    values = form_values(view)
+    texts, n = [], 0
+    while f"{LearningId.DIGEST_SECTION}_{n}" in values:
+        texts.append(values[f"{LearningId.DIGEST_SECTION}_{n}"] or "")
+        n += 1
+    return texts
 
 
 def case_study_modal(draft: CaseStudyDraft, channel: str, ts: str) -> dict[str, Any]:
