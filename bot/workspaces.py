@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -187,18 +188,62 @@ def installed_teams(session: Session) -> list[str]:
     return sorted(session.exec(query))
 
 
+# Every scheduled run first asks which workspaces are held (a sandbox week replays
+# thousands of runs; each asked the database twice). The answer is read once and kept
+# for INSTALLS_FRESH_FOR seconds: an install or uninstall seen by this process
+# (INSTALLS.version) is taken at once; one seen only by another process within that time.
+INSTALLS_FRESH_FOR = 2.0
+
+
+@dataclass(frozen=True)
+class _Installs:
+    database: Database
+    version: int  # INSTALLS.version when read
+    read_at: float  # time.monotonic()
+    installed: frozenset[str]
+    uninstalled: frozenset[str]
+
+
+_installs: _Installs | None = None
+
+
+def _read_installs(database: Database) -> _Installs:
+    """Which workspaces the app is in and which it was removed from, from one query
+    (repeated at most every INSTALLS_FRESH_FOR seconds), refreshing INSTALLS too."""
+    global _installs
+    known, version = _installs, INSTALLS.version
+    if (
+        known is not None
+        and known.database is database
+        and known.version == version
+        and time.monotonic() - known.read_at < INSTALLS_FRESH_FOR
+    ):
+        return known
+    read_at = time.monotonic()
+    with database.session() as session:
+        rows = session.exec(select(Workspace.team_id, Workspace.uninstalled_at)).all()
+    uninstalled = frozenset(team for team, at in rows if at is not None)
+    INSTALLS.replace(set(uninstalled), version)
+    _installs = _Installs(
+        database,
+        version,
+        read_at,
+        frozenset(team for team, at in rows if at is None),
+        uninstalled,
+    )
+    return _installs
+
+
 def held_teams(database: Database) -> set[str]:
     """Workspaces whose scheduled work is held because the app is uninstalled."""
-    with database.session() as session:
-        return uninstalled_teams(session)
+    return set(_read_installs(database).uninstalled)
 
 
 def nothing_installed(database: Database) -> bool:
     """True when copbot knows workspaces and the app is installed in none of them: jobs
     that work across workspaces skip their run (for copbot's one bot token, the same)."""
-    with database.session() as session:
-        held = uninstalled_teams(session)
-        return bool(held) and not installed_teams(session)
+    installs = _read_installs(database)
+    return bool(installs.uninstalled) and not installs.installed
 
 
 def community_settings(session: Session, team_id: str, settings: Settings) -> CommunitySettings:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.config import Settings
 from bot.errors import UserError
@@ -214,15 +215,15 @@ def steps(
     """
     now = now or utcnow()
     report = StepReport()
-    with session_factory() as session:
-        due = list(
+    with session_factory() as session:  # what is due, read at once: usually nothing
+        due = list(session.exec(_to_propose(now)))
+        waiting = list(
             session.exec(
-                select(ExchangeProgramme).where(
-                    col(ExchangeProgramme.closed_at).is_(None),
-                    ExchangeProgramme.signup_deadline <= now,
-                )
+                select(ExchangeMatch.round_id).where(ExchangeMatch.status == "approved").distinct()
             )
         )
+        nudges_due = session.exec(_quiet(now).limit(1)).first() is not None
+        stalled_due = session.exec(_stalled(now).limit(1)).first() is not None
     for programme in due:
         with session_factory() as session:
             programme = session.get(ExchangeProgramme, programme.id)
@@ -240,19 +241,46 @@ def steps(
                 continue
             after_commit(session, partial(send_review, session_factory, slack, round_.id or 0))
         report.proposed += 1
-    with session_factory() as session:
-        waiting = list(
-            session.exec(
-                select(ExchangeMatch.round_id).where(ExchangeMatch.status == "approved").distinct()
-            )
-        )
     for round_id in waiting:
         report.introduced += introduce(session_factory, slack, round_id)
-    with session_factory() as session:
-        report.nudged = _nudge_no_date(session, settings, now)
-    with session_factory() as session:
-        report.stalled_reported = _report_stalled(session, settings, now)
+    if nudges_due:
+        with session_factory() as session:
+            report.nudged = _nudge_no_date(session, settings, now)
+    if stalled_due:
+        with session_factory() as session:
+            report.stalled_reported = _report_stalled(session, settings, now)
     return report
+
+
+def _to_propose(now: datetime) -> SelectOfScalar[ExchangeProgramme]:
+    """Open programmes whose sign-ups have closed and whose round is not yet proposed."""
+    proposed = select(ExchangeRound.id).where(
+        ExchangeRound.programme_id == ExchangeProgramme.id,
+        ExchangeRound.number == ExchangeProgramme.round_number,
+    )
+    return select(ExchangeProgramme).where(
+        col(ExchangeProgramme.closed_at).is_(None),
+        ExchangeProgramme.signup_deadline <= now,
+        ~proposed.exists(),
+    )
+
+
+def _quiet(now: datetime) -> SelectOfScalar[ExchangeMatch]:
+    """Matches introduced a week ago with no date, not yet nudged."""
+    return select(ExchangeMatch).where(
+        ExchangeMatch.status == "introduced",
+        col(ExchangeMatch.nudged_at).is_(None),
+        col(ExchangeMatch.introduced_at) <= now - NO_DATE_AFTER,
+    )
+
+
+def _stalled(now: datetime) -> SelectOfScalar[ExchangeMatch]:
+    """Matches four weeks without being done, not yet reported to the lead."""
+    return select(ExchangeMatch).where(
+        col(ExchangeMatch.status).in_(("introduced", "date_set")),
+        col(ExchangeMatch.stalled_reported_at).is_(None),
+        col(ExchangeMatch.introduced_at) <= now - STALLED_AFTER,
+    )
 
 
 def _working_time(session: Session, settings: Settings, team_id: str, now: datetime) -> datetime:
@@ -262,15 +290,7 @@ def _working_time(session: Session, settings: Settings, team_id: str, now: datet
 
 
 def _nudge_no_date(session: Session, settings: Settings, now: datetime) -> int:
-    quiet = list(
-        session.exec(
-            select(ExchangeMatch).where(
-                ExchangeMatch.status == "introduced",
-                col(ExchangeMatch.nudged_at).is_(None),
-                col(ExchangeMatch.introduced_at) <= now - NO_DATE_AFTER,
-            )
-        )
-    )
+    quiet = list(session.exec(_quiet(now)))
     for match in quiet:
         outbox.enqueue(
             session,
@@ -291,15 +311,7 @@ def _nudge_no_date(session: Session, settings: Settings, now: datetime) -> int:
 
 
 def _report_stalled(session: Session, settings: Settings, now: datetime) -> int:
-    stalled = list(
-        session.exec(
-            select(ExchangeMatch).where(
-                col(ExchangeMatch.status).in_(("introduced", "date_set")),
-                col(ExchangeMatch.stalled_reported_at).is_(None),
-                col(ExchangeMatch.introduced_at) <= now - STALLED_AFTER,
-            )
-        )
-    )
+    stalled = list(session.exec(_stalled(now)))
     by_programme: dict[int, list[ExchangeMatch]] = {}
     for match in stalled:
         by_programme.setdefault(match.programme_id, []).append(match)
