@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.defaults import IMPROVEMENT_THEMES, ORGANISATION_TYPES, STAFF_GROUPS
 from bot.exchange import candidates, matching, mentoring
+from bot.exchange.fields import norm
 from bot.exchange.matching import (
     PAIR_BONUS,
     PRIORITY_BONUS,
@@ -70,7 +71,7 @@ from bot.exchange.matching import (
     pair_score,
     violations,
 )
-from bot.exchange.scoring import Pool, norm
+from bot.exchange.scoring import Pool
 
 # Rough shares of the NHS and care workforce that joins improvement communities.
 STAFF_SHARES = {

@@ -21,14 +21,21 @@ diminishing returns: ``sqrt(count)``.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
+
+from bot.exchange.fields import (
+    BlockSetup,
+    Component,
+    SetField,
+    day_key,
+    encode,
+    shared_value,
+    split,
+)
 
 if TYPE_CHECKING:
     from bot.exchange.matching import Candidate, Rules, Weights
@@ -37,22 +44,6 @@ MODE_EITHER, MODE_IN_PERSON, MODE_VIRTUAL = 0, 1, 2
 ROLE_EITHER, ROLE_MENTOR, ROLE_MENTEE = 0, 1, 2
 MODES = {"either": MODE_EITHER, "in_person": MODE_IN_PERSON, "virtual": MODE_VIRTUAL}
 ROLES = {"either": ROLE_EITHER, "mentor": ROLE_MENTOR, "mentee": ROLE_MENTEE}
-
-DAY_NAMES = {
-    "mon": "Monday",
-    "tue": "Tuesday",
-    "wed": "Wednesday",
-    "thu": "Thursday",
-    "fri": "Friday",
-    "sat": "Saturday",
-    "sun": "Sunday",
-}
-_DAY_ALIASES = {name.casefold(): code for code, name in DAY_NAMES.items()} | {
-    "tues": "tue",
-    "weds": "wed",
-    "thur": "thu",
-    "thurs": "thu",
-}
 
 # Rules, in the order reasons consider them.
 RULE_ROLE = "role"
@@ -78,164 +69,6 @@ _TABLE_BUDGET = 1 << 23  # float32 cells per precomputed attribute table (32 MiB
 _MAX_PATTERNS = 512  # availability patterns tabled; beyond, days are counted per block
 
 
-@lru_cache(maxsize=1 << 16)
-def norm(text: str) -> str:
-    """The comparison key of a free-text value: spaces collapsed, case folded."""
-    return " ".join(text.split()).casefold()
-
-
-def day_key(label: str) -> str:
-    """Availability labels: weekday names and codes fold to "mon".."sun"; others as text."""
-    key = norm(label)
-    return _DAY_ALIASES.get(key, key)
-
-
-def shared_value(count: int) -> float:
-    """The diminishing value of ``count`` shared items."""
-    return math.sqrt(count)
-
-
-def lower_first(text: str) -> str:
-    """'Frailty' -> 'frailty' mid-sentence; acronyms ('NHS', 'QI') and 'I' stay as they are."""
-    first = text.split(" ", 1)[0]
-    if len(first) > 1 and first[0].isupper() and first[1:] == first[1:].lower():
-        return text[0].lower() + text[1:]
-    return text
-
-
-def join_words(items: Sequence[str], limit: int = 3) -> str:
-    """'a', 'a and b', 'a, b and c', 'a, b, c and 2 more'; with a comma before the last
-    'and' when an item has an 'and' of its own ('discharge and flow, and frailty')."""
-    items = list(items)
-    last = ", and " if any(" and " in item for item in items) else " and "
-    if len(items) > limit:
-        return f"{', '.join(items[:limit])}{last}{len(items) - limit} more"
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])}{last}{items[-1]}"
-
-
-def list_names(names: Sequence[str], limit: int = 3) -> str:
-    """Names that may contain "and" themselves: 'A, B, C' or 'A, B, C and 2 more'."""
-    if len(names) > limit:
-        return f"{', '.join(names[:limit])} and {len(names) - limit} more"
-    return ", ".join(names)
-
-
-class Vocab:
-    """Codes for the folded values of one field; each shows its first-sorting spelling."""
-
-    def __init__(self, values: Iterable[tuple[str, str]]) -> None:
-        display: dict[str, str] = {}
-        for key, original in values:
-            if key and (key not in display or original < display[key]):
-                display[key] = original
-        self.keys: tuple[str, ...] = tuple(sorted(display))
-        self.names: tuple[str, ...] = tuple(display[key] for key in self.keys)
-        self.codes: dict[str, int] = {key: code for code, key in enumerate(self.keys)}
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-
-def _codes(values: Sequence[str]) -> tuple[list[int], Vocab]:
-    vocab = Vocab((norm(v), v.strip()) for v in values)
-    return [vocab.codes.get(norm(v), -1) for v in values], vocab
-
-
-class SetField:
-    """One set-valued field of every candidate: bitmasks, a 0/1 matrix, packed words."""
-
-    def __init__(self, sets: Sequence[frozenset[str]], fold: Callable[[str], str] = norm) -> None:
-        vocab = Vocab((fold(v), v.strip()) for s in sets for v in s)
-        codes = vocab.codes
-        self._build(vocab, [tuple(sorted({codes[k] for k in map(fold, s) if k})) for s in sets])
-
-    @classmethod
-    def of(cls, vocab: Vocab, members: list[tuple[int, ...]]) -> SetField:
-        field = cls.__new__(cls)
-        field._build(vocab, members)
-        return field
-
-    def _build(self, vocab: Vocab, members: list[tuple[int, ...]]) -> None:
-        self.vocab = vocab
-        self.members = members
-        self.bits: list[int] = [sum(1 << c for c in m) for m in members]
-        n, v = len(members), len(vocab)
-        self.size = v
-        self.empty = np.array([not m for m in members], dtype=bool)
-        rows = np.repeat(np.arange(n), [len(m) for m in members])
-        cols = np.fromiter((c for m in members for c in m), dtype=np.int64, count=len(rows))
-        # Up to 256 items, pairs are counted on packed words; beyond, on the sparse rows.
-        self.packed: np.ndarray | None = None
-        words = (v + 63) // 64
-        if 0 < words <= 4:
-            self.packed = np.zeros((n, words), dtype=np.uint64)
-            one = np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64))
-            np.bitwise_or.at(self.packed, (rows, cols // 64), one)
-        # Rows as CSR: a block's rows times a dense matrix runs in scipy's own loops, not in
-        # a multithreaded BLAS that would fight the block threads. Columns dense if small.
-        self.matrix: sparse.csr_array | None = None
-        self.transposed: np.ndarray | sparse.csc_array | None = None
-        if len(rows) == 0:
-            return
-        csr = sparse.csr_array((np.ones(len(rows), dtype=np.float32), (rows, cols)), (n, v))
-        self.matrix = csr
-        if n * v <= 1 << 23:
-            self.transposed = np.ascontiguousarray(csr.toarray().T)
-        else:
-            self.transposed = csr.T.tocsc()
-
-    def block_counts(self, rows: np.ndarray, other: SetField) -> np.ndarray | None:
-        """How many items each of ``rows`` has in common with every candidate's ``other``."""
-        if self.matrix is None or other.transposed is None:
-            return None
-        product = self.matrix[rows] @ other.transposed
-        if sparse.issparse(product):
-            product = product.toarray()
-        return np.asarray(product, dtype=np.float32)
-
-    def pair_counts(self, a: np.ndarray, b: np.ndarray, other: SetField) -> np.ndarray:
-        """Shared items for each pair (a[k]'s items, b[k]'s items in ``other``)."""
-        if self.matrix is None or other.matrix is None or len(a) == 0:
-            return np.zeros(len(a), dtype=np.int64)
-        if self.packed is not None and other.packed is not None:
-            both = self.packed[a] & other.packed[b]
-            return np.bitwise_count(both).sum(axis=1, dtype=np.int64)
-        both = self.matrix[a].multiply(other.matrix[b])
-        return np.rint(np.asarray(both.sum(axis=1)).ravel()).astype(np.int64)
-
-    def names(self, codes: Iterable[int]) -> list[str]:
-        return [self.vocab.names[c] for c in sorted(codes)]
-
-
-def _split(field: SetField, n: int) -> tuple[SetField, SetField]:
-    """Split a field built over offers + wants (one shared vocabulary) into its halves."""
-    return (
-        SetField.of(field.vocab, field.members[:n]),
-        SetField.of(field.vocab, field.members[n:]),
-    )
-
-
-@dataclass(frozen=True)
-class BlockSetup:
-    tables: list[tuple[np.ndarray, np.ndarray]]  # (pattern per person, row per pattern)
-    big: float  # the penalty for a broken rule
-    families: list[tuple[int, SetField, np.ndarray | sparse.csc_array]]  # sign, rows, cols
-    count_days: bool
-    org: np.ndarray  # organisation codes, unknowns made unique
-    org_cut: float  # taken off same-organisation pairs
-
-
-@dataclass(frozen=True)
-class Component:
-    """One term of a pair's score, kept for reasons."""
-
-    kind: str
-    value: float
-    detail: tuple[int, ...]
-
-
 class Pool:
     """One round's active (not paused) candidates, encoded for fast scoring."""
 
@@ -247,9 +80,9 @@ class Pool:
             raise ValueError("candidate ids must be unique")
         people = self.people
         self.n = n = len(people)
-        self.org, self.orgs = _codes([c.organisation for c in people])
-        self.staff, self.staff_groups = _codes([c.staff_group for c in people])
-        self.locality, self.localities = _codes([c.locality for c in people])
+        self.org, self.orgs = encode([c.organisation for c in people])
+        self.staff, self.staff_groups = encode([c.staff_group for c in people])
+        self.locality, self.localities = encode([c.locality for c in people])
         self.mode = [MODES.get(c.mode, MODE_EITHER) for c in people]
         self.role = [ROLES.get(c.role, ROLE_EITHER) for c in people]
         self.stage = [max(0, int(c.career_stage)) for c in people]
@@ -257,7 +90,7 @@ class Pool:
         self.priority = np.array([c.priority for c in people], dtype=bool)
         self.professional = SetField([c.professional_interests for c in people])
         self.personal = SetField([c.personal_interests for c in people])
-        self.offers, self.wants = _split(
+        self.offers, self.wants = split(
             SetField([c.offers for c in people] + [c.wants for c in people]), n
         )
         self.availability = SetField([c.availability for c in people], fold=day_key)
@@ -646,143 +479,3 @@ class Pool:
         for mask in masks.values():
             mask[i] = False
         return masks
-
-
-# ---------------------------------------------------------------------- reasons
-
-
-_FALLBACK_PAIR = "You fit this programme's rules and have not been paired recently"
-_FALLBACK_GROUP = "Everyone in the group fits this programme's rules and nobody has met recently"
-
-
-def reasons(
-    pool: Pool, members: Sequence[int], weights: Weights, *, mentor_first: bool
-) -> tuple[str, ...]:
-    """Up to three plain-language reasons for a match, strongest first; never empty."""
-    values: dict[str, float] = {}
-    professional: Counter[int] = Counter()
-    personal: Counter[int] = Counter()
-    given: dict[int, int] = {}  # topic -> 1: the first offers it, 2: the other way, 3: both
-    for x, i in enumerate(members):
-        for j in members[x + 1 :]:
-            for component in pool.components(i, j, weights):
-                if component.value <= 0:
-                    continue
-                values[component.kind] = values.get(component.kind, 0.0) + component.value
-                if component.kind == "professional":
-                    professional.update(_bits(component.detail[0]))
-                elif component.kind == "personal":
-                    personal.update(_bits(component.detail[0]))
-                elif component.kind == "complementarity":
-                    for topic in _bits(component.detail[0]):
-                        given[topic] = given.get(topic, 0) | 1
-                    for topic in _bits(component.detail[1]):
-                        given[topic] = given.get(topic, 0) | 2
-    order = {kind: k for k, kind in enumerate(values)}
-    ranked = sorted(values, key=lambda kind: (-values[kind], order[kind]))
-    pair = len(members) == 2
-    out: list[str] = []
-    for kind in ranked:
-        text = _phrase(pool, members, kind, pair, mentor_first, professional, personal, given)
-        if text:
-            out.append(text)
-        if len(out) == 3:
-            break
-    if not out:
-        out.append(_FALLBACK_PAIR if pair else _FALLBACK_GROUP)
-    return tuple(out)
-
-
-def _bits(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
-
-
-def _top(counter: Counter[int], names: tuple[str, ...]) -> list[str]:
-    ranked = sorted(counter, key=lambda c: (-counter[c], names[c].casefold(), c))
-    return [lower_first(names[c]) for c in ranked]
-
-
-def _phrase(
-    pool: Pool,
-    members: Sequence[int],
-    kind: str,
-    pair: bool,
-    mentor_first: bool,
-    professional: Counter[int],
-    personal: Counter[int],
-    given: dict[int, int],
-) -> str:
-    if kind == "professional":
-        shared = _top(professional, pool.professional.vocab.names)
-        if pair or len(shared) == 1:
-            return f"You share an interest in {join_words(shared)}"
-        return f"You share interests in {join_words(shared)}"
-    if kind == "personal":
-        names = join_words(_top(personal, pool.personal.vocab.names))
-        if pair:
-            return f"Outside work, you both enjoy {names}"
-        return f"Outside work, several of you enjoy {names}"
-    if kind == "complementarity":
-        return _complementarity(pool, pair, mentor_first, given)
-    if kind == "organisation":
-        names = _distinct(pool.org, members, pool.orgs.names)
-        if pair:
-            return f"You work for different organisations ({', '.join(names)})"
-        return f"{len(names)} organisations around the table: {list_names(names)}"
-    if kind == "staff_group":
-        names = _distinct(pool.staff, members, pool.staff_groups.names)
-        if pair:
-            return f"You bring different professions together ({', '.join(names)})"
-        return f"{len(names)} professions together: {list_names(names)}"
-    if kind == "career_bridge":
-        if pair:
-            return "You are at different stages of your careers, so you can learn from each other"
-        return "A mix of career stages, so you can learn from each other"
-    if kind == "availability":
-        common = -1
-        for i in members:
-            if pool.availability.bits[i]:
-                common &= pool.availability.bits[i]
-        if common in (-1, 0):
-            return ""
-        vocab = pool.availability.vocab
-        days = [DAY_NAMES.get(vocab.keys[c], vocab.names[c]) for c in _bits(common)]
-        order = {name: k for k, name in enumerate(DAY_NAMES.values())}
-        days.sort(key=lambda d: (order.get(d, len(order)), d))
-        if pair:
-            return f"You are both free on {join_words(days, limit=7)}"
-        return f"You are all free on {join_words(days, limit=7)}"
-    return ""
-
-
-def _complementarity(pool: Pool, pair: bool, mentor_first: bool, given: dict[int, int]) -> str:
-    topics = pool.offers.vocab.names
-
-    def named(codes: Iterable[int]) -> str:
-        ordered = sorted(codes, key=lambda t: (topics[t].casefold(), t))
-        return join_words([lower_first(topics[t]) for t in ordered])
-
-    if not pair:
-        return f"Someone in the group can offer {named(given)}, which another member wants to learn"
-    directions = set(given.values())
-    if directions == {1}:
-        if mentor_first:
-            return f"The mentor can offer {named(given)}, which the mentee wants to learn"
-        return f"One of you can offer {named(given)}, which the other wants to learn"
-    if directions == {2}:
-        if mentor_first:
-            return f"The mentee can offer {named(given)}, which the mentor wants to learn"
-        return f"One of you can offer {named(given)}, which the other wants to learn"
-    return f"Each of you can offer something the other wants to learn: {named(given)}"
-
-
-def _distinct(codes: list[int], members: Sequence[int], names: tuple[str, ...]) -> list[str]:
-    seen = sorted(
-        {codes[i] for i in members if codes[i] >= 0}, key=lambda c: (names[c].casefold(), c)
-    )
-    return [names[c] for c in seen]
