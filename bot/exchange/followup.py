@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -216,6 +217,8 @@ def steps(
     now = now or utcnow()
     report = StepReport()
     with session_factory() as session:  # what is due, read at once: usually nothing
+        if not _anything_due(session, now):
+            return report
         due = list(session.exec(_to_propose(now)))
         waiting = list(
             session.exec(
@@ -250,6 +253,13 @@ def steps(
         with session_factory() as session:
             report.stalled_reported = _report_stalled(session, settings, now)
     return report
+
+
+def _anything_due(session: Session, now: datetime) -> bool:
+    """One query: is any part of the follow-through due (most runs find nothing)?"""
+    approved = select(ExchangeMatch.id).where(ExchangeMatch.status == "approved")
+    parts = (_to_propose(now), approved, _quiet(now), _stalled(now))
+    return bool(session.exec(select(or_(*(part.exists() for part in parts)))).one())
 
 
 def _to_propose(now: datetime) -> SelectOfScalar[ExchangeProgramme]:

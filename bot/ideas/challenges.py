@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from bot import audit
@@ -124,28 +125,36 @@ def get(session: Session, team_id: str, challenge_id: int | str | None) -> Chall
     return challenge
 
 
+def _steps_due(now: datetime) -> dict[str, ColumnElement[bool]]:
+    """Each step's condition on a challenge not yet closed: announce at opening, remind
+    a day before closing, close at the end."""
+    return {
+        "announce": and_(col(Challenge.announced_at).is_(None), Challenge.opens_at <= now),
+        "remind": and_(
+            col(Challenge.reminder_sent_at).is_(None),
+            col(Challenge.announced_at).is_not(None),
+            Challenge.closes_at - REMIND_BEFORE <= now,
+            Challenge.closes_at > now,
+        ),
+        "close": col(Challenge.closes_at) <= now,
+    }
+
+
+def anything_due(session: Session, now: datetime) -> bool:
+    """One query: is any challenge's next step due (most runs of the job find none)?"""
+    found = select(Challenge.id).where(
+        col(Challenge.closed_at).is_(None), or_(*_steps_due(now).values())
+    )
+    return session.exec(found.limit(1)).first() is not None
+
+
 def due(session: Session, now: datetime | None = None) -> dict[str, list[Challenge]]:
     """Challenges whose next step is due: announce at opening, remind a day before
     closing, close at the end. Called by the scheduler; each step happens once."""
-    now = now or utcnow()
     base = select(Challenge).where(col(Challenge.closed_at).is_(None))
     return {
-        "announce": list(
-            session.exec(
-                base.where(col(Challenge.announced_at).is_(None), Challenge.opens_at <= now)
-            )
-        ),
-        "remind": list(
-            session.exec(
-                base.where(
-                    col(Challenge.reminder_sent_at).is_(None),
-                    col(Challenge.announced_at).is_not(None),
-                    Challenge.closes_at - REMIND_BEFORE <= now,
-                    Challenge.closes_at > now,
-                )
-            )
-        ),
-        "close": list(session.exec(base.where(Challenge.closes_at <= now))),
+        step: list(session.exec(base.where(condition)))
+        for step, condition in _steps_due(now or utcnow()).items()
     }
 
 

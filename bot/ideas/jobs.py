@@ -19,6 +19,8 @@ def challenge_steps() -> None:
     ctx, now = job_context(), utcnow()
     held = workspaces.held_teams(ctx.database)
     with ctx.database.session() as session:
+        if not challenges.anything_due(session, now):
+            return
         due = challenges.due(session, now)
         found = sorted(
             {
