@@ -223,7 +223,8 @@ def results_blocks(results: RunResults) -> list[dict[str, Any]]:
     for name, group in results.breakdowns.items():
         rows = group.respondents.rows()
         if rows:
-            lines.append(f"*By {escape(name)}:* " + ", ".join(f"{escape(g)} {n}" for g, n in rows))
+            named = escape(name.replace("_", " "))  # staff_group -> "By staff group"
+            lines.append(f"*By {named}:* " + ", ".join(f"{escape(g)} {n}" for g, n in rows))
     lines.append(f"_Groups under {results.anonymity_min} people are never shown on their own._")
     return [section(truncate("\n".join(lines), 3000))]
 

@@ -426,4 +426,5 @@ def test_a_breakdown_that_would_reveal_a_small_group_is_suppressed(
     shown = json.dumps(results["blocks"])
     assert "12 of" in shown
     assert "Nursing and midwifery 6" in shown and "Other (small groups) 6" in shown
+    assert "*By staff group:*" in shown and "staff_group" not in shown  # words, not a key
     assert "Pharmacy" not in shown and "Medical" not in shown
