@@ -80,10 +80,10 @@ def outside(
     need = y.astype(np.float32) - np.float32((TOLERANCE + margin) / 2)
 
     def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rank, floor = pool.rank_block(rows, rules, weights)
-        rank[:, : rows[0] + 1] = floor  # each pair once: i < j
-        r, c = np.nonzero((rank > floor) & (rank - need[None, :] > need[rows][:, None]))
-        return rows[r].astype(np.int64), c.astype(np.int64)
+        start = int(rows[0]) + 1  # each pair once: i < j
+        rank, floor = pool.rank_block(rows, rules, weights, start)
+        r, c = np.nonzero((rank > floor) & (rank - need[None, start:] > need[rows][:, None]))
+        return rows[r].astype(np.int64), c.astype(np.int64) + start
 
     pool.prepare(rules, weights)  # once, before the threads share it
     if len(blocks) > 1:

@@ -110,11 +110,12 @@ class SetField:
         else:
             self.transposed = csr.T.tocsc()
 
-    def block_counts(self, rows: np.ndarray, other: SetField) -> np.ndarray | None:
-        """How many items each of ``rows`` has in common with every candidate's ``other``."""
+    def block_counts(self, rows: np.ndarray, other: SetField, start: int = 0) -> np.ndarray | None:
+        """How many items each of ``rows`` has in common with the ``other`` of every
+        candidate from ``start`` on."""
         if self.matrix is None or other.transposed is None:
             return None
-        product = self.matrix[rows] @ other.transposed
+        product = self.matrix[rows] @ other.transposed[:, start:]
         if sparse.issparse(product):
             product = product.toarray()
         return np.asarray(product, dtype=np.float32)

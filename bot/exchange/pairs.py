@@ -335,7 +335,7 @@ def dual(
     return (np.maximum(best, 0.0) + 0.25) / QUANTUM
 
 
-TAIL = 256  # free people left when bidding turns from all at once to one by one
+TAIL = 64  # free people left when bidding turns from all at once to one by one
 
 
 def _bid_one_by_one(
