@@ -23,7 +23,6 @@ from bot.rights.erasure import (
     REQUESTED,
     Forgotten,
     Needles,
-    _clean,
     forget,
     request_forget,
 )
@@ -31,8 +30,7 @@ from bot.rights.export import Summary, export, summary
 from bot.rights.links import LINKS, NOT_THEIRS, Erase, Link, tables
 from bot.rights.redraw import clean_storage, redraw
 
-# The names callers have always used (``rights.forget``, ``rights.LINKS``); ``_clean`` for
-# the erasure's unit tests.
+# The names callers have always used (``rights.forget``, ``rights.LINKS``).
 __all__ = [
     "FORMER",
     "LINKS",
@@ -44,7 +42,6 @@ __all__ = [
     "Link",
     "Needles",
     "Summary",
-    "_clean",
     "carry_out",
     "clean_storage",
     "export",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.rights import FORMER, REMOVED, Needles, _clean
+from bot.rights.erasure import FORMER, REMOVED, Needles, _clean
 
 NEEDLES = Needles("U0MEMB001", ("Max Member", "max"), ("Huddle boards on every ward",))
 
