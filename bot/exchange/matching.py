@@ -187,7 +187,7 @@ SET_TOP_K = 24  # the same for sets, at least 6 x the group size
 FULL_GRAPH_LIMIT = 400  # up to here every eligible pair is an edge
 SQUARE_LIMIT = 5000  # up to here every pair is scored (a proven graph); the index above
 EXACT_LIMIT = 1000  # up to here blossom runs on the whole kept graph
-PRICE_LIMIT = 40_000  # up to here every pair is priced: the pairs certificate is global
+PRICE_LIMIT = 40_000  # up to here every pair is priced, the certificate global (30,000: 21 s)
 # Pairs above PRICE_LIMIT: nothing is priced, so the index alone must find the round's
 # pairs; a wider reach (measured at 100,000 people: +1.2% of score for +16 s).
 WIDE_TOP_K = 16
