@@ -533,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--exact-limit", type=int, default=2000, help="largest N for the exact optimum"
     )
     parser.add_argument(
-        "--memory-limit", type=int, default=30000, help="largest N for a tracemalloc run"
+        "--memory-limit", type=int, default=100_000, help="largest N for a tracemalloc run"
     )
     parser.add_argument(
         "--reference-limit",
