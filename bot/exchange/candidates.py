@@ -278,7 +278,9 @@ def hash_bits(bits: int) -> int:
 
 
 def _proposals(pool: Pool, seed: int, reach: int) -> np.ndarray:
-    """Candidate pairs from the buckets (rows (x, y), possibly repeated or ineligible)."""
+    """The distinct pairs the buckets propose, as keys a * n + b with a < b (possibly
+    ineligible). Each family's proposals become keys at once: at 100,000 people they are
+    tens of millions, and pairs of ids would take twice the memory."""
     n = pool.n
     salt = salt_of(seed)
     m = max(1, reach)
@@ -300,14 +302,19 @@ def _proposals(pool: Pool, seed: int, reach: int) -> np.ndarray:
     def tagged(family: int, keys: np.ndarray) -> np.ndarray:
         return keys.astype(np.int64) + (np.int64(family) << np.int64(56))
 
+    def propose(proposed: np.ndarray) -> None:
+        a, b = proposed[:, 0], proposed[:, 1]
+        apart = a != b
+        found.append(np.minimum(a, b)[apart] * n + np.maximum(a, b)[apart])
+
     def within(family: int, who: np.ndarray, keys: np.ndarray, links: int) -> None:
-        found.append(link_within(tagged(family, keys), who, links, salt ^ np.uint64(family), near))
+        propose(link_within(tagged(family, keys), who, links, salt ^ np.uint64(family), near))
 
     def across(family: int, a: tuple, b: tuple, links: int) -> None:
         (wa, ka), (wb, kb) = a, b
         ka, kb = tagged(family, ka), tagged(family, kb)
-        found.append(link_across(ka, wa, kb, wb, links, salt ^ np.uint64(family)))
-        found.append(link_across(kb, wb, ka, wa, links, salt ^ np.uint64(family + 64)))
+        propose(link_across(ka, wa, kb, wb, links, salt ^ np.uint64(family)))
+        propose(link_across(kb, wb, ka, wa, links, salt ^ np.uint64(family + 64)))
 
     def with_themes(field: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         who, codes = field
@@ -351,7 +358,7 @@ def _proposals(pool: Pool, seed: int, reach: int) -> np.ndarray:
         ),
         m,
     )
-    return np.concatenate(found) if found else np.zeros((0, 2), dtype=np.int64)
+    return unique_sorted(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
 def index_graph(
@@ -368,17 +375,7 @@ def index_graph(
     n = pool.n
     if n < 2:
         return empty_graph(pool)
-    pairs = _proposals(pool, seed, reach)
-    a = np.minimum(pairs[:, 0], pairs[:, 1])
-    b = np.maximum(pairs[:, 0], pairs[:, 1])
-    key = unique_sorted(a[a != b] * n + b[a != b])
-    a, b = key // n, key % n
-    if side is not None:
-        across = side[a] != side[b]
-        a, b = a[across], b[across]
-    ok = pool.pair_eligible(a, b, rules)
-    a, b = a[ok], b[ok]
-    s = pool.pair_scores(a, b, weights)
+    a, b, s = _checked(pool, rules, weights, _proposals(pool, seed, reach), side)
     a, b, s = _top_k(n, a, b, s, k, _reduced(n, a, b, s))
     short = np.flatnonzero(np.bincount(np.concatenate([a, b]), minlength=n) < min(2, n - 1))
     if len(short):  # the buckets missed them: score them against everyone
@@ -389,6 +386,31 @@ def index_graph(
     w = internal_weight(s, pool.priority[a].astype(np.int64) + pool.priority[b], jitter(seed, a, b))
     degree = np.bincount(np.concatenate([a, b]), minlength=n).astype(np.int64)
     return Graph(n, a, b, s, w, degree, pool.priority, False)
+
+
+CHECK_CHUNK = 1 << 21  # pairs checked and scored at a time (memory: tens of millions in all)
+
+
+def _checked(
+    pool: Pool, rules: Rules, weights: Weights, keys: np.ndarray, side: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The eligible pairs among ``keys`` (a * n + b; across the ``side``s when given), with
+    their scores, checked and scored a chunk at a time."""
+    n = pool.n
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for at in range(0, len(keys), CHECK_CHUNK):
+        a, b = np.divmod(keys[at : at + CHECK_CHUNK], n)
+        if side is not None:
+            across = side[a] != side[b]
+            a, b = a[across], b[across]
+        ok = pool.pair_eligible(a, b, rules)
+        a, b = a[ok], b[ok]
+        out.append((a, b, pool.pair_scores(a, b, weights)))
+    if not out:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0)
+    a, b, s = (np.concatenate(part) for part in zip(*out, strict=True))
+    return a, b, s
 
 
 def unique_sorted(keys: np.ndarray) -> np.ndarray:
@@ -412,17 +434,34 @@ def _reduced(n: int, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
     if len(a) == 0:
         return s
     q = np.rint(s * QUANTUM).astype(np.int64)
-    q = q.max() - q  # best first
+    top = int(q.max())
+    np.subtract(top, q, out=q)  # best first
     bits = max(1, int(q.max()).bit_length())
-    packed = np.concatenate([(a << bits) | q, (b << bits) | q])
-    packed.sort()
-    ends = packed >> bits
-    first = np.searchsorted(ends, np.arange(n))
-    count = np.bincount(ends, minlength=n)
+    packed = _by_end(a, b, q, bits)
+    count, first = _ends(n, a, b)
     at = first + np.minimum(count, HUB_RANK) - 1
     best = (packed[np.maximum(at, 0)] & ((1 << bits) - 1)).astype(np.float64)
-    expect = np.where(count > 0, (np.rint(s * QUANTUM).max() - best) / QUANTUM / 2, 0.0)
+    expect = np.where(count > 0, (top - best) / QUANTUM / 2, 0.0)
     return s - expect[a] - expect[b]
+
+
+def _by_end(a: np.ndarray, b: np.ndarray, low: np.ndarray, bits: int) -> np.ndarray:
+    """Each pair twice, as (end << bits) | low, once per end, sorted: each person's pairs
+    together, in the order of ``low``. Built in place: at 100,000 people there are tens of
+    millions of pairs."""
+    m = len(a)
+    packed = np.empty(2 * m, dtype=np.int64)
+    for half, end in ((packed[:m], a), (packed[m:], b)):
+        np.left_shift(end, bits, out=half)
+        np.bitwise_or(half, low, out=half)
+    packed.sort()
+    return packed
+
+
+def _ends(n: int, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many pairs each person is in, and where their pairs start in ``_by_end``."""
+    count = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    return count, np.cumsum(count) - count
 
 
 def _top_k(
@@ -435,23 +474,21 @@ def _top_k(
     if m == 0:
         return a, b, s
     q = np.rint((s if rank is None else rank) * QUANTUM).astype(np.int64)
-    q = q.max() - q  # best first
+    np.subtract(q.max(), q, out=q)  # best first
     edge_bits = max(1, int(m - 1).bit_length())
     value_bits = max(1, int(q.max()).bit_length())
     if edge_bits + value_bits + max(1, int(n).bit_length()) > 63:
         raise ValueError("round too large for the candidate index")
-    edge = np.arange(m, dtype=np.int64)
-    packed = np.concatenate(
-        [
-            (a << (value_bits + edge_bits)) | (q << edge_bits) | edge,
-            (b << (value_bits + edge_bits)) | (q << edge_bits) | edge,
-        ]
-    )
-    packed.sort()
-    ends = packed >> (value_bits + edge_bits)
-    first = np.searchsorted(ends, np.arange(n))
-    rank = np.arange(len(ends)) - first[ends]
-    kept = unique_sorted(packed[rank < k] & ((1 << edge_bits) - 1))
+    np.left_shift(q, edge_bits, out=q)
+    np.bitwise_or(q, np.arange(m, dtype=np.int64), out=q)
+    packed = _by_end(a, b, q, value_bits + edge_bits)
+    del q
+    count, first = _ends(n, a, b)
+    kept_count = np.minimum(count, k)
+    # The first min(count, k) places of each person's run.
+    starts = np.repeat(first - (np.cumsum(kept_count) - kept_count), kept_count)
+    places = np.arange(int(kept_count.sum()), dtype=np.int64) + starts
+    kept = unique_sorted(packed[places] & ((1 << edge_bits) - 1))
     return a[kept], b[kept], s[kept]
 
 
