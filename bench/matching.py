@@ -57,7 +57,7 @@ from scipy.optimize import linear_sum_assignment
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.defaults import IMPROVEMENT_THEMES, ORGANISATION_TYPES, STAFF_GROUPS
-from bot.exchange import candidates, certify, matching, mentoring
+from bot.exchange import candidates, certify, index, matching, mentoring
 from bot.exchange import pairs as pair_solver
 from bot.exchange.fields import norm
 from bot.exchange.matching import (
@@ -312,7 +312,7 @@ def greedy_pairing(
     if pool.n <= matching.SQUARE_LIMIT:
         graph = candidates.square_graph(pool, rules, weights, seed, 50, keep_all=False)
     else:
-        graph = candidates.index_graph(pool, rules, weights, seed, 50, matching.INDEX_REACH)
+        graph = index.index_graph(pool, rules, weights, seed, 50, matching.INDEX_REACH)
     order = np.lexsort((graph.j, graph.i, -graph.score))
     taken = [False] * pool.n
     pairs: Pairing = []
@@ -363,9 +363,7 @@ def priced_reference(
     Returns (the pairing's score, that bound). Minutes at 100,000 people."""
     margin = 1.0
     pool = Pool([p for p in people if not p.paused], met)
-    graph = candidates.index_graph(
-        pool, rules, weights, seed, matching.WIDE_TOP_K, matching.WIDE_REACH
-    )
+    graph = index.index_graph(pool, rules, weights, seed, matching.WIDE_TOP_K, matching.WIDE_REACH)
     first = pair_solver.relax(graph)
     a, b, _ = certify.outside(pool, rules, weights, graph, first.y, margin)
     graph = certify.widened(graph, pool, weights, seed, a, b)

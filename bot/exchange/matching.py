@@ -13,8 +13,8 @@ with the bonuses large enough that the order holds in practice.
 
 Candidates (``candidates.py``): up to ``SQUARE_LIMIT`` people every pair is scored in numpy
 row blocks and each person keeps their best ``TOP_K`` eligible partners (everyone, up to
-``FULL_GRAPH_LIMIT``); above it an inverted index proposes bucket-mates who share the
-strongest signals, scored exactly, each person keeping their ``INDEX_TOP_K`` best
+``FULL_GRAPH_LIMIT``); above it an inverted index (``index.py``) proposes bucket-mates who
+share the strongest signals, scored exactly, each person keeping their ``INDEX_TOP_K`` best
 (``WIDE_TOP_K`` from a wider reach for pairs above ``PRICE_LIMIT``, where nothing is priced).
 
 Pairs (``pairs.py``): a maximum-weight matching of the candidate graph, exact (Edmonds'
@@ -60,7 +60,7 @@ from typing import Literal
 
 import numpy as np
 
-from bot.exchange import candidates, certify, pairs, reasons, scoring
+from bot.exchange import candidates, certify, index, pairs, reasons, scoring
 from bot.exchange.candidates import (
     JITTER,
     PAIR_BONUS,
@@ -270,7 +270,7 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
         return candidates.square_graph(
             pool, rules, weights, seed, k, keep_all=pool.n <= FULL_GRAPH_LIMIT
         )
-    return candidates.index_graph(pool, rules, weights, seed, min(k, INDEX_TOP_K), INDEX_REACH)
+    return index.index_graph(pool, rules, weights, seed, min(k, INDEX_TOP_K), INDEX_REACH)
 
 
 # ---------------------------------------------------------------------- pairs
@@ -278,7 +278,7 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
 
 def _pairs(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
     if pool.n > PRICE_LIMIT:
-        graph = candidates.index_graph(pool, rules, weights, seed, WIDE_TOP_K, WIDE_REACH)
+        graph = index.index_graph(pool, rules, weights, seed, WIDE_TOP_K, WIDE_REACH)
     else:
         graph = _build_graph(pool, rules, weights, seed, TOP_K)
     relaxed, whole = None, None  # whole: a bound over every pairing of the round

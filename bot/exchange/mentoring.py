@@ -11,6 +11,7 @@ from ortools.graph.python import min_cost_flow
 
 from bot.exchange import (
     candidates,
+    index,
     matching,  # its limits read at call time (tests patch them)
 )
 from bot.exchange.candidates import JITTER, PRIORITY_BONUS, QUANTUM, internal_weight
@@ -178,7 +179,7 @@ def _mentor_pairs_index(
     partners across the two sides; anyone left with none is scored against the whole
     other side. Degrees count the pairs found (at least one when anyone fits)."""
     n = pool.n
-    graph = candidates.index_graph(
+    graph = index.index_graph(
         pool, rules, weights, seed, MENTOR_INDEX_K, matching.INDEX_REACH, side=side
     )
     x, y = graph.i, graph.j
