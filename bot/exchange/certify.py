@@ -8,8 +8,9 @@ The auction's prices give such a ``y`` for the pairs in the candidate graph only
 (``pairs.dual``). Pairs outside it are covered in one of two ways:
 
 - Pricing (rounds up to ``matching.PRICE_LIMIT`` people): every pair of the round is
-  scored in row blocks (float32, then the ones that come within ``TOLERANCE`` of the bound
-  are checked exactly) to find the eligible pairs outside the graph with s_ij > y_i + y_j.
+  scored by a compiled loop (``compiled.paying``; the ones that come within ``TOLERANCE``
+  of the bound are checked and scored again exactly) to find the eligible pairs outside
+  the graph with s_ij > y_i + y_j.
   They (and those within ``MARGIN`` of it) are added to the graph and the round solved
   again (column generation, which also raises the score), at most ``COLUMN_ROUNDS`` times
   and only while covering them by raising ``y`` (``lifted``) would cost more than
@@ -31,14 +32,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.exchange import candidates, pairs
+from bot.exchange import candidates, compiled, pairs
 from bot.exchange.candidates import Graph
 from bot.exchange.scoring import Pool
 
 if TYPE_CHECKING:
     from bot.exchange.matching import Rules, Weights
 
-TOLERANCE = 1e-3  # score units: far above float32's error on a score, far below a pair's
+TOLERANCE = 1e-3  # score units: far above rounding error on a score, far below a pair's
 COLUMN_ROUNDS = 2  # times the pairs found by pricing are added and the round solved again
 CLOSE = 1.0005  # ... unless lifting covers them for less than this share of the bound
 MARGIN = 1.0  # pairs added: all within this of paying (one round then leaves almost none)
@@ -68,34 +69,11 @@ def outside(
     pool: Pool, rules: Rules, weights: Weights, graph: Graph, y: np.ndarray, margin: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every eligible pair i < j outside the graph that scores more than y_i + y_j - margin,
-    and by how much more than y_i + y_j, found by scoring every pair of the round in row
-    blocks (two threads)."""
+    and by how much more than y_i + y_j, found by scoring every pair of the round."""
+    a, b = scored_above(pool, rules, weights, y - (TOLERANCE + margin) / 2)
     n = pool.n
-    if n < 2:
-        none = np.zeros(0, dtype=np.int64)
-        return none, none, np.zeros(0)
     kept = graph.i.astype(np.int64) * n + graph.j
-    size = max(1, min(n, (1 << 20) // n))
-    blocks = [np.arange(s, min(s + size, n)) for s in range(0, n, size)]
-    need = y.astype(np.float32) - np.float32((TOLERANCE + margin) / 2)
-
-    def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        start = int(rows[0]) + 1  # each pair once: i < j
-        rank, floor = pool.rank_block(rows, rules, weights, start)
-        r, c = np.nonzero((rank > floor) & (rank - need[None, start:] > need[rows][:, None]))
-        return rows[r].astype(np.int64), c.astype(np.int64) + start
-
-    pool.prepare(rules, weights)  # once, before the threads share it
-    if len(blocks) > 1:
-        with ThreadPoolExecutor(max_workers=2) as executor:
-            parts = list(executor.map(work, blocks))
-    else:
-        parts = [work(blocks[0])]
-    a = np.concatenate([p[0] for p in parts])
-    b = np.concatenate([p[1] for p in parts])
-    keep = a < b
-    a, b = a[keep], b[keep]
-    if len(kept):
+    if len(kept) and len(a):
         at = np.minimum(np.searchsorted(kept, a * n + b), len(kept) - 1)
         new = kept[at] != a * n + b
         a, b = a[new], b[new]
@@ -104,6 +82,64 @@ def outside(
     excess = pool.pair_scores(a, b, weights) - y[a] - y[b]
     over = excess > -margin
     return a[over], b[over], excess[over]
+
+
+BLOCKS = 64  # rows of a round taken in this many interleaved blocks, by two threads
+ROOM = 1 << 18  # pairs found per call of the compiled loop
+
+
+def scored_above(
+    pool: Pool, rules: Rules, weights: Weights, need: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair i < j the hard rules allow (but for the named pairs) that scores more than
+    need_i + need_j: every pair of the round scored by the compiled loop, in interleaved
+    row blocks (each about as long) on two threads."""
+    n = pool.n
+    fields = (pool.professional, pool.personal, pool.offers, pool.wants, pool.availability)
+    sets = tuple(field.words for field in fields)
+    codes = np.stack(
+        [pool.arrays[key] for key in ("org", "staff", "stage", "mode", "locality", "role")]
+    )
+    values = np.array(
+        [
+            weights.professional,
+            weights.personal,
+            weights.complementarity,
+            weights.cross_organisation,
+            weights.cross_staff_group,
+            weights.career_bridge,
+            weights.availability,
+        ],
+        dtype=np.float64,
+    )
+    flags = np.array(
+        [
+            rules.mentoring,
+            rules.differ_by_organisation,
+            rules.differ_by_staff_group,
+            rules.same_locality_in_person,
+        ],
+        dtype=np.int64,
+    )
+    need = need.astype(np.float64)
+
+    def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        at = np.array([int(rows[0]) + 1, 0], dtype=np.int64)
+        while at[0] < n:
+            out_i, out_j = np.empty(ROOM, dtype=np.int64), np.empty(ROOM, dtype=np.int64)
+            found = compiled.paying(rows, sets, codes, values, flags, need, out_i, out_j, at)
+            a.append(out_i[:found])
+            b.append(out_j[:found])
+        return np.concatenate(a), np.concatenate(b)
+
+    blocks = [np.arange(start, n, BLOCKS) for start in range(min(BLOCKS, n))]
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        parts = list(executor.map(work, blocks))
+    if not parts:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def widened(graph: Graph, pool: Pool, weights: Weights, seed: int, a: np.ndarray, b: np.ndarray):

@@ -87,16 +87,10 @@ class SetField:
         self.bits: list[int] = [sum(1 << c for c in m) for m in members]
         n, v = len(members), len(vocab)
         self.size = v
+        self._words: np.ndarray | None = None
         self.empty = np.array([not m for m in members], dtype=bool)
         rows = np.repeat(np.arange(n), [len(m) for m in members])
         cols = np.fromiter((c for m in members for c in m), dtype=np.int64, count=len(rows))
-        # Up to 256 items, pairs are counted on packed words; beyond, on the sparse rows.
-        self.packed: np.ndarray | None = None
-        words = (v + 63) // 64
-        if 0 < words <= 4:
-            self.packed = np.zeros((n, words), dtype=np.uint64)
-            one = np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64))
-            np.bitwise_or.at(self.packed, (rows, cols // 64), one)
         # Rows as CSR: a block's rows times a dense matrix runs in scipy's own loops, not in
         # a multithreaded BLAS that would fight the block threads. Columns dense if small.
         self.matrix: sparse.csr_array | None = None
@@ -110,12 +104,25 @@ class SetField:
         else:
             self.transposed = csr.T.tocsc()
 
-    def block_counts(self, rows: np.ndarray, other: SetField, start: int = 0) -> np.ndarray | None:
-        """How many items each of ``rows`` has in common with the ``other`` of every
-        candidate from ``start`` on."""
+    @property
+    def words(self) -> np.ndarray:
+        """The bitsets word-major: row t holds items 64t..64t+63 of everyone (at least one
+        row, so an empty field shares nothing with anyone)."""
+        if self._words is None:
+            n = len(self.members)
+            words = np.zeros((max(1, (self.size + 63) // 64), n), dtype=np.uint64)
+            rows = np.repeat(np.arange(n), [len(m) for m in self.members])
+            cols = np.fromiter((c for m in self.members for c in m), np.int64, len(rows))
+            one = np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64))
+            np.bitwise_or.at(words, (cols // 64, rows), one)
+            self._words = words
+        return self._words
+
+    def block_counts(self, rows: np.ndarray, other: SetField) -> np.ndarray | None:
+        """How many items each of ``rows`` has in common with every candidate's ``other``."""
         if self.matrix is None or other.transposed is None:
             return None
-        product = self.matrix[rows] @ other.transposed[:, start:]
+        product = self.matrix[rows] @ other.transposed
         if sparse.issparse(product):
             product = product.toarray()
         return np.asarray(product, dtype=np.float32)
@@ -124,9 +131,9 @@ class SetField:
         """Shared items for each pair (a[k]'s items, b[k]'s items in ``other``)."""
         if self.matrix is None or other.matrix is None or len(a) == 0:
             return np.zeros(len(a), dtype=np.int64)
-        if self.packed is not None and other.packed is not None:
-            both = self.packed[a] & other.packed[b]
-            return np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+        if self.size <= 256:  # up to 4 words: on the bits; beyond, on the sparse rows
+            both = self.words[:, a] & other.words[:, b]
+            return np.bitwise_count(both).sum(axis=0, dtype=np.int64)
         both = self.matrix[a].multiply(other.matrix[b])
         return np.rint(np.asarray(both.sum(axis=1)).ravel()).astype(np.int64)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import rustworkx as rx
 
+from bot.exchange import compiled
 from bot.exchange.candidates import JITTER, PAIR_BONUS, QUANTUM, Graph
 
 
@@ -269,40 +270,7 @@ def assign(
     while True:
         owner[:] = -1
         target[:] = -1
-        free = np.arange(n)
-        while len(free) > TAIL:
-            counts = indptr[free + 1] - indptr[free]
-            starts = np.repeat(indptr[free] - np.cumsum(counts) + counts, counts)
-            at = np.arange(counts.sum()) + starts
-            value = vals[at] - price[cols[at]]
-            first = np.cumsum(counts) - counts
-            best = np.maximum.reduceat(value, first)
-            row_of = np.repeat(np.arange(len(free)), counts)
-            is_best = value == best[row_of]
-            # The first best column of each row, then the second best value.
-            pick = np.flatnonzero(is_best)
-            pick = pick[np.unique(row_of[pick], return_index=True)[1]]
-            second_value = value.copy()
-            second_value[pick] = -np.inf
-            second = np.maximum.reduceat(second_value, first)
-            second = np.where(np.isfinite(second), second, best - step)
-            column = cols[at[pick]]
-            bid = price[column] + best - second + step
-            # Each column goes to its highest bidder (ties: the lower row).
-            rank = np.lexsort((free, -bid, column))
-            column, bid, bidder = column[rank], bid[rank], free[rank]
-            won = np.ones(len(column), dtype=bool)
-            won[1:] = column[1:] != column[:-1]
-            column, bid, bidder = column[won], bid[won], bidder[won]
-            losers = owner[column]
-            losers = losers[losers >= 0]
-            target[losers] = -1
-            owner[column] = bidder
-            target[bidder] = column
-            price[column] = bid
-            free = np.unique(np.concatenate([free[target[free] < 0], losers]))
-        if len(free):
-            _bid_one_by_one(free.tolist(), indptr, cols, vals, price, owner, target, step)
+        compiled.bid(indptr, cols, vals, price, owner, target, step)
         if step <= epsilon:
             break
         price[owner < 0] = 0.0
@@ -333,44 +301,6 @@ def dual(
             best = y
     assert best is not None
     return (np.maximum(best, 0.0) + 0.25) / QUANTUM
-
-
-TAIL = 64  # free people left when bidding turns from all at once to one by one
-
-
-def _bid_one_by_one(
-    free: list[int],
-    indptr: np.ndarray,
-    cols: np.ndarray,
-    vals: np.ndarray,
-    price: np.ndarray,
-    owner: np.ndarray,
-    target: np.ndarray,
-    step: float,
-) -> None:
-    """The end of an auction phase, when few are free: one bid at a time (Gauss-Seidel),
-    lowest person first, so the order is deterministic."""
-    free.sort(reverse=True)
-    while free:
-        i = free.pop()
-        lo, hi = int(indptr[i]), int(indptr[i + 1])
-        row_cols = cols[lo:hi]
-        value = vals[lo:hi] - price[row_cols]
-        k = int(np.argmax(value))
-        best = float(value[k])
-        if hi - lo > 1:
-            value[k] = -np.inf
-            second = float(value.max())
-        else:
-            second = best - step
-        j = int(row_cols[k])
-        price[j] += best - second + step
-        loser = int(owner[j])
-        owner[j] = i
-        target[i] = j
-        if loser >= 0:
-            target[loser] = -1
-            free.append(loser)
 
 
 @dataclass(frozen=True)

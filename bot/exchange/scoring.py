@@ -267,20 +267,19 @@ class Pool:
     # ------------------------------------------------------------------ blocks
 
     def rank_block(
-        self, rows: np.ndarray, rules: Rules, weights: Weights, start: int = 0
+        self, rows: np.ndarray, rules: Rules, weights: Weights
     ) -> tuple[np.ndarray, float]:
-        """float32 scores of ``rows`` against everyone from ``start`` on (column c is person
-        start + c), and a floor: entries below it are pairs a hard rule keeps apart
-        (including each row with itself)."""
+        """float32 scores of ``rows`` against everyone, and a floor: entries below it are
+        pairs a hard rule keeps apart (including each row with itself)."""
         setup = self.prepare(rules, weights)
         tables, big = setup.tables, setup.big
         codes, table = tables[0]
-        total = table[codes[rows], start:]
+        total = table[codes[rows]]
         for codes, table in tables[1:]:
-            total += table[codes[rows], start:]
+            total += table[codes[rows]]
         for sign, field, scaled in setup.families:
             assert field.matrix is not None
-            counts = field.matrix[rows] @ scaled[:, start:]  # weight² x shared items
+            counts = field.matrix[rows] @ scaled  # weight² x shared items
             if sparse.issparse(counts):
                 counts = counts.toarray()
             counts = np.asarray(counts, dtype=np.float32)
@@ -291,20 +290,19 @@ class Pool:
                 total -= counts
         if setup.count_days:  # a great variety of availability labels: count shared days
             field = self.availability
-            overlap = field.block_counts(rows, field, start)
+            overlap = field.block_counts(rows, field)
             assert overlap is not None
             known = ~field.empty
             shared = overlap > 0
             total += np.float32(weights.availability) * shared
-            total -= np.float32(big) * (~shared & known[rows, None] & known[None, start:])
-        same = setup.org[rows, None] == setup.org[None, start:]  # unknowns never equal anyone
+            total -= np.float32(big) * (~shared & known[rows, None] & known[None, :])
+        same = setup.org[rows, None] == setup.org[None, :]  # unknowns never equal anyone
         np.subtract(total, np.float32(setup.org_cut), out=total, where=same)
-        own = rows >= start
-        total[np.flatnonzero(own), rows[own] - start] = -2 * big
+        total[np.arange(len(rows)), rows] = -2 * big
         for r, i in enumerate(rows.tolist()):
             others = self.blocked.get(i)
             if others is not None:
-                total[r, others[others >= start] - start] = -2 * big
+                total[r, others] = -2 * big
         return total, -big / 2
 
     def prepare(self, rules: Rules, weights: Weights) -> BlockSetup:

@@ -12,7 +12,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from bot.exchange import matching, scoring
+from bot.exchange import matching
 from bot.exchange.matching import (
     PAIR_BONUS,
     PRIORITY_BONUS,
@@ -195,26 +195,6 @@ def test_the_fast_paths_score_and_check_exactly_like_the_public_functions() -> N
         assert eligible[k] == eligible_pair(x, y, rules, met) == (rank[i, j] > floor)
         if eligible[k]:
             assert rank[i, j] == pytest.approx(scores[k], abs=1e-4)
-
-
-@pytest.mark.parametrize("days_counted", [False, True])
-def test_a_block_scored_from_a_later_column_is_that_part_of_the_whole_row(
-    days_counted: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Pricing scores only the pairs i < j (``start``): the same figures, hard rules and
-    do-not-pair included, as the full rows (days tabled, or counted per block)."""
-    if days_counted:
-        monkeypatch.setattr(scoring, "_MAX_PATTERNS", 1)
-    people, met = community(60, seed=5)
-    people = [*people, replace(people[7], id="UX", do_not_pair=frozenset({people[20].id}))]
-    pool = Pool([c for c in people if not c.paused], met)
-    w, rules = Weights(personal=0.7), Rules(differ_by_staff_group=True)
-    rows = np.arange(10, 30)
-    whole, floor = pool.rank_block(rows, rules, w)
-    for start in (0, 11, 25, pool.n - 1):
-        part, same_floor = pool.rank_block(rows, rules, w, start)
-        assert same_floor == floor and part.shape == (len(rows), pool.n - start)
-        np.testing.assert_array_equal(part, whole[:, start:])
 
 
 # ---------------------------------------------------------------------- leftovers

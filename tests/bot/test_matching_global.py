@@ -8,13 +8,14 @@ do-not-pair, paused people); the candidate graph is made thin on purpose."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from itertools import combinations
 
 import networkx as nx
 import numpy as np
 import pytest
 
-from bot.exchange import certify, matching
+from bot.exchange import certify, compiled, matching
 from bot.exchange.matching import (
     Candidate,
     Rules,
@@ -24,6 +25,7 @@ from bot.exchange.matching import (
     pair_score,
     violations,
 )
+from bot.exchange.scoring import Pool
 from tests.bot.test_matching import community
 
 RULES = [Rules(), Rules(differ_by_staff_group=True)]
@@ -104,6 +106,57 @@ def test_rounds_too_large_to_price_show_the_candidate_bound_and_a_global_one(
         assert found.bound == found.candidate_bound
         assert found.global_bound is not None and found.global_bound >= found.bound
         assert optimum(people, Rules(), Weights(), met) <= found.global_bound + 1e-9
+
+
+PRICING_CASES = [
+    (Rules(), Weights()),
+    (Rules(differ_by_staff_group=True, same_locality_in_person=False), Weights(personal=0.7)),
+    (Rules(mentoring=True, differ_by_organisation=False), Weights(career_bridge=-0.5)),
+]
+
+
+@pytest.mark.parametrize(("rules", "weights"), PRICING_CASES)
+def test_pricing_finds_exactly_the_pairs_within_the_margin(
+    rules: Rules, weights: Weights, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled loop against every pair checked one by one: the same pairs outside the
+    graph, the same excess, with hard rules and named pairs kept out, interests spanning
+    more than one 64-bit word, and the loop stopping and going on many times."""
+    monkeypatch.setattr(certify, "ROOM", compiled.CHUNK)  # room for one chunk row per call
+    monkeypatch.setattr(matching, "FULL_GRAPH_LIMIT", 0)  # a graph of 2 partners each
+    rng = random.Random(11)
+    people, met = community(260, seed=12)
+    people = [  # 150 more themes: professional interests span more than one word
+        replace(
+            p, professional_interests=p.professional_interests | {f"Theme {rng.randrange(150)}"}
+        )
+        for p in people
+    ]
+    pool = Pool([p for p in people if not p.paused], met)
+    assert pool.professional.words.shape[0] > 1 and pool.do_not_pair and pool.history
+    graph = matching._build_graph(pool, rules, weights, seed=0, k=2)
+    y = np.random.default_rng(5).uniform(0.0, 5.0, pool.n)
+    edges = set(zip(graph.i.tolist(), graph.j.tolist(), strict=True))
+    for margin in (0.0, 1.0):
+        a, b, excess = certify.outside(pool, rules, weights, graph, y, margin)
+        found = {(i, j): e for i, j, e in zip(a.tolist(), b.tolist(), excess.tolist(), strict=True)}
+        expected = {}
+        for i, j in combinations(range(pool.n), 2):
+            x, z = pool.people[i], pool.people[j]
+            gain = pair_score(x, z, weights) - y[i] - y[j]
+            if (i, j) not in edges and gain > -margin and eligible_pair(x, z, rules, met):
+                expected[(i, j)] = gain
+        assert len(expected) > 3 * compiled.CHUNK, len(expected)
+        assert found.keys() == expected.keys()
+        assert all(found[key] == pytest.approx(gain, abs=1e-9) for key, gain in expected.items())
+    # The loop itself keeps out exactly the pairs a hard rule keeps apart, named pairs aside.
+    a, b = certify.scored_above(pool, rules, weights, y)
+    plain = Pool([replace(p, do_not_pair=frozenset()) for p in pool.people])
+    i, j = np.triu_indices(pool.n, k=1)
+    pays = plain.pair_eligible(i, j, rules) & (plain.pair_scores(i, j, weights) > y[i] + y[j])
+    assert set(zip(a.tolist(), b.tolist(), strict=True)) == set(
+        zip(i[pays].tolist(), j[pays].tolist(), strict=True)
+    )
 
 
 def test_capped_covers_every_two_people_by_the_lower_cap() -> None:
