@@ -57,8 +57,7 @@ from scipy.optimize import linear_sum_assignment
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.defaults import IMPROVEMENT_THEMES, ORGANISATION_TYPES, STAFF_GROUPS
-from bot.exchange import candidates, certify, index, matching, mentoring
-from bot.exchange import pairs as pair_solver
+from bot.exchange import candidates, index, matching, mentoring
 from bot.exchange.fields import norm
 from bot.exchange.matching import (
     PAIR_BONUS,
@@ -352,27 +351,6 @@ def exact_pairing(
     return [tuple(sorted((pool.ids[i], pool.ids[j]))) for i, j in found]
 
 
-def priced_reference(
-    people: Sequence[Candidate], rules: Rules, weights: Weights, met: History, seed: int
-) -> tuple[float, float]:
-    """For rounds above ``matching.PRICE_LIMIT``, where the round prices nothing: a pairing
-    and a bound over every pairing of the round, by pricing every pair once against the
-    dual of copbot's candidate graph (``certify.outside``, margin ``M``), adding those
-    within M of paying, and solving again. Pairs not added score at most y_i + y_j - M, so
-    max(y', y - M / 2) is a dual over every eligible pair (LP duality, as in certify.py).
-    Returns (the pairing's score, that bound). Minutes at 100,000 people."""
-    margin = 1.0
-    pool = Pool([p for p in people if not p.paused], met)
-    graph = index.index_graph(pool, rules, weights, seed, matching.WIDE_TOP_K, matching.WIDE_REACH)
-    first = pair_solver.relax(graph)
-    a, b, _ = certify.outside(pool, rules, weights, graph, first.y, margin)
-    graph = certify.widened(graph, pool, weights, seed, a, b)
-    again = pair_solver.relax(graph)
-    mate, _, _ = pair_solver.solve(graph, False, again)
-    score = sum(pool.score(i, int(mate[i]), weights) for i in range(pool.n) if mate[i] > i)
-    return score, float(np.maximum(again.y, first.y - margin / 2).sum())
-
-
 def exact_mentoring(
     people: Sequence[Candidate], rules: Rules, weights: Weights, met: History
 ) -> float:
@@ -533,12 +511,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--memory-limit", type=int, default=100_000, help="largest N for a tracemalloc run"
     )
-    parser.add_argument(
-        "--reference-limit",
-        type=int,
-        default=100_000,
-        help="largest N above matching.PRICE_LIMIT for the reference that prices every pair",
-    )
     parser.add_argument("--formats", default="pairs,sets,mentoring")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -559,15 +531,12 @@ def pairs_table(sizes: list[int], args: argparse.Namespace, weights: Weights) ->
     print("certificate: the pairing's score, a proven bound on any pairing's score and the gap;")
     print("             * = of the candidate pairs kept, else of every pairing of the round")
     print("global: the certificate's bound over every pairing of the round, and its gap;")
-    print("        † = above PRICE_LIMIT: the bound the reference proves (the round's is loose)")
-    print("% ref: above PRICE_LIMIT, the round's pair score as a share of the reference's, a")
-    print("       pairing found by pricing every pair once, N <= --reference-limit")
     print("optimum: exact matching of the full eligible graph (rustworkx), N <= --exact-limit")
     print("c/r/g: copbot / a random pairing that keeps the hard rules / greedy (best pair first),")
     print("       each finished the same way (a leftover joins the pair they fit best)")
-    widths = [6, 5, 7, 6, 5, 11, 12, 7, 12, 7, 8, 7, 4, 11, 15, 15, 12, 11]
+    widths = [6, 5, 7, 6, 5, 11, 12, 7, 12, 7, 8, 4, 11, 15, 15, 12, 11]
     head = ["N", "load", "wall s", "cpu s", "MiB", "score", "bound", "gap", "global", "g.gap"]
-    head += ["% optim", "% ref", "viol"]
+    head += ["% optim", "viol"]
     head += ["placed% c/r/g", "pair score", "shared int.", "cross-org%", "cross-staff%"]
     print(row(head, widths))
     for n in sizes:
@@ -600,13 +569,6 @@ def pairs_table(sizes: list[int], args: argparse.Namespace, weights: Weights) ->
             for groups in pairings
         )
         score, bound, gap, whole, whole_gap = certified(result)
-        versus = "n/a"
-        found = result.certificate
-        if found is not None and matching.PRICE_LIMIT < n <= args.reference_limit:
-            reference, proven = priced_reference(people, rules, weights, met, args.seed)
-            versus = f"{100 * found.score / reference:.2f}%"
-            whole = f"{proven:,.1f}†"
-            whole_gap = f"{100 * (proven - found.score) / proven:.3f}%"
         print(
             row(
                 [
@@ -621,7 +583,6 @@ def pairs_table(sizes: list[int], args: argparse.Namespace, weights: Weights) ->
                     whole,
                     whole_gap,
                     optimum,
-                    versus,
                     broken,
                     placed,
                     cells(0, ".2f"),

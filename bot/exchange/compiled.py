@@ -104,12 +104,14 @@ def paying(
     out_i: np.ndarray,
     out_j: np.ndarray,
     at: np.ndarray,
+    after: bool,
 ) -> int:
-    """The pairs i < j, i in ``rows``, that the hard rules allow (all but the named pairs)
-    and that score more than need_i + need_j, written to ``out_i``, ``out_j``; returns how
-    many. Goes on from ``at`` (the first column of a chunk, a place in ``rows``) and, when
-    the room left cannot hold another row of a chunk, stops there, ``at`` saying where
-    to go on from (``at[0] == n``: done).
+    """The pairs (i, j), i in ``rows`` (increasing) and j after i (``after``) or anyone
+    else, that the hard rules allow (all but the named pairs) and that score more than
+    need_i + need_j, written to ``out_i``, ``out_j``; returns how many. Goes on from
+    ``at`` (the first column of a chunk, a place in ``rows``) and, when the room left
+    cannot hold another row of a chunk, stops there, ``at`` saying where to go on from
+    (``at[0] == n``: done).
 
     ``sets``: professional, personal, offers, wants, days as word-major bitsets. ``codes``:
     rows organisation, staff group, career stage, mode, place, role (-1 unknown).
@@ -117,25 +119,12 @@ def paying(
     differ by staff group, same place in person (0 or 1). The score is summed as
     ``Pool.score`` sums it, in float64."""
     professional, personal, offers, wants, days = sets
-    org, staff, stage, mode, place, role = (
-        codes[0],
-        codes[1],
-        codes[2],
-        codes[3],
-        codes[4],
-        codes[5],
-    )
+    # Rows indexed one by one: unpacking the array gives views the loop cannot vectorise.
+    org, staff, stage = codes[0], codes[1], codes[2]
+    mode, place, role = codes[3], codes[4], codes[5]
     n = codes.shape[1]
-    w_prof, w_pers, w_comp, w_org, w_staff, w_bridge, w_days = (
-        weights[0],
-        weights[1],
-        weights[2],
-        weights[3],
-        weights[4],
-        weights[5],
-        weights[6],
-    )
-    mentoring, differ_org, differ_staff, same_place = rules[0], rules[1], rules[2], rules[3]
+    w_prof, w_pers, w_comp, w_org, w_staff, w_bridge, w_days = weights
+    mentoring, differ_org, differ_staff, same_place = rules
     c_prof = np.empty(CHUNK)
     c_pers = np.empty(CHUNK)
     c_gives = np.empty(CHUNK)
@@ -153,12 +142,12 @@ def paying(
         hi = min(n, lo + CHUNK)
         for r in range(at[1], len(rows)):
             i = rows[r]
-            if i >= hi - 1:
+            if after and i >= hi - 1:
                 break
             if len(out_i) - found < CHUNK:
                 at[0], at[1] = lo, r
                 return found
-            start = max(lo, i + 1)
+            start = max(lo, i + 1) if after else lo
             size = hi - start
             org_i, staff_i, stage_i = org[i], staff[i], stage[i]
             mode_i, place_i, role_i, days_i = mode[i], place[i], role[i], has_days[i]
@@ -192,6 +181,8 @@ def paying(
                     | days_i & has_days[j] & (c_days[x] == 0)
                 )
                 excess[x] = -np.inf if clash else total - need[i] - need[j]
+            if start <= i < hi:
+                excess[i - start] = -np.inf  # nobody pairs with themselves
             for x in range(size):
                 if excess[x] > 0.0:
                     out_i[found] = i

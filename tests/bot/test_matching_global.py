@@ -149,6 +149,10 @@ def test_pricing_finds_exactly_the_pairs_within_the_margin(
         assert len(expected) > 3 * compiled.CHUNK, len(expected)
         assert found.keys() == expected.keys()
         assert all(found[key] == pytest.approx(gain, abs=1e-9) for key, gain in expected.items())
+        some = np.arange(3, pool.n, 7)  # only the pairs of some people, either end
+        a, b, _ = certify.outside(pool, rules, weights, graph, y, margin, some)
+        theirs = {key for key in expected if key[0] in set(some) or key[1] in set(some)}
+        assert set(zip(a.tolist(), b.tolist(), strict=True)) == theirs
     # The loop itself keeps out exactly the pairs a hard rule keeps apart, named pairs aside.
     a, b = certify.scored_above(pool, rules, weights, y)
     plain = Pool([replace(p, do_not_pair=frozenset()) for p in pool.people])
