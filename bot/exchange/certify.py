@@ -152,8 +152,9 @@ def scored_above(
     def work(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a, b = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         at = np.array([int(rows[0]) + 1 if after else 0, 0], dtype=np.int64)
+        room = max(ROOM, compiled.CHUNK)  # one row of a chunk at least, or no progress
         while at[0] < n:
-            out_i, out_j = np.empty(ROOM, dtype=np.int64), np.empty(ROOM, dtype=np.int64)
+            out_i, out_j = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
             found = compiled.paying(rows, sets, codes, values, flags, need, out_i, out_j, at, after)
             a.append(out_i[:found])
             b.append(out_j[:found])

@@ -12,6 +12,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+from bot.exchange.scoring import MODE_IN_PERSON, MODE_VIRTUAL, ROLE_EITHER
+
 
 @intrinsic
 def _popcount(typingctx, x):  # type: ignore[no-untyped-def]
@@ -111,7 +113,7 @@ def paying(
     need_i + need_j, written to ``out_i``, ``out_j``; returns how many. Goes on from
     ``at`` (the first column of a chunk, a place in ``rows``) and, when the room left
     cannot hold another row of a chunk, stops there, ``at`` saying where to go on from
-    (``at[0] == n``: done).
+    (``at[0] == n``: done); ``out_i`` must have room for at least ``CHUNK``.
 
     ``sets``: professional, personal, offers, wants, days as word-major bitsets. ``codes``:
     rows organisation, staff group, career stage, mode, place, role (-1 unknown).
@@ -169,14 +171,14 @@ def paying(
                 )
                 total = total + w_days * (c_days[x] > 0)
                 clash = (
-                    (mentoring != 0) & (role_i == role[j]) & (role_i != 0)
+                    (mentoring != 0) & (role_i == role[j]) & (role_i != ROLE_EITHER)
                     | (differ_org != 0) & (org_i == org[j]) & (org_i >= 0)
                     | (differ_staff != 0) & (staff_i == staff[j]) & (staff_i >= 0)
-                    | (mode_i == 1) & (mode[j] == 2)
-                    | (mode_i == 2) & (mode[j] == 1)
+                    | (mode_i == MODE_IN_PERSON) & (mode[j] == MODE_VIRTUAL)
+                    | (mode_i == MODE_VIRTUAL) & (mode[j] == MODE_IN_PERSON)
                     | (same_place != 0)
-                    & (mode_i == 1)
-                    & (mode[j] == 1)
+                    & (mode_i == MODE_IN_PERSON)
+                    & (mode[j] == MODE_IN_PERSON)
                     & ((place_i < 0) | (place_i != place[j]))
                     | days_i & has_days[j] & (c_days[x] == 0)
                 )
