@@ -7,7 +7,8 @@ y_i + y_j >= s_ij for EVERY eligible pair bounds every pairing of the round by s
 The auction's prices give such a ``y`` for the pairs in the candidate graph only
 (``pairs.dual``). Pairs outside it are covered in one of two ways:
 
-- Pricing (rounds up to ``matching.PRICE_LIMIT`` people): every pair of the round is
+- Pricing (rounds up to ``matching.PRICE_LIMIT`` people, fewer when free text spreads
+  what people share over many items: ``matching._prices_every_pair``): every pair is
   scored by a compiled loop (``compiled.paying``; the ones that come within ``TOLERANCE``
   of the bound are checked and scored again exactly) to find the eligible pairs outside
   the graph with s_ij > y_i + y_j - ``MARGIN``. They are added to the graph and the round
@@ -36,6 +37,7 @@ import numpy as np
 
 from bot.exchange import candidates, compiled, pairs
 from bot.exchange.candidates import Graph
+from bot.exchange.fields import SetField
 from bot.exchange.scoring import Pool
 
 if TYPE_CHECKING:
@@ -121,8 +123,7 @@ def scored_above(
     n = pool.n
     after = rows is None or len(rows) == n  # everyone: each pair once, from its first
     rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-    fields = (pool.professional, pool.personal, pool.offers, pool.wants, pool.availability)
-    sets = tuple(field.words for field in fields)
+    sets = shareable(pool)
     codes = np.stack(
         [pool.arrays[key] for key in ("org", "staff", "stage", "mode", "locality", "role")]
     )
@@ -169,6 +170,26 @@ def scored_above(
         return a, b
     key = candidates.unique_sorted(np.minimum(a, b) * n + np.maximum(a, b))  # each pair once
     return key // n, key % n
+
+
+def shareable(pool: Pool) -> tuple[np.ndarray, ...]:
+    """The bitsets pricing scores (professional, personal, offers, wants, days), with only
+    the items two people could share: an interest at least two people list, a topic
+    someone offers and someone wants. Free text makes most items one person's own, and
+    each 64 items kept costs pricing a pass over every pair. Days are kept whole: the
+    loop also reads from them who gave any."""
+
+    def common(field: SetField) -> np.ndarray:
+        return field.words(field.holders() >= 2)
+
+    traded = (pool.offers.holders() > 0) & (pool.wants.holders() > 0)
+    return (
+        common(pool.professional),
+        common(pool.personal),
+        pool.offers.words(traded),
+        pool.wants.words(traded),
+        pool.availability.words(),
+    )
 
 
 def widened(graph: Graph, pool: Pool, weights: Weights, seed: int, a: np.ndarray, b: np.ndarray):

@@ -104,19 +104,31 @@ class SetField:
         else:
             self.transposed = csr.T.tocsc()
 
-    @property
-    def words(self) -> np.ndarray:
+    def holders(self) -> np.ndarray:
+        """How many candidates list each item."""
+        listed = np.fromiter((c for m in self.members for c in m), dtype=np.int64)
+        return np.bincount(listed, minlength=self.size)
+
+    def words(self, keep: np.ndarray | None = None) -> np.ndarray:
         """The bitsets word-major: row t holds items 64t..64t+63 of everyone (at least one
-        row, so an empty field shares nothing with anyone)."""
-        if self._words is None:
-            n = len(self.members)
-            words = np.zeros((max(1, (self.size + 63) // 64), n), dtype=np.uint64)
-            rows = np.repeat(np.arange(n), [len(m) for m in self.members])
-            cols = np.fromiter((c for m in self.members for c in m), np.int64, len(rows))
-            one = np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64))
-            np.bitwise_or.at(words, (cols // 64, rows), one)
+        row, so an empty field shares nothing with anyone); with ``keep`` (a mask over the
+        items), only the items kept, numbered in order."""
+        if keep is None and self._words is not None:
+            return self._words
+        n = len(self.members)
+        rows = np.repeat(np.arange(n), [len(m) for m in self.members])
+        cols = np.fromiter((c for m in self.members for c in m), np.int64, len(rows))
+        size = self.size
+        if keep is not None:
+            kept = keep[cols]
+            rows, cols = rows[kept], (np.cumsum(keep) - 1)[cols[kept]]
+            size = int(keep.sum())
+        words = np.zeros((max(1, (size + 63) // 64), n), dtype=np.uint64)
+        one = np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64))
+        np.bitwise_or.at(words, (cols // 64, rows), one)
+        if keep is None:
             self._words = words
-        return self._words
+        return words
 
     def block_counts(self, rows: np.ndarray, other: SetField) -> np.ndarray | None:
         """How many items each of ``rows`` has in common with every candidate's ``other``."""
@@ -132,7 +144,7 @@ class SetField:
         if self.matrix is None or other.matrix is None or len(a) == 0:
             return np.zeros(len(a), dtype=np.int64)
         if self.size <= 256:  # up to 4 words: on the bits; beyond, on the sparse rows
-            both = self.words[:, a] & other.words[:, b]
+            both = self.words()[:, a] & other.words()[:, b]
             return np.bitwise_count(both).sum(axis=0, dtype=np.int64)
         both = self.matrix[a].multiply(other.matrix[b])
         return np.rint(np.asarray(both.sum(axis=1)).ravel()).astype(np.int64)

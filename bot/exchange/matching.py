@@ -15,7 +15,7 @@ Candidates (``candidates.py``): up to ``SQUARE_LIMIT`` people every pair is scor
 row blocks and each person keeps their best ``TOP_K`` eligible partners (everyone, up to
 ``FULL_GRAPH_LIMIT``); above it an inverted index (``index.py``) proposes bucket-mates who
 share the strongest signals, scored exactly, each person keeping their ``INDEX_TOP_K`` best
-(``WIDE_TOP_K`` from a wider reach for pairs above ``PRICE_LIMIT``, where nothing is priced).
+(``WIDE_TOP_K`` from a wider reach for pairs too many to price, where nothing is priced).
 
 Pairs (``pairs.py``): a maximum-weight matching of the candidate graph, exact (Edmonds'
 blossom algorithm, rustworkx) up to ``EXACT_LIMIT`` people. Above it, the assignment
@@ -23,7 +23,8 @@ relaxation (everyone "points at" a partner or at themselves), solved by an aucti
 bidding compiled, ``compiled.py``); its cycles are cut into pairs, everyone left out is
 re-solved exactly with their neighbourhood, and 2-opt swaps finish. Every pairs round
 carries a ``Certificate``: the pairing's score and a proven upper bound on any pairing's
-score. Up to ``PRICE_LIMIT`` people the bound holds for every pairing of the round
+score. Up to ``PRICE_LIMIT`` people (fewer when free text spreads what people share over
+many items, ``_prices_every_pair``) the bound holds for every pairing of the round
 (``certify.py``): every pair is priced against the auction's dual (a compiled loop: 5
 billion pairs at 100,000 people in about 17 s on two cores), the pairs the graph missed
 that come near paying are added and the round solved again, and the dual is raised to
@@ -189,8 +190,8 @@ FULL_GRAPH_LIMIT = 400  # up to here every eligible pair is an edge
 SQUARE_LIMIT = 5000  # up to here every pair is scored (a proven graph); the index above
 EXACT_LIMIT = 1000  # up to here blossom runs on the whole kept graph
 PRICE_LIMIT = 120_000  # up to here every pair is priced, the certificate global (100,000: 46 s)
-# Pairs above PRICE_LIMIT: nothing is priced, so the index alone must find the round's
-# pairs; a wider reach (measured at 100,000 people: +1.2% of score for +16 s).
+# Pairs not priced (``_prices_every_pair``): the index alone must find the round's pairs;
+# a wider reach (measured at 100,000 people: +1.2% of score for +16 s).
 WIDE_TOP_K = 16
 WIDE_REACH = 16
 _QUANTUM = QUANTUM
@@ -277,13 +278,23 @@ def _build_graph(pool: Pool, rules: Rules, weights: Weights, seed: int, k: int) 
 # ---------------------------------------------------------------------- pairs
 
 
+def _prices_every_pair(pool: Pool) -> bool:
+    """Whether the round prices every pair: up to PRICE_LIMIT people when each field's
+    shared items fit one 64-bit word (5 words in all), fewer when free text spreads them
+    over more: a pass over every pair costs about (words + 5) / 10 of a one-word pass
+    (measured at 20,000 people with 65 words: 4.6 times)."""
+    words = sum(len(bits) for bits in certify.shareable(pool))
+    return pool.n**2 * (words + 5) <= PRICE_LIMIT**2 * 10
+
+
 def _pairs(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
-    if pool.n > PRICE_LIMIT:
-        graph = index.index_graph(pool, rules, weights, seed, WIDE_TOP_K, WIDE_REACH)
-    else:
+    every = _prices_every_pair(pool)
+    if every or pool.n <= SQUARE_LIMIT:
         graph = _build_graph(pool, rules, weights, seed, TOP_K)
+    else:
+        graph = index.index_graph(pool, rules, weights, seed, WIDE_TOP_K, WIDE_REACH)
     relaxed, whole = None, None  # whole: a bound over every pairing of the round
-    if pool.n <= PRICE_LIMIT and not graph.complete and len(graph.i):
+    if every and not graph.complete and len(graph.i):
         graph, relaxed, whole = certify.priced(pool, rules, weights, seed, graph)
     mate, bound, relaxed = pairs.solve(graph, pool.n <= EXACT_LIMIT, relaxed)
     if bound is not None and whole is None:  # complete, or too many pairs to price
@@ -296,7 +307,7 @@ def _pairs(pool: Pool, rules: Rules, weights: Weights, seed: int) -> Outcome:
         score = 0.0
         for i, j in groups:
             score = score + pool.score(i, j, weights)
-        priced = graph.complete or pool.n <= PRICE_LIMIT  # whole is tight
+        priced = graph.complete or every  # whole is tight
         certificate = Certificate(  # no pairing of the round (or graph) scores more
             kind="pairs",
             score=score,

@@ -108,6 +108,33 @@ def test_rounds_too_large_to_price_show_the_candidate_bound_and_a_global_one(
         assert optimum(people, Rules(), Weights(), met) <= found.global_bound + 1e-9
 
 
+def test_free_text_spread_over_many_items_is_priced_only_while_that_stays_affordable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each 64 shared items is a pass over every pair: a round whose offers and wants
+    spread over hundreds of shared topics falls back to the candidate bound (and the loose
+    global one) at a size where a round of few topics is priced."""
+    monkeypatch.setattr(matching, "SQUARE_LIMIT", 0)
+    monkeypatch.setattr(matching, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(matching, "PRICE_LIMIT", 100)
+    monkeypatch.setattr(matching, "WIDE_TOP_K", 2)  # a thin index where nothing is priced
+    people, met = community(90, seed=70)
+    rng = random.Random(71)
+    topics = [f"Topic {k}" for k in range(1000)]
+    spread = [
+        replace(p, offers=frozenset(rng.sample(topics, 8)), wants=frozenset(rng.sample(topics, 8)))
+        for p in people
+    ]
+    words = [len(bits) for bits in certify.shareable(Pool(spread, met))]
+    assert sum(words) > 10 and sum(len(b) for b in certify.shareable(Pool(people, met))) == 5
+    few = match(people, Rules(), Weights(), history=met, seed=1).certificate
+    many = match(spread, Rules(), Weights(), history=met, seed=1).certificate
+    assert few is not None and few.complete and few.bound == few.global_bound
+    assert many is not None and not many.complete and many.bound == many.candidate_bound
+    assert many.global_bound is not None
+    assert optimum(spread, Rules(), Weights(), met) <= many.global_bound + 1e-9
+
+
 PRICING_CASES = [
     (Rules(), Weights()),
     (Rules(differ_by_staff_group=True, same_locality_in_person=False), Weights(personal=0.7)),
@@ -121,19 +148,27 @@ def test_pricing_finds_exactly_the_pairs_within_the_margin(
 ) -> None:
     """The compiled loop against every pair checked one by one: the same pairs outside the
     graph, the same excess, with hard rules and named pairs kept out, interests spanning
-    more than one 64-bit word, and the loop stopping and going on many times."""
+    more than one 64-bit word, free text nobody shares left out of its bitsets, and the
+    loop stopping and going on many times."""
     monkeypatch.setattr(certify, "ROOM", compiled.CHUNK)  # room for one chunk row per call
     monkeypatch.setattr(matching, "FULL_GRAPH_LIMIT", 0)  # a graph of 2 partners each
     rng = random.Random(11)
     people, met = community(260, seed=12)
-    people = [  # 150 more themes: professional interests span more than one word
+    people = [  # 150 more themes, and free text of each person's own that nobody shares
         replace(
-            p, professional_interests=p.professional_interests | {f"Theme {rng.randrange(150)}"}
+            p,
+            professional_interests=p.professional_interests | {f"Theme {rng.randrange(150)}"},
+            personal_interests=p.personal_interests | {f"Hobby of {p.id}"},
+            offers=p.offers | {f"Skill of {p.id}"},
+            wants=p.wants | {f"Need of {p.id}"},
         )
         for p in people
     ]
     pool = Pool([p for p in people if not p.paused], met)
-    assert pool.professional.words.shape[0] > 1 and pool.do_not_pair and pool.history
+    assert pool.do_not_pair and pool.history
+    priced_sets = certify.shareable(pool)
+    assert priced_sets[0].shape[0] > 1  # interests span more than one word
+    assert pool.offers.words().shape[0] >= 4 and priced_sets[2].shape[0] == 1
     graph = matching._build_graph(pool, rules, weights, seed=0, k=2)
     y = np.random.default_rng(5).uniform(0.0, 5.0, pool.n)
     edges = set(zip(graph.i.tolist(), graph.j.tolist(), strict=True))
