@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -118,12 +119,14 @@ def scored_above(
     rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every pair i < j, one of them in ``rows`` (default: everyone), that the hard rules
-    allow (but for the named pairs) and that scores more than need_i + need_j: each such
-    pair scored by the compiled loop, in interleaved row blocks on two threads."""
+    allow and that scores more than need_i + need_j (pairs ruled out by name may be among
+    them): each such pair scored by the compiled loop, in interleaved row blocks on two
+    threads, and those sharing a rarer item (``shareable``) one by one."""
     n = pool.n
     after = rows is None or len(rows) == n  # everyone: each pair once, from its first
     rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
-    sets = shareable(pool)
+    shared = shareable(pool)
+    sets = shared.sets
     codes = np.stack(
         [pool.arrays[key] for key in ("org", "staff", "stage", "mode", "locality", "role")]
     )
@@ -166,30 +169,79 @@ def scored_above(
         parts = list(executor.map(work, blocks))
     a = np.concatenate([np.zeros(0, dtype=np.int64), *(p[0] for p in parts)])
     b = np.concatenate([np.zeros(0, dtype=np.int64), *(p[1] for p in parts)])
-    if after:
+    # The pairs sharing a rarer item, which the loop scored without it: scored one by one.
+    ta, tb = shared.tail // n, shared.tail % n
+    if not after:
+        mine = np.zeros(n, dtype=bool)
+        mine[rows] = True
+        ta, tb = ta[mine[ta] | mine[tb]], tb[mine[ta] | mine[tb]]
+    if after and not len(shared.tail):
         return a, b
-    key = candidates.unique_sorted(np.minimum(a, b) * n + np.maximum(a, b))  # each pair once
+    key = np.minimum(a, b) * n + np.maximum(a, b)
+    if len(shared.tail):
+        at = np.minimum(np.searchsorted(shared.tail, key), len(shared.tail) - 1)
+        key = key[shared.tail[at] != key]
+    pays = pool.pair_eligible(ta, tb, rules)
+    pays[pays] = pool.pair_scores(ta[pays], tb[pays], weights) > need[ta[pays]] + need[tb[pays]]
+    key = candidates.unique_sorted(np.concatenate([key, ta[pays] * n + tb[pays]]))
     return key // n, key % n
 
 
-def shareable(pool: Pool) -> tuple[np.ndarray, ...]:
-    """The bitsets pricing scores (professional, personal, offers, wants, days), with only
-    the items two people could share: an interest at least two people list, a topic
-    someone offers and someone wants. Free text makes most items one person's own, and
-    each 64 items kept costs pricing a pass over every pair. Days are kept whole: the
-    loop also reads from them who gave any."""
+HEAD = 64  # items of a field scored on bitsets at least: those the most pairs share ...
+TAIL_PAIRS = 1 << 22  # ... and more, 64 at a time, while the rest are shared by more pairs
+
+
+@dataclass(frozen=True)
+class Shareable:
+    """What pricing scores: the bitsets (professional, personal, offers, wants, days) of
+    each field's most shared items, and the pairs i < j (keys i * n + j) that share one of
+    the rarer items left out, which the loop would underscore: they are scored one by one.
+    Items nobody could share (an interest one person lists, a topic offered and never
+    wanted: most free text) are in neither. Each 64 items on bitsets cost a pass over
+    every pair; days are kept whole (the loop reads from them who gave any)."""
+
+    sets: tuple[np.ndarray, ...]
+    tail: np.ndarray
+
+
+def shareable(pool: Pool) -> Shareable:
+    n = pool.n
+    tails = [np.zeros(0, dtype=np.int64)]
+
+    def head(field: SetField, other: SetField, pairs: np.ndarray) -> np.ndarray:
+        """The items scored on bitsets (a mask): the most shared (``pairs`` per item), 64
+        at a time, until the rest are shared by few pairs; those pairs go to ``tails``."""
+        order = np.argsort(-pairs, kind="stable")
+        order = order[pairs[order] > 0]
+        rest = np.cumsum(pairs[order][::-1])[::-1]  # rest[k]: pairs sharing items k on
+        k = HEAD
+        while k < len(order) and rest[k] > TAIL_PAIRS:
+            k += 64
+        if k < len(order):
+            mine, theirs = field.matrix.tocsc(), other.matrix.tocsc()  # type: ignore[union-attr]
+            for item in order[k:].tolist():
+                x = mine.indices[mine.indptr[item] : mine.indptr[item + 1]]
+                y = theirs.indices[theirs.indptr[item] : theirs.indptr[item + 1]]
+                lo = np.minimum.outer(x, y).ravel().astype(np.int64)
+                hi = np.maximum.outer(x, y).ravel().astype(np.int64)
+                tails.append(lo[lo < hi] * n + hi[lo < hi])
+        mask = np.zeros(field.size, dtype=bool)
+        mask[order[:k]] = True
+        return mask
 
     def common(field: SetField) -> np.ndarray:
-        return field.words(field.holders() >= 2)
+        count = field.holders()
+        return field.words(head(field, field, count * (count - 1) // 2))
 
-    traded = (pool.offers.holders() > 0) & (pool.wants.holders() > 0)
-    return (
+    traded = head(pool.offers, pool.wants, pool.offers.holders() * pool.wants.holders())
+    sets = (
         common(pool.professional),
         common(pool.personal),
         pool.offers.words(traded),
         pool.wants.words(traded),
         pool.availability.words(),
     )
+    return Shareable(sets, candidates.unique_sorted(np.concatenate(tails)))
 
 
 def widened(graph: Graph, pool: Pool, weights: Weights, seed: int, a: np.ndarray, b: np.ndarray):
