@@ -34,6 +34,7 @@ Hungarian method on mentor places expanded by capacity). Nothing is asserted.
     .venv/bin/python bench/matching.py                         # 2,000 to 100,000
     .venv/bin/python bench/matching.py --sizes 2000,10000      # a quick run
     .venv/bin/python bench/matching.py --sizes 300 --formats pairs --exact-limit 300
+    .venv/bin/python bench/matching.py --sizes 100000 --formats pairs --free-text
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 from itertools import combinations
 from pathlib import Path
@@ -277,6 +279,24 @@ def community(n: int, seed: int = 0) -> tuple[list[Candidate], frozenset[frozens
         )
     history = frozenset(frozenset(rng.sample(ids, 2)) for _ in range(n // 4) if n >= 2)
     return people, history
+
+
+def with_free_text(people: list[Candidate], seed: int, skills: int = 3000) -> list[Candidate]:
+    """The same sign-ups as people type them: each also offers and wants a skill in their
+    own words (one of ``skills`` phrasings, a few common, most rare: Zipf) and lists an
+    offer, a want and a professional interest nobody else words the same way."""
+    rng = random.Random(seed)
+    names = [f"Skill {k}" for k in range(skills)]
+    weights = _zipf(names, 1.0)
+    return [
+        replace(
+            p,
+            offers=p.offers | {f"Own skill of {p.id}", *rng.choices(names, weights)},
+            wants=p.wants | {f"Own need of {p.id}", *rng.choices(names, weights)},
+            professional_interests=p.professional_interests | {f"Own theme of {p.id}"},
+        )
+        for p in people
+    ]
 
 
 # ---------------------------------------------------------------------- baselines
@@ -512,6 +532,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--memory-limit", type=int, default=100_000, help="largest N for a tracemalloc run"
     )
     parser.add_argument("--formats", default="pairs,sets,mentoring")
+    parser.add_argument(
+        "--free-text",
+        action="store_true",
+        help="pairs only: add free-text offers, wants and interests (with_free_text)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     formats = set(args.formats.split(","))
@@ -541,6 +566,8 @@ def pairs_table(sizes: list[int], args: argparse.Namespace, weights: Weights) ->
     print(row(head, widths))
     for n in sizes:
         people, met = community(n, args.seed)
+        if args.free_text:
+            people = with_free_text(people, args.seed)
         result, seconds, cpu, peak = timed(
             partial(match, people, rules, weights, history=met, seed=args.seed),
             n <= args.memory_limit,
