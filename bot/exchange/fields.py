@@ -61,6 +61,14 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def reordered(self, order: Sequence[int]) -> Vocab:
+        """The same values, value ``order[k]`` now numbered k."""
+        vocab = Vocab(())
+        vocab.keys = tuple(self.keys[c] for c in order)
+        vocab.names = tuple(self.names[c] for c in order)
+        vocab.codes = {key: code for code, key in enumerate(vocab.keys)}
+        return vocab
+
 
 def encode(values: Sequence[str]) -> tuple[list[int], Vocab]:
     vocab = Vocab((norm(v), v.strip()) for v in values)
@@ -70,21 +78,43 @@ def encode(values: Sequence[str]) -> tuple[list[int], Vocab]:
 class SetField:
     """One set-valued field of every candidate: bitmasks, a 0/1 matrix, packed words."""
 
-    def __init__(self, sets: Sequence[frozenset[str]], fold: Callable[[str], str] = norm) -> None:
+    def __init__(
+        self,
+        sets: Sequence[frozenset[str]],
+        fold: Callable[[str], str] = norm,
+        *,
+        every_bit: bool = False,
+    ) -> None:
+        """Unless ``every_bit``, the values only one set lists are numbered last and left
+        out of the bitmasks: nobody can share them, and free text makes them many (each
+        bitmask would otherwise be as long as the vocabulary: 10 GB at 100,000 people).
+        Among the rest, codes keep the values' sorted order."""
         vocab = Vocab((fold(v), v.strip()) for s in sets for v in s)
         codes = vocab.codes
-        self._build(vocab, [tuple(sorted({codes[k] for k in map(fold, s) if k})) for s in sets])
+        members = [tuple(sorted({codes[k] for k in map(fold, s) if k})) for s in sets]
+        bits_below = len(vocab)
+        if not every_bit:
+            listed = np.fromiter((c for m in members for c in m), dtype=np.int64)
+            shared = np.bincount(listed, minlength=len(vocab)) >= 2
+            order = np.argsort(~shared, kind="stable")
+            new = np.empty(len(order), dtype=np.int64)
+            new[order] = np.arange(len(order))
+            renumber = new.tolist()
+            members = [tuple(sorted(renumber[c] for c in m)) for m in members]
+            vocab, bits_below = vocab.reordered(order.tolist()), int(shared.sum())
+        self._build(vocab, members, bits_below)
 
     @classmethod
-    def of(cls, vocab: Vocab, members: list[tuple[int, ...]]) -> SetField:
+    def of(cls, vocab: Vocab, members: list[tuple[int, ...]], bits_below: int) -> SetField:
         field = cls.__new__(cls)
-        field._build(vocab, members)
+        field._build(vocab, members, bits_below)
         return field
 
-    def _build(self, vocab: Vocab, members: list[tuple[int, ...]]) -> None:
+    def _build(self, vocab: Vocab, members: list[tuple[int, ...]], bits_below: int) -> None:
         self.vocab = vocab
         self.members = members
-        self.bits: list[int] = [sum(1 << c for c in m) for m in members]
+        self.bits_below = bits_below  # bitmasks hold the values numbered below this
+        self.bits: list[int] = [sum(1 << c for c in m if c < bits_below) for m in members]
         n, v = len(members), len(vocab)
         self.size = v
         self._words: np.ndarray | None = None
@@ -156,8 +186,8 @@ class SetField:
 def split(field: SetField, n: int) -> tuple[SetField, SetField]:
     """Split a field built over offers + wants (one shared vocabulary) into its halves."""
     return (
-        SetField.of(field.vocab, field.members[:n]),
-        SetField.of(field.vocab, field.members[n:]),
+        SetField.of(field.vocab, field.members[:n], field.bits_below),
+        SetField.of(field.vocab, field.members[n:], field.bits_below),
     )
 
 

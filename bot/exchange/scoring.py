@@ -93,7 +93,7 @@ class Pool:
         self.offers, self.wants = split(
             SetField([c.offers for c in people] + [c.wants for c in people]), n
         )
-        self.availability = SetField([c.availability for c in people], fold=day_key)
+        self.availability = SetField([c.availability for c in people], fold=day_key, every_bit=True)
         self.arrays = {
             name: np.array(getattr(self, name), dtype=np.int64)
             for name in ("org", "staff", "locality", "mode", "role", "stage")

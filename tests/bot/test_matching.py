@@ -12,7 +12,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from bot.exchange import matching
+from bot.exchange import matching, reasons
 from bot.exchange.matching import (
     PAIR_BONUS,
     PRIORITY_BONUS,
@@ -195,6 +195,40 @@ def test_the_fast_paths_score_and_check_exactly_like_the_public_functions() -> N
         assert eligible[k] == eligible_pair(x, y, rules, met) == (rank[i, j] > floor)
         if eligible[k]:
             assert rank[i, j] == pytest.approx(scores[k], abs=1e-4)
+
+
+def test_values_only_one_person_gives_stay_out_of_the_bitmasks_and_change_no_score() -> None:
+    """Free text: most offers, wants and interests are one person's own words. They are
+    numbered last and left out of the bitmasks (which would otherwise each be as long as
+    the vocabulary); every pair's score, rules and reasons stay as the public functions
+    give them."""
+    people, met = community(60, seed=9)
+    people = [
+        replace(
+            p,
+            professional_interests=p.professional_interests | {f"Own theme of {p.id}"},
+            personal_interests=p.personal_interests | {f"Own hobby of {p.id}"},
+            offers=p.offers | {f"Own skill of {p.id}", "Shared skill"},
+            wants=p.wants | {f"Own need of {p.id}", "Shared skill"},
+        )
+        for p in people
+    ]
+    pool = Pool([c for c in people if not c.paused], met)
+    for field in (pool.professional, pool.personal, pool.offers, pool.wants):
+        assert field.bits_below < field.size - pool.n / 2
+        assert max(field.bits).bit_length() <= field.bits_below
+    w = Weights()
+    for i, j in combinations(range(pool.n), 2):
+        x, y = pool.people[i], pool.people[j]
+        assert pool.score(i, j, w) == pair_score(x, y, w)
+        assert pool.eligible(i, j, Rules()) == eligible_pair(x, y, Rules(), met)
+    told = " | ".join(
+        line.lower()
+        for i in range(0, 20, 2)
+        for line in reasons.reasons(pool, [i, i + 1], w, mentor_first=False)
+    )
+    assert "shared skill" in told
+    assert not any(f"own {kind} of" in told for kind in ("theme", "hobby", "skill", "need"))
 
 
 # ---------------------------------------------------------------------- leftovers
