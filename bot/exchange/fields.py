@@ -121,6 +121,7 @@ class SetField:
         self.empty = np.array([not m for m in members], dtype=bool)
         rows = np.repeat(np.arange(n), [len(m) for m in members])
         cols = np.fromiter((c for m in members for c in m), dtype=np.int64, count=len(rows))
+        self._listed = rows, cols  # (candidate, item) for every item listed
         # Rows as CSR: a block's rows times a dense matrix runs in scipy's own loops, not in
         # a multithreaded BLAS that would fight the block threads. Columns dense if small.
         self.matrix: sparse.csr_array | None = None
@@ -136,8 +137,7 @@ class SetField:
 
     def holders(self) -> np.ndarray:
         """How many candidates list each item."""
-        listed = np.fromiter((c for m in self.members for c in m), dtype=np.int64)
-        return np.bincount(listed, minlength=self.size)
+        return np.bincount(self._listed[1], minlength=self.size)
 
     def words(self, keep: np.ndarray | None = None) -> np.ndarray:
         """The bitsets word-major: row t holds items 64t..64t+63 of everyone (at least one
@@ -145,15 +145,13 @@ class SetField:
         items), only the items kept, numbered in order."""
         if keep is None and self._words is not None:
             return self._words
-        n = len(self.members)
-        rows = np.repeat(np.arange(n), [len(m) for m in self.members])
-        cols = np.fromiter((c for m in self.members for c in m), np.int64, len(rows))
+        rows, cols = self._listed
         size = self.size
         if keep is not None:
             kept = keep[cols]
             rows, cols = rows[kept], (np.cumsum(keep) - 1)[cols[kept]]
             size = int(keep.sum())
-        words = np.zeros((max(1, (size + 63) // 64), n), dtype=np.uint64)
+        words = np.zeros((max(1, (size + 63) // 64), len(self.members)), dtype=np.uint64)
         one = np.left_shift(np.uint64(1), (cols % 64).astype(np.uint64))
         np.bitwise_or.at(words, (cols // 64, rows), one)
         if keep is None:
