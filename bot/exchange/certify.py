@@ -95,11 +95,8 @@ def outside(
     y_i + y_j, found by scoring every such pair."""
     a, b = scored_above(pool, rules, weights, y - (TOLERANCE + margin) / 2, rows)
     n = pool.n
-    kept = graph.i.astype(np.int64) * n + graph.j
-    if len(kept) and len(a):
-        at = np.minimum(np.searchsorted(kept, a * n + b), len(kept) - 1)
-        new = kept[at] != a * n + b
-        a, b = a[new], b[new]
+    new = ~candidates.in_sorted(graph.i.astype(np.int64) * n + graph.j, a * n + b)
+    a, b = a[new], b[new]
     ok = pool.pair_eligible(a, b, rules)
     a, b = a[ok], b[ok]
     excess = pool.pair_scores(a, b, weights) - y[a] - y[b]
@@ -174,13 +171,12 @@ def scored_above(
     if not after:
         mine = np.zeros(n, dtype=bool)
         mine[rows] = True
-        ta, tb = ta[mine[ta] | mine[tb]], tb[mine[ta] | mine[tb]]
-    if after and not len(shared.tail):
-        return a, b
+        touched = mine[ta] | mine[tb]
+        ta, tb = ta[touched], tb[touched]
+    elif not len(ta):
+        return a, b  # each pair once already, none to score again
     key = np.minimum(a, b) * n + np.maximum(a, b)
-    if len(shared.tail):
-        at = np.minimum(np.searchsorted(shared.tail, key), len(shared.tail) - 1)
-        key = key[shared.tail[at] != key]
+    key = key[~candidates.in_sorted(shared.tail, key)]
     pays = pool.pair_eligible(ta, tb, rules)
     pays[pays] = pool.pair_scores(ta[pays], tb[pays], weights) > need[ta[pays]] + need[tb[pays]]
     key = candidates.unique_sorted(np.concatenate([key, ta[pays] * n + tb[pays]]))
